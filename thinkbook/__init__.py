@@ -1,0 +1,79 @@
+"""thinkbook: thinking (reasoning) language models in Jupyter and Python.
+
+>>> import thinkbook
+>>> r = thinkbook.think("9.11 和 9.9 哪个大？", model="qwen-plus", enable_thinking=True)  # doctest: +SKIP
+>>> r.reasoning, r.answer, r.usage.reasoning_tokens  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from ._api import astream, athink, stream, think
+from ._catalog import ModelInfo, models
+from ._conversation import Conversation
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseFormatError,
+    StreamInterruptedError,
+    ThinkbookError,
+    ThinkbookWarning,
+    ThinkInterrupted,
+)
+from ._types import (
+    AnswerDelta,
+    AnswerWasReasoning,
+    Done,
+    ReasoningDelta,
+    ThinkEvent,
+    ThinkResult,
+    Timings,
+    Usage,
+    UsageUpdate,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AnswerDelta",
+    "AnswerWasReasoning",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "Conversation",
+    "Done",
+    "InternalServerError",
+    "ModelInfo",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ReasoningDelta",
+    "ResponseFormatError",
+    "StreamInterruptedError",
+    "ThinkEvent",
+    "ThinkInterrupted",
+    "ThinkResult",
+    "ThinkbookError",
+    "ThinkbookWarning",
+    "Timings",
+    "Usage",
+    "UsageUpdate",
+    "__version__",
+    "astream",
+    "athink",
+    "models",
+    "stream",
+    "think",
+]

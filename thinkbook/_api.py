@@ -1,0 +1,311 @@
+"""The front door: ``think``, ``athink``, ``stream`` and ``astream``.
+
+All four prepare the request in the caller's thread (so bad input fails before anything is sent)
+and run the stream on the shared engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
+
+from ._endpoints import resolve_endpoint
+from ._engine import Engine, StreamRun, default_engine
+from ._errors import ConfigurationError, ThinkInterrupted
+from ._request import PreparedRequest, build_messages, prepare_request
+from ._types import Done, ThinkEvent, ThinkResult
+
+Prompt = str | Sequence[Mapping[str, Any]]
+
+# How often a blocked caller wakes up to notice Ctrl-C / the kernel's interrupt button.
+_WAKE_SECONDS = 0.1
+
+
+def _prepare(
+    prompt: Prompt,
+    *,
+    model: str,
+    base_url: str | None,
+    api_key: str | None,
+    protocol: str | None,
+    region: str | None,
+    enable_thinking: bool | None,
+    thinking_budget: int | None,
+    preserve_thinking: bool | None,
+    system: str | None,
+    max_retries: int,
+    timeout: float | None,
+    display: bool | None,
+    extra_body: Mapping[str, Any],
+) -> PreparedRequest:
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be a non-negative integer, got {max_retries!r}")
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+        raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if display not in (None, True, False):
+        raise ConfigurationError(f"display must be True, False or None, got {display!r}")
+    messages = build_messages(prompt, system)
+    endpoint = resolve_endpoint(
+        model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, env=os.environ
+    )
+    return prepare_request(
+        endpoint,
+        model,
+        messages,
+        enable_thinking=enable_thinking,
+        thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking,
+        extra_body=extra_body,
+    )
+
+
+async def _collect(engine: Engine, run: StreamRun, max_retries: int, timeout: float | None) -> ThinkResult:
+    async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
+        last = batch[-1]
+        if isinstance(last, Done):
+            return last.result
+    raise AssertionError("the stream ended without Done")  # stream_batches always ends with Done
+
+
+def run_blocking(
+    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
+) -> ThinkResult:
+    """Run one request to completion from synchronous code, interruptible by Ctrl-C."""
+    engine = engine or default_engine()
+    run = StreamRun(request)
+    future = engine.submit(_collect(engine, run, max_retries, timeout))
+    while True:
+        try:
+            return future.result(timeout=_WAKE_SECONDS)
+        except TimeoutError:
+            continue
+        except KeyboardInterrupt:
+            future.cancel()
+            _wait_quietly(future)
+            raise ThinkInterrupted(run.partial()) from None
+
+
+def _wait_quietly(future: Any) -> None:
+    """Let a cancelled stream finish closing its connection before we return."""
+    try:
+        future.result(timeout=5)
+    except BaseException:  # noqa: BLE001 - cancellation and its aftermath are expected here
+        pass
+
+
+async def run_async(
+    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
+) -> ThinkResult:
+    """Run one request on the engine and await it from any event loop; cancelling cancels it."""
+    engine = engine or default_engine()
+    run = StreamRun(request)
+    return await asyncio.wrap_future(engine.submit(_collect(engine, run, max_retries, timeout)))
+
+
+def iter_events(
+    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
+) -> Iterator[ThinkEvent]:
+    """Yield events from synchronous code; closing the iterator early cancels the stream."""
+    engine = engine or default_engine()
+    run = StreamRun(request)
+    inbox: queue.SimpleQueue[list[ThinkEvent] | BaseException | None] = queue.SimpleQueue()
+
+    async def produce() -> None:
+        try:
+            async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
+                inbox.put(batch)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread to raise
+            inbox.put(exc)
+        else:
+            inbox.put(None)
+
+    future = engine.submit(produce())
+    try:
+        while True:
+            try:
+                item = inbox.get(timeout=_WAKE_SECONDS)
+            except queue.Empty:
+                continue
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    except KeyboardInterrupt:
+        future.cancel()
+        _wait_quietly(future)
+        raise ThinkInterrupted(run.partial()) from None
+    finally:
+        if not future.done():
+            future.cancel()
+            _wait_quietly(future)
+
+
+async def aiter_events(
+    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
+) -> AsyncIterator[ThinkEvent]:
+    """Yield events in the caller's event loop while the engine loop does the I/O."""
+    engine = engine or default_engine()
+    run = StreamRun(request)
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[list[ThinkEvent] | BaseException | None] = asyncio.Queue()
+
+    async def produce() -> None:
+        try:
+            async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
+                loop.call_soon_threadsafe(inbox.put_nowait, batch)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer loop to raise
+            loop.call_soon_threadsafe(inbox.put_nowait, exc)
+        else:
+            loop.call_soon_threadsafe(inbox.put_nowait, None)
+
+    future = engine.submit(produce())
+    try:
+        while True:
+            item = await inbox.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            for event in item:
+                yield event
+    finally:
+        if not future.done():
+            future.cancel()
+            # Give the engine a moment to close the HTTP stream before the caller moves on.
+            await asyncio.wait([asyncio.wrap_future(future)], timeout=5)
+
+
+# --- public functions -------------------------------------------------------------------------
+
+
+def think(
+    prompt: Prompt,
+    *,
+    model: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    protocol: str | None = None,
+    region: str | None = None,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
+    system: str | None = None,
+    max_retries: int = 2,
+    timeout: float | None = None,
+    display: bool | None = None,
+    **extra_body: Any,
+) -> ThinkResult:
+    """Ask a thinking model and wait for the whole streamed answer.
+
+    ``prompt`` is a string or a list of chat messages. ``protocol`` is ``"openai"`` (any
+    OpenAI-compatible server; ``base_url`` ends before ``/chat/completions``) or ``"dashscope"``
+    (Bailian native; ``base_url`` ends in ``/api/v1``); None infers it from ``base_url``.
+    ``timeout`` is the longest silence tolerated between two reads (default 600 s).
+    Extra keyword arguments go into the request body unchanged.
+
+    Ctrl-C (or the kernel's interrupt button) stops the stream and raises
+    :class:`ThinkInterrupted` whose ``.partial`` holds what arrived.
+
+    >>> r = think("9.11 和 9.9 哪个大？", model="qwen-plus", enable_thinking=True)  # doctest: +SKIP
+    >>> r.reasoning, r.answer, r.usage.reasoning_tokens, r.finish_reason  # doctest: +SKIP
+    """
+    request = _prepare(
+        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
+        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
+        timeout=timeout, display=display, extra_body=extra_body,
+    )
+    return run_blocking(request, max_retries=max_retries, timeout=timeout)
+
+
+async def athink(
+    prompt: Prompt,
+    *,
+    model: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    protocol: str | None = None,
+    region: str | None = None,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
+    system: str | None = None,
+    max_retries: int = 2,
+    timeout: float | None = None,
+    display: bool | None = None,
+    **extra_body: Any,
+) -> ThinkResult:
+    """Async :func:`think`. Cancelling the awaiting task closes the HTTP stream."""
+    request = _prepare(
+        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
+        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
+        timeout=timeout, display=display, extra_body=extra_body,
+    )
+    return await run_async(request, max_retries=max_retries, timeout=timeout)
+
+
+def stream(
+    prompt: Prompt,
+    *,
+    model: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    protocol: str | None = None,
+    region: str | None = None,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
+    system: str | None = None,
+    max_retries: int = 2,
+    timeout: float | None = None,
+    **extra_body: Any,
+) -> Iterator[ThinkEvent]:
+    """Yield :class:`ReasoningDelta`, :class:`AnswerDelta`, :class:`UsageUpdate`, ... then
+    :class:`Done` with the full result. Options as in :func:`think`; input is checked right away.
+
+    >>> for event in stream("你是谁", model="qwen-plus"):  # doctest: +SKIP
+    ...     match event:
+    ...         case ReasoningDelta(text): print(text, end="")
+    """
+    request = _prepare(
+        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
+        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
+        timeout=timeout, display=False, extra_body=extra_body,
+    )
+    return iter_events(request, max_retries=max_retries, timeout=timeout)
+
+
+def astream(
+    prompt: Prompt,
+    *,
+    model: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    protocol: str | None = None,
+    region: str | None = None,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
+    system: str | None = None,
+    max_retries: int = 2,
+    timeout: float | None = None,
+    **extra_body: Any,
+) -> AsyncIterator[ThinkEvent]:
+    """Async :func:`stream`: ``async for event in astream(...)``. Input is checked right away."""
+    request = _prepare(
+        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
+        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
+        timeout=timeout, display=False, extra_body=extra_body,
+    )
+    return aiter_events(request, max_retries=max_retries, timeout=timeout)

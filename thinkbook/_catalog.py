@@ -1,0 +1,162 @@
+"""The thinking-model catalog, built from Alibaba Cloud Bailian's "deep thinking" guide (Jun 2026).
+
+Every model the guide names is here with its thinking mode, whether ``thinking_budget`` applies,
+whether ``preserve_thinking`` applies, and which DashScope-native endpoint it uses. Names not in the
+catalog still work: the catalog only adds early, friendly checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ThinkingMode = Literal["hybrid", "thinking-only"]
+NativeEndpoint = Literal["text-generation", "multimodal-generation"]
+
+TEXT_GENERATION_PATH = "/services/aigc/text-generation/generation"
+MULTIMODAL_GENERATION_PATH = "/services/aigc/multimodal-generation/generation"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What thinkbook knows about one model.
+
+    ``default_thinking`` is what the server does when ``enable_thinking`` is not sent (always True
+    for thinking-only models). ``soft_switch`` means ``/think`` and ``/no_think`` in the prompt
+    toggle thinking per turn.
+    """
+
+    name: str
+    family: str
+    mode: ThinkingMode
+    default_thinking: bool
+    budget: bool
+    preserve: bool = False
+    soft_switch: bool = False
+    native_endpoint: NativeEndpoint = "text-generation"
+
+    @property
+    def thinking_only(self) -> bool:
+        return self.mode == "thinking-only"
+
+    @property
+    def native_path(self) -> str:
+        """Path after the native base URL (``.../api/v1``)."""
+        if self.native_endpoint == "multimodal-generation":
+            return MULTIMODAL_GENERATION_PATH
+        return TEXT_GENERATION_PATH
+
+
+def _group(
+    names: str,
+    family: str,
+    mode: ThinkingMode,
+    default_thinking: bool,
+    *,
+    budget: bool = False,
+    preserve: tuple[str, ...] = (),
+    soft_switch: bool = False,
+) -> list[ModelInfo]:
+    models = []
+    for name in names.split():
+        models.append(
+            ModelInfo(
+                name=name,
+                family=family,
+                mode=mode,
+                default_thinking=default_thinking or mode == "thinking-only",
+                budget=budget,
+                preserve=name in preserve,
+                soft_switch=soft_switch,
+                native_endpoint=native_endpoint_for(name),
+            )
+        )
+    return models
+
+
+def native_endpoint_for(model: str) -> NativeEndpoint:
+    """Qwen3.5 and later are served only by the multimodal endpoint (the text one says "url error")."""
+    lowered = model.lower()
+    if lowered.startswith(("qwen3.5", "qwen3.6", "qwen3.7")):
+        return "multimodal-generation"
+    return "text-generation"
+
+
+# The guide: preserve_thinking is supported only by these (Bailian deployments).
+_PRESERVE = (
+    "qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08 qwen3.7-max-preview "
+    "qwen3.7-max-2026-05-17 qwen3.7-plus qwen3.7-plus-2026-05-26 qwen3.6-max-preview qwen3.6-plus "
+    "qwen3.6-plus-2026-04-02 kimi-k2.7-code kimi-k2.6"
+).split()
+
+# "thinking_budget 参数支持 Qwen3（思考模式）与 Kimi 模型": every Qwen3-generation model
+# (3, 3.5, 3.6, 3.7, commercial and open) and Kimi; not QwQ, DeepSeek, GLM or MiniMax.
+_CATALOG: list[ModelInfo] = [
+    *_group("qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08", "Qwen3.7", "hybrid", True,
+            budget=True, preserve=tuple(_PRESERVE)),
+    *_group("qwen3.7-max-preview qwen3.7-max-2026-05-17", "Qwen3.7", "thinking-only", True,
+            budget=True, preserve=tuple(_PRESERVE)),
+    *_group("qwen3.7-plus qwen3.7-plus-2026-05-26", "Qwen3.7", "hybrid", True,
+            budget=True, preserve=tuple(_PRESERVE)),
+    *_group("qwen3.6-max-preview qwen3.6-plus qwen3.6-plus-2026-04-02 qwen3.6-flash "
+            "qwen3.6-flash-2026-04-16 qwen3.6-35b-a3b", "Qwen3.6", "hybrid", True,
+            budget=True, preserve=tuple(_PRESERVE)),
+    *_group("qwen3.5-plus qwen3.5-plus-2026-02-15 qwen3.5-flash qwen3.5-flash-2026-02-23 "
+            "qwen3.5-397b-a17b qwen3.5-122b-a10b qwen3.5-27b qwen3.5-35b-a3b", "Qwen3.5", "hybrid",
+            True, budget=True),
+    *_group("qwen3-max qwen3-max-2026-01-23 qwen3-max-preview", "Qwen3", "hybrid", False,
+            budget=True),
+    *_group("qwen-plus qwen-plus-latest qwen-flash qwen-flash-2025-07-28 qwen-turbo", "Qwen3",
+            "hybrid", False, budget=True),
+    # qwen-plus-2025-04-28 is the one commercial snapshot the guide names for /think, /no_think.
+    *_group("qwen-plus-2025-04-28", "Qwen3", "hybrid", False, budget=True, soft_switch=True),
+    *_group("qwen3-235b-a22b qwen3-32b qwen3-30b-a3b qwen3-14b qwen3-8b", "Qwen3", "hybrid", True,
+            budget=True, soft_switch=True),
+    *_group("qwen3-next-80b-a3b-thinking qwen3-235b-a22b-thinking-2507 "
+            "qwen3-30b-a3b-thinking-2507", "Qwen3", "thinking-only", True, budget=True),
+    *_group("qwq-plus", "QwQ", "thinking-only", True),
+    *_group("deepseek-v4-pro deepseek-v4-flash", "DeepSeek", "hybrid", True),
+    *_group("deepseek-v3.2 deepseek-v3.2-exp deepseek-v3.1", "DeepSeek", "hybrid", False),
+    *_group("deepseek-r1 deepseek-r1-0528 deepseek-r1-distill-qwen-1.5b deepseek-r1-distill-qwen-7b "
+            "deepseek-r1-distill-qwen-14b deepseek-r1-distill-qwen-32b deepseek-r1-distill-llama-8b "
+            "deepseek-r1-distill-llama-70b", "DeepSeek", "thinking-only", True),
+    *_group("glm-5.1 glm-5 glm-4.7 glm-4.6", "GLM", "hybrid", True),
+    *_group("kimi-k2.6 kimi-k2.5", "Kimi", "hybrid", False, budget=True, preserve=tuple(_PRESERVE)),
+    *_group("kimi-k2.7-code kimi-k2-thinking", "Kimi", "thinking-only", True, budget=True,
+            preserve=tuple(_PRESERVE)),
+    *_group("MiniMax-M2.5", "MiniMax", "thinking-only", True),
+    # DeepSeek's own API (api.deepseek.com): the reasoner always thinks; the chat model does not.
+    *_group("deepseek-reasoner", "DeepSeek", "thinking-only", True),
+]
+
+_BY_NAME: dict[str, ModelInfo] = {m.name.lower(): m for m in _CATALOG}
+
+
+def lookup(model: str) -> ModelInfo | None:
+    """The catalog entry for ``model`` (case-insensitive), or None for models thinkbook doesn't know.
+
+    Dated snapshots of a catalog family that the guide covers with "and later snapshots"
+    (``qwen-plus-2025-09-11``, ``qwen-flash-2025-10-01``, ``qwen-turbo-2025-...``) resolve to their
+    family's entry.
+    """
+    key = model.lower()
+    if key in _BY_NAME:
+        return _BY_NAME[key]
+    for family in ("qwen-plus", "qwen-flash", "qwen-turbo"):
+        if key.startswith(family + "-20"):
+            base = _BY_NAME[family]
+            return ModelInfo(**{**_fields(base), "name": model})
+    return None
+
+
+def _fields(info: ModelInfo) -> dict[str, object]:
+    return {f: getattr(info, f) for f in info.__slots__}  # type: ignore[attr-defined]
+
+
+def models() -> list[ModelInfo]:
+    """Every catalog model, in the guide's order (newest families first).
+
+    >>> [m.name for m in models() if m.family == "QwQ"]
+    ['qwq-plus']
+    """
+    return list(_CATALOG)

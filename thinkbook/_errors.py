@@ -1,0 +1,278 @@
+"""Every error thinkbook raises, and the one place where server answers become them.
+
+Exception tree::
+
+    ThinkbookError
+    ├── ConfigurationError          bad options or a missing key; raised before any request
+    ├── APIError
+    │   ├── APIStatusError          the server said no (.status_code, .code, .request_id, .body)
+    │   │   ├── BadRequestError           400 (also content-filter codes such as DataInspectionFailed)
+    │   │   ├── AuthenticationError       401
+    │   │   ├── PermissionDeniedError     403
+    │   │   ├── NotFoundError             404
+    │   │   ├── RateLimitError            429
+    │   │   └── InternalServerError       >= 500
+    │   ├── APIConnectionError      could not reach the server, or the connection broke
+    │   │   └── APITimeoutError     no answer within the timeout
+    │   ├── StreamInterruptedError  the connection ended before the model finished
+    │   └── ResponseFormatError     the server sent something that is not the expected format
+    └── (warnings) ThinkbookWarning
+
+    ThinkInterrupted(KeyboardInterrupt)   the user stopped a blocking call; .partial holds the text
+
+Every error raised after text started streaming carries ``.partial``: a ``ThinkResult`` with what
+was received. API keys never appear in messages: anything built from a server body goes through
+:func:`redact`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ._types import ThinkResult
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "StreamInterruptedError",
+    "ThinkInterrupted",
+    "ThinkbookError",
+    "ThinkbookWarning",
+    "error_for_status",
+]
+
+
+class ThinkbookWarning(UserWarning):
+    """A request was changed or may not do what was asked (e.g. a budget the model ignores)."""
+
+
+class ThinkbookError(Exception):
+    """Base of every thinkbook error. ``.partial`` is what streamed before it, if anything."""
+
+    def __init__(self, message: str, *, partial: ThinkResult | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial = partial
+
+
+class ConfigurationError(ThinkbookError):
+    """Bad options or missing credentials; always raised before a request is sent."""
+
+
+class APIError(ThinkbookError):
+    """Something went wrong talking to the model server."""
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status or an error event."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        partial: ThinkResult | None = None,
+    ) -> None:
+        super().__init__(message, partial=partial)
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        self.body = body
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was rejected (bad parameter, content filter, ...)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key is missing, wrong, or belongs to another region."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this model or workspace."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown model or wrong base URL."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or quota used up."""
+
+
+class InternalServerError(APIStatusError):
+    """>= 500: the server failed; retried automatically before any text arrived."""
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke before any text."""
+
+
+class APITimeoutError(APIConnectionError):
+    """No response (or no new data) within the timeout."""
+
+
+class StreamInterruptedError(APIError):
+    """The connection ended before the model said it had finished."""
+
+
+class ResponseFormatError(APIError):
+    """The server sent data that is not the expected stream format (e.g. non-JSON ``data:``)."""
+
+
+class ThinkInterrupted(KeyboardInterrupt):
+    """A blocking call was interrupted (Ctrl-C, the kernel's stop button).
+
+    Still a ``KeyboardInterrupt`` so loops and scripts stop as users expect; ``.partial`` holds
+    what had streamed.
+    """
+
+    def __init__(self, partial: ThinkResult | None = None) -> None:
+        super().__init__("stopped by the user")
+        self.partial = partial
+
+
+# --- mapping server answers to classes -----------------------------------------------------
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+# Error codes that arrive without a usable status (DashScope in-stream events, OpenRouter
+# chunks): the code alone tells the class. Compared case-insensitively.
+_CODE_CLASSES: dict[str, type[APIStatusError]] = {
+    "invalidparameter": BadRequestError,
+    "invalid_parameter_error": BadRequestError,
+    "datainspectionfailed": BadRequestError,
+    "data_inspection_failed": BadRequestError,
+    "invalidapikey": AuthenticationError,
+    "invalid_api_key": AuthenticationError,
+    "accessdenied": PermissionDeniedError,
+    "access_denied": PermissionDeniedError,
+    "arrearage": PermissionDeniedError,
+    "modelnotfound": NotFoundError,
+    "model_not_found": NotFoundError,
+    "throttling": RateLimitError,
+    "limit_requests": RateLimitError,
+    "insufficient_quota": RateLimitError,
+    "internalerror": InternalServerError,
+    "internal_error": InternalServerError,
+}
+
+# What to do next, by class: appended to the server's message so every error says it.
+_HINTS: dict[type[APIStatusError], str] = {
+    AuthenticationError: (
+        "check the API key; Bailian keys are per region, so a key from one region gets 401 on "
+        "another: pass region=... or the matching base_url"
+    ),
+    PermissionDeniedError: "the key may not use this model or workspace (or the account is in arrears)",
+    NotFoundError: "check the model name and base_url",
+    RateLimitError: "wait and retry, or lower the request rate",
+    InternalServerError: "the server failed; try again later",
+}
+
+_SECRET_PATTERNS = (
+    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-.=]{8,}"),
+)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove API keys (given ones and anything shaped like one) from text shown to users."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    text = _SECRET_PATTERNS[0].sub("sk-***", text)
+    return _SECRET_PATTERNS[1].sub(r"\1***", text)
+
+
+def _class_for(status: int | None, code: str | None) -> type[APIStatusError]:
+    if code:
+        lowered = code.lower()
+        for prefix, cls in _CODE_CLASSES.items():
+            # "Throttling.RateQuota" and friends share their family's class.
+            if lowered == prefix or lowered.startswith(prefix + "."):
+                return cls
+    if status is not None:
+        if status in _STATUS_CLASSES:
+            return _STATUS_CLASSES[status]
+        if status >= 500:
+            return InternalServerError
+    return APIStatusError
+
+
+def _fields_from_body(body: Any) -> tuple[str | None, str | None, str | None]:
+    """(code, message, request_id) from the OpenAI-style or DashScope-style error body."""
+    if not isinstance(body, dict):
+        return None, None, None
+    request_id = body.get("request_id") or body.get("id")
+    err = body.get("error")
+    if isinstance(err, dict):
+        code = err.get("code") or err.get("type")
+        message = err.get("message")
+    elif isinstance(err, str):
+        code, message = None, err
+    else:
+        code, message = body.get("code"), body.get("message")
+    return (
+        str(code) if code not in (None, "") else None,
+        str(message) if message not in (None, "") else None,
+        str(request_id) if request_id else None,
+    )
+
+
+def error_for_status(
+    status: int | None,
+    body: Any,
+    *,
+    request_id: str | None = None,
+    partial: ThinkResult | None = None,
+    secrets: tuple[str | None, ...] = (),
+) -> APIStatusError:
+    """Build the right ``APIStatusError`` subclass from a status and a decoded error body.
+
+    ``body`` is the parsed JSON (or raw text) the server sent, in either the OpenAI-compatible
+    shape ``{"error": {"code", "message"}}`` or the DashScope shape ``{"code", "message"}``.
+    """
+    code, message, body_request_id = _fields_from_body(body)
+    if message is None and isinstance(body, str) and body.strip():
+        message = body.strip()[:500]
+    cls = _class_for(status, code)
+    parts = []
+    if status is not None:
+        parts.append(f"HTTP {status}")
+    if code:
+        parts.append(code)
+    head = " ".join(parts) or "error"
+    text = f"{head}: {message or 'the server returned an error'}"
+    hint = _HINTS.get(cls)
+    if code and code.lower().replace("_", "") == "datainspectionfailed":
+        hint = "the provider's content filter rejected the input or output; rephrase the prompt"
+    if hint:
+        text = f"{text} ({hint})"
+    return cls(
+        redact(text, *secrets),
+        status_code=status,
+        code=code,
+        request_id=request_id or body_request_id,
+        body=body,
+        partial=partial,
+    )

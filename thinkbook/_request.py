@@ -1,0 +1,215 @@
+"""Turn a prompt and thinking options into the exact request body each server expects.
+
+Checks happen here, before anything is sent: empty prompts, malformed messages, a budget that is
+not a positive integer, ``enable_thinking=False`` on a thinking-only model.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._catalog import lookup
+from ._endpoints import Endpoint
+from ._errors import ConfigurationError, ThinkbookWarning
+
+Message = dict[str, Any]
+
+_ROLES = {"system", "user", "assistant", "tool", "developer"}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """Everything needed to send one streaming request (the key lives only in ``endpoint``)."""
+
+    endpoint: Endpoint
+    model: str
+    body: dict[str, Any]
+
+    def headers(self) -> dict[str, str]:
+        return self.endpoint.headers()
+
+
+def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None = None) -> list[Message]:
+    """A chat message list from a string prompt or an existing list; validated, copied."""
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise ConfigurationError("the prompt is empty: pass the question to ask")
+        messages: list[Message] = [{"role": "user", "content": prompt}]
+    elif isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
+        messages = []
+        for index, message in enumerate(prompt):
+            if not isinstance(message, Mapping) or "role" not in message or "content" not in message:
+                raise ConfigurationError(
+                    f"message {index} must be a dict with 'role' and 'content', got {message!r:.80}"
+                )
+            if message["role"] not in _ROLES:
+                raise ConfigurationError(
+                    f"message {index} has unknown role {message['role']!r}: use one of "
+                    + ", ".join(sorted(_ROLES))
+                )
+            messages.append(dict(message))
+        if not messages:
+            raise ConfigurationError("the message list is empty: add at least one user message")
+    else:
+        raise ConfigurationError(
+            f"prompt must be a string or a list of chat messages, got {type(prompt).__name__}"
+        )
+    if system is not None:
+        if messages[0]["role"] == "system":
+            raise ConfigurationError("system= was given but the messages already start with a system message")
+        messages.insert(0, {"role": "system", "content": system})
+    return messages
+
+
+def check_thinking_options(
+    model: str,
+    enable_thinking: bool | None,
+    thinking_budget: int | None,
+    preserve_thinking: bool | None,
+) -> tuple[bool | None, int | None, bool | None]:
+    """Validate against the catalog; returns the options to actually send.
+
+    A ``thinking_budget`` on a catalog model that ignores it warns and is left out. A budget on a
+    hybrid model that does not think by default turns thinking on (asking for a budget means
+    asking for thinking). ``preserve_thinking`` on a model that does not support it is left out.
+    """
+    if enable_thinking is not None and not isinstance(enable_thinking, bool):
+        raise ConfigurationError(f"enable_thinking must be True, False or None, got {enable_thinking!r}")
+    if thinking_budget is not None and (
+        isinstance(thinking_budget, bool) or not isinstance(thinking_budget, int) or thinking_budget <= 0
+    ):
+        raise ConfigurationError(
+            f"thinking_budget must be a positive integer number of tokens, got {thinking_budget!r}"
+        )
+    info = lookup(model)
+    if info is not None and info.thinking_only and enable_thinking is False:
+        raise ConfigurationError(
+            f"{info.name} is a thinking-only model: its thinking cannot be turned off. Drop "
+            "enable_thinking=False, or pick a hybrid model such as qwen-plus or qwen3.6-plus"
+        )
+    if info is not None and thinking_budget is not None:
+        if not info.budget:
+            warnings.warn(
+                f"thinking_budget does not apply to {info.name} (only Qwen3-generation and Kimi "
+                "models take it); it was left out of the request",
+                ThinkbookWarning,
+                stacklevel=4,
+            )
+            thinking_budget = None
+        elif enable_thinking is False:
+            raise ConfigurationError("thinking_budget was given with enable_thinking=False: pick one")
+        elif enable_thinking is None and not info.default_thinking:
+            enable_thinking = True
+    if info is not None and preserve_thinking and not info.preserve:
+        warnings.warn(
+            f"preserve_thinking is not supported by {info.name}; it was left out of the request",
+            ThinkbookWarning,
+            stacklevel=4,
+        )
+        preserve_thinking = None
+    return enable_thinking, thinking_budget, preserve_thinking
+
+
+def _openai_thinking_fields(
+    provider: str, enable: bool | None, budget: int | None, preserve: bool | None
+) -> dict[str, Any]:
+    """Each server family spells the same wish differently."""
+    fields: dict[str, Any] = {}
+    if provider == "deepseek":
+        if enable is not None:
+            fields["thinking"] = {"type": "enabled" if enable else "disabled"}
+    elif provider == "openrouter":
+        reasoning: dict[str, Any] = {}
+        if enable is not None:
+            reasoning["enabled"] = enable
+        if budget is not None:
+            reasoning["max_tokens"] = budget
+        if reasoning:
+            fields["reasoning"] = reasoning
+    elif provider == "ollama":
+        if enable is False:
+            fields["reasoning_effort"] = "none"
+    elif provider == "local":
+        # vLLM, llama.cpp and SGLang pass these to the model's chat template.
+        if enable is not None:
+            fields["chat_template_kwargs"] = {"enable_thinking": enable}
+        if budget is not None:
+            fields["thinking_token_budget"] = budget
+    else:  # Bailian compatible mode and generic servers that copied its fields
+        if enable is not None:
+            fields["enable_thinking"] = enable
+        if budget is not None:
+            fields["thinking_budget"] = budget
+    if preserve and provider in ("bailian", "openai"):
+        fields["preserve_thinking"] = True
+    return fields
+
+
+def _native_messages(messages: list[Message], multimodal: bool) -> list[Message]:
+    if not multimodal:
+        return messages
+    converted = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            message = {**message, "content": [{"text": content}]}
+        converted.append(message)
+    return converted
+
+
+def _merge(body: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """extra_body wins; nested dicts (``parameters``, ``stream_options``...) merge one level."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(body.get(key), dict):
+            body[key] = {**body[key], **value}
+        else:
+            body[key] = value
+    return body
+
+
+def prepare_request(
+    endpoint: Endpoint,
+    model: str,
+    messages: list[Message],
+    *,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
+    extra_body: Mapping[str, Any] | None = None,
+) -> PreparedRequest:
+    """Build the streaming request body for ``endpoint``'s protocol. Always streams."""
+    enable, budget, preserve = check_thinking_options(
+        model, enable_thinking, thinking_budget, preserve_thinking
+    )
+    for key in ("stream", "model"):
+        if extra_body and key in extra_body:
+            raise ConfigurationError(f"{key!r} cannot be set through extra body fields; thinkbook sets it")
+    body: dict[str, Any]
+    if endpoint.protocol == "dashscope":
+        parameters: dict[str, Any] = {"result_format": "message", "incremental_output": True}
+        if enable is not None:
+            parameters["enable_thinking"] = enable
+        if budget is not None:
+            parameters["thinking_budget"] = budget
+        if preserve:
+            parameters["preserve_thinking"] = True
+        multimodal = endpoint.url.endswith("/multimodal-generation/generation")
+        body = {
+            "model": model,
+            "input": {"messages": _native_messages(messages, multimodal)},
+            "parameters": parameters,
+        }
+    else:
+        body = {
+            "model": model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            **_openai_thinking_fields(endpoint.provider, enable, budget, preserve),
+        }
+    if extra_body:
+        body = _merge(body, extra_body)
+    return PreparedRequest(endpoint=endpoint, model=model, body=body)

@@ -1,0 +1,199 @@
+"""Incremental Server-Sent Events decoder (WHATWG rules), bytes in, events out.
+
+Knows nothing of providers: ``[DONE]`` and similar sentinels are application conventions
+and pass through as ordinary ``data``.
+
+The decoder splits on bytes and decodes whole lines. That is exactly equivalent to decoding
+the stream incrementally first: CR and LF are ASCII and can never occur inside a multi-byte
+UTF-8 sequence, so a character split across chunks is simply reassembled with its line, and
+invalid bytes get the same U+FFFD replacement either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+__all__ = ["SSEDecoder", "ServerSentEvent"]
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched SSE event.
+
+    ``id`` is the last event ID seen on the stream so far (it persists across events, as the
+    WHATWG "last event ID" does) and ``retry`` the last valid reconnection time seen; both are
+    ``None`` until the stream sets them.
+    """
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Feed raw bytes with :meth:`decode`; call :meth:`flush` at end of stream.
+
+    Chunks may be split anywhere: inside a line, inside a CRLF pair, inside a UTF-8 character
+    or inside the leading byte order mark.
+    """
+
+    __slots__ = ("_at_start", "_data", "_event", "_last_id", "_partial", "_retry", "_skip_lf")
+
+    def __init__(self) -> None:
+        # Bytes of an unterminated line; a list so a long line fed in many small chunks
+        # costs linear, not quadratic, copying.
+        self._partial: list[bytes] = []
+        # The previous chunk ended in CR: an LF opening the next chunk completes that CRLF.
+        self._skip_lf = False
+        # Nothing but (a prefix of) the BOM has arrived yet, so a BOM may still need stripping.
+        self._at_start = True
+        self._data: list[bytes] = []
+        self._event = ""
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def decode(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Consume ``chunk`` and return the events it completes (often none)."""
+        if not chunk:
+            return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[0] == 0x0A:
+                chunk = chunk[1:]
+                if not chunk:
+                    return []
+        if self._at_start:
+            chunk = b"".join(self._partial) + chunk
+            self._partial.clear()
+            if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+                self._partial.append(chunk)
+                return []
+            self._at_start = False
+            if chunk.startswith(_BOM):
+                chunk = chunk[len(_BOM) :]
+        if b"\n" not in chunk and b"\r" not in chunk:
+            # Still inside one line: defer all work until its line ending arrives.
+            self._partial.append(chunk)
+            return []
+        if self._partial:
+            self._partial.append(chunk)
+            chunk = b"".join(self._partial)
+            self._partial.clear()
+        # bytes.splitlines breaks on CR, LF and CRLF only: precisely SSE's line endings
+        # (str.splitlines would also break on VT, FF, U+2028 and friends).
+        lines = chunk.splitlines()
+        last = chunk[-1]
+        if last == 0x0D:
+            self._skip_lf = True
+        elif last != 0x0A:
+            self._partial.append(lines.pop())
+        return self._feed(lines)
+
+    def flush(self) -> list[ServerSentEvent]:
+        """Signal end of stream and return whatever is still pending.
+
+        WHATWG discards an event not closed by a blank line. We deliberately do not: some
+        providers (DashScope native streams among them) end the response by closing the
+        connection right after the last event's data, without the final blank line, and
+        dropping that event would lose the end of the answer. So an unterminated last line is
+        taken as complete, and a non-empty data buffer is dispatched.
+
+        Afterwards the decoder is ready for a new stream (e.g. a reconnection); the last event
+        ID and retry value are kept, as WHATWG keeps them across reconnections.
+        """
+        # At the start, _partial can only hold a strict prefix of the BOM: an ordinary line.
+        lines = [b"".join(self._partial)] if self._partial else []
+        lines.append(b"")  # the blank line the server did not send
+        events = self._feed(lines)
+        self._partial.clear()
+        self._skip_lf = False
+        self._at_start = True
+        return events
+
+    def _feed(self, lines: list[bytes]) -> list[ServerSentEvent]:
+        """Interpret complete lines (without their endings); return dispatched events."""
+        events: list[ServerSentEvent] = []
+        data = self._data
+        # Ordered by frequency: a typical stream is nothing but data lines and blank lines.
+        for line in lines:
+            if not line:
+                if data:
+                    events.append(
+                        _make_event(
+                            b"\n".join(data).decode("utf-8", "replace"),
+                            self._event or "message",
+                            self._last_id,
+                            self._retry,
+                        )
+                    )
+                    data.clear()
+                self._event = ""
+            elif line.startswith(b"data: "):
+                data.append(line[6:])
+            elif line.startswith(b"data:"):
+                data.append(line[5:])
+            else:
+                self._field(line)
+        return events
+
+    def _field(self, line: bytes) -> None:
+        """Apply one non-blank line other than ``data:…`` (the cold path)."""
+        colon = line.find(b":")
+        if colon == 0:
+            return  # comment, e.g. keep-alive pings or ":HTTP_STATUS/200"
+        if colon < 0:
+            name, value = line, b""
+        else:
+            name = line[:colon]
+            value = line[colon + 1 :]
+            if value[:1] == b" ":
+                value = value[1:]
+        if name == b"data":
+            self._data.append(value)
+        elif name == b"event":
+            self._event = value.decode("utf-8", "replace")
+        elif name == b"id":
+            if b"\0" not in value:
+                self._last_id = value.decode("utf-8", "replace")
+        elif name == b"retry" and value.isdigit():
+            # bytes.isdigit is ASCII-only and False for b"", matching WHATWG's rule.
+            self._retry = int(value)
+        # Any other field name is ignored, as WHATWG requires.
+
+
+class _EventBuilder:
+    """Builds a :class:`ServerSentEvent` about four times faster than its own ``__init__``.
+
+    A frozen dataclass initialises every field through ``object.__setattr__``, which costs
+    ~0.8 µs per event, more than the rest of the decoding. This twin has the same slots, so
+    its instance can take on ServerSentEvent's class once filled in: the result is a genuine
+    ServerSentEvent (same type, equality, hash and immutability).
+    """
+
+    __slots__ = ("data", "event", "id", "retry")
+
+    def __init__(self, data: str, event: str, id: str | None, retry: int | None) -> None:
+        self.data = data
+        self.event = event
+        self.id = id
+        self.retry = retry
+        self.__class__ = ServerSentEvent  # type: ignore[assignment]
+
+
+def _pick_event_factory() -> Callable[[str, str, str | None, int | None], ServerSentEvent]:
+    """Use :class:`_EventBuilder` only where the interpreter accepts the class switch."""
+    try:
+        probe: object = _EventBuilder("d", "e", "i", 1)
+    except TypeError:  # layouts differ (another interpreter, or the dataclass changed)
+        return ServerSentEvent
+    if type(probe) is ServerSentEvent and probe == ServerSentEvent("d", "e", "i", 1):
+        return cast("Callable[[str, str, str | None, int | None], ServerSentEvent]", _EventBuilder)
+    return ServerSentEvent
+
+
+_make_event = _pick_event_factory()

@@ -1,0 +1,152 @@
+"""Value types shared by every layer: usage, timings, the finished result and stream events.
+
+All are small frozen dataclasses so views can ``match`` on them and hand them across threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts as the server reported them; a field is None when the server did not say.
+
+    ``reasoning_tokens`` is part of ``completion_tokens`` (reasoning is billed as output).
+    ``raw`` is the server's own usage object, untouched.
+    """
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cached_tokens: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def answer_tokens(self) -> int | None:
+        """Output tokens that were not reasoning, when both numbers are known."""
+        if self.completion_tokens is None or self.reasoning_tokens is None:
+            return None
+        return max(self.completion_tokens - self.reasoning_tokens, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "cached_tokens": self.cached_tokens,
+            "raw": self.raw,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Where the time went, in seconds from the moment the request was sent.
+
+    ``thinking_seconds`` runs from the first reasoning token to the first answer token (or to the
+    end when no answer came). ``tokens_per_second`` is output tokens over the streaming time, from
+    the server's usage when it sent one.
+    """
+
+    time_to_first_reasoning: float | None = None
+    time_to_first_answer: float | None = None
+    thinking_seconds: float | None = None
+    total_seconds: float | None = None
+    tokens_per_second: float | None = None
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        """The earlier of the first reasoning and first answer token."""
+        candidates = [t for t in (self.time_to_first_reasoning, self.time_to_first_answer) if t is not None]
+        return min(candidates) if candidates else None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "time_to_first_reasoning": self.time_to_first_reasoning,
+            "time_to_first_answer": self.time_to_first_answer,
+            "thinking_seconds": self.thinking_seconds,
+            "total_seconds": self.total_seconds,
+            "tokens_per_second": self.tokens_per_second,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkResult:
+    """What one streamed call produced.
+
+    >>> r = ThinkResult(reasoning="9.9 = 9.90 > 9.11", answer="9.9 is larger.")
+    >>> r.answer
+    '9.9 is larger.'
+    """
+
+    reasoning: str = ""
+    answer: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    request_id: str | None = None
+    timings: Timings = field(default_factory=Timings)
+
+    def __str__(self) -> str:
+        return self.answer
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (no credentials are ever part of a result)."""
+        return {
+            "model": self.model,
+            "request_id": self.request_id,
+            "finish_reason": self.finish_reason,
+            "reasoning": self.reasoning,
+            "answer": self.answer,
+            "usage": self.usage.to_dict() if self.usage else None,
+            "timings": self.timings.to_dict(),
+        }
+
+
+# --- stream events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """More reasoning ("thinking") text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerDelta:
+    """More answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerWasReasoning:
+    """The answer text streamed so far was really reasoning: move it to the reasoning side.
+
+    Happens when a server without a reasoning parser streams a model whose chat template pre-fills
+    ``<think>``: the output has only the closing ``</think>``, so the text before it can only be
+    recognised as reasoning when that tag arrives. ``text`` is the text to move.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageUpdate:
+    """The server reported (cumulative) token usage."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The stream finished normally; ``result`` is the complete result."""
+
+    result: ThinkResult
+
+
+ThinkEvent = ReasoningDelta | AnswerDelta | AnswerWasReasoning | UsageUpdate | Done

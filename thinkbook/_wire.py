@@ -1,0 +1,28 @@
+"""What one wire event carried, in provider-neutral terms: the adapters' output type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._types import Usage
+
+
+@dataclass(slots=True)
+class WireChunk:
+    """The useful content of one decoded stream event.
+
+    ``content`` is the raw answer text and may still hold inline ``<think>`` tags; splitting them
+    out is the next layer's job. ``error`` is the provider's error object when the event reported
+    a failure (``error_status`` the HTTP-like status when the event said one).
+    """
+
+    reasoning: str = ""
+    content: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    request_id: str | None = None
+    error: dict[str, Any] | None = None
+    error_status: int | None = None
+    done: bool = False
