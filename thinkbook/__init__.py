@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ._api import astream, athink, stream, think
+from ._api import astream, athink, replay, stream, think
 from ._catalog import ModelInfo, models
 from ._conversation import Conversation
 from ._errors import (
@@ -19,6 +19,7 @@ from ._errors import (
     BadRequestError,
     ConfigurationError,
     InternalServerError,
+    MissingAPIKeyError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -55,6 +56,7 @@ __all__ = [
     "Conversation",
     "Done",
     "InternalServerError",
+    "MissingAPIKeyError",
     "ModelInfo",
     "NotFoundError",
     "PermissionDeniedError",
@@ -74,6 +76,7 @@ __all__ = [
     "astream",
     "athink",
     "models",
+    "replay",
     "stream",
     "think",
 ]

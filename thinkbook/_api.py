@@ -7,15 +7,19 @@ and run the stream on the shared engine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
+import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from ._endpoints import resolve_endpoint
+from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
-from ._errors import ConfigurationError, ThinkInterrupted
-from ._request import PreparedRequest, build_messages, prepare_request
+from ._errors import ConfigurationError, MissingAPIKeyError, ThinkbookWarning, ThinkInterrupted
+from ._replay import Recording, find_recording, load_recording, replay_url
+from ._request import Message, PreparedRequest, build_messages, prepare_request
 from ._types import Done, ThinkEvent, ThinkResult
 
 Prompt = str | Sequence[Mapping[str, Any]]
@@ -48,9 +52,14 @@ def _prepare(
     if display not in (None, True, False):
         raise ConfigurationError(f"display must be True, False or None, got {display!r}")
     messages = build_messages(prompt, system)
-    endpoint = resolve_endpoint(
-        model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, env=os.environ
-    )
+    try:
+        endpoint = resolve_endpoint(
+            model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, env=os.environ
+        )
+    except MissingAPIKeyError as missing:
+        if base_url or region or api_key:
+            raise
+        return _offline_replay(model, messages, missing)
     return prepare_request(
         endpoint,
         model,
@@ -60,6 +69,34 @@ def _prepare(
         preserve_thinking=preserve_thinking,
         extra_body=extra_body,
     )
+
+
+def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
+    """A request that the engine answers from ``recording`` instead of the network."""
+    if not isinstance(speed, int | float) or isinstance(speed, bool) or speed < 0:
+        raise ConfigurationError(f"speed must be a number >= 0 (0 = no pauses), got {speed!r}")
+    endpoint = Endpoint(
+        url=replay_url(recording.path, float(speed)),
+        base_url=f"replay:{recording.path.name}",
+        protocol="dashscope" if recording.protocol == "dashscope" else "openai",
+        provider="bailian",
+    )
+    return PreparedRequest(endpoint=endpoint, model=recording.model, body=recording.request)
+
+
+def _offline_replay(model: str, messages: list[Message], missing: MissingAPIKeyError) -> PreparedRequest:
+    """No key and no endpoint configured: answer from a shipped recording when one matches."""
+    last = messages[-1].get("content")
+    recording = find_recording(model, last) if isinstance(last, str) and len(messages) <= 2 else None
+    if recording is None:
+        raise missing
+    warnings.warn(
+        f"no {missing.variable} set: replaying a recorded answer ({recording.source or recording.path.name}). "
+        f"Set {missing.variable} (or pass api_key=/base_url=) to ask the live model.",
+        ThinkbookWarning,
+        stacklevel=4,
+    )
+    return replay_request(recording)
 
 
 async def _collect(engine: Engine, run: StreamRun, max_retries: int, timeout: float | None) -> ThinkResult:
@@ -90,10 +127,8 @@ def run_blocking(
 
 def _wait_quietly(future: Any) -> None:
     """Let a cancelled stream finish closing its connection before we return."""
-    try:
+    with contextlib.suppress(BaseException):
         future.result(timeout=5)
-    except BaseException:  # noqa: BLE001 - cancellation and its aftermath are expected here
-        pass
 
 
 async def run_async(
@@ -119,7 +154,7 @@ def iter_events(
                 inbox.put(batch)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread to raise
+        except BaseException as exc:
             inbox.put(exc)
         else:
             inbox.put(None)
@@ -161,7 +196,7 @@ async def aiter_events(
                 loop.call_soon_threadsafe(inbox.put_nowait, batch)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer loop to raise
+        except BaseException as exc:
             loop.call_soon_threadsafe(inbox.put_nowait, exc)
         else:
             loop.call_soon_threadsafe(inbox.put_nowait, None)
@@ -309,3 +344,13 @@ def astream(
         timeout=timeout, display=False, extra_body=extra_body,
     )
     return aiter_events(request, max_retries=max_retries, timeout=timeout)
+
+
+def replay(path: str | Path, *, speed: float = 1.0) -> ThinkResult:
+    """Play a recording back through the same decoder and adapters as a live stream.
+
+    ``speed`` scales the recorded pace (2 = twice as fast, 0 = as fast as possible).
+    A missing or corrupt file raises :class:`ConfigurationError` before anything runs.
+    """
+    request = replay_request(load_recording(path), speed)
+    return run_blocking(request, max_retries=0, timeout=None)

@@ -7,6 +7,7 @@ catalog still work: the catalog only adds early, friendly checks.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -84,23 +85,32 @@ def native_endpoint_for(model: str) -> NativeEndpoint:
 
 # The guide: preserve_thinking is supported only by these (Bailian deployments).
 _PRESERVE = (
-    "qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08 qwen3.7-max-preview "
-    "qwen3.7-max-2026-05-17 qwen3.7-plus qwen3.7-plus-2026-05-26 qwen3.6-max-preview qwen3.6-plus "
-    "qwen3.6-plus-2026-04-02 kimi-k2.7-code kimi-k2.6"
-).split()
+    "qwen3.7-max",
+    "qwen3.7-max-2026-05-20",
+    "qwen3.7-max-2026-06-08",
+    "qwen3.7-max-preview",
+    "qwen3.7-max-2026-05-17",
+    "qwen3.7-plus",
+    "qwen3.7-plus-2026-05-26",
+    "qwen3.6-max-preview",
+    "qwen3.6-plus",
+    "qwen3.6-plus-2026-04-02",
+    "kimi-k2.7-code",
+    "kimi-k2.6",
+)
 
 # "thinking_budget 参数支持 Qwen3（思考模式）与 Kimi 模型": every Qwen3-generation model
 # (3, 3.5, 3.6, 3.7, commercial and open) and Kimi; not QwQ, DeepSeek, GLM or MiniMax.
 _CATALOG: list[ModelInfo] = [
     *_group("qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08", "Qwen3.7", "hybrid", True,
-            budget=True, preserve=tuple(_PRESERVE)),
+            budget=True, preserve=_PRESERVE),
     *_group("qwen3.7-max-preview qwen3.7-max-2026-05-17", "Qwen3.7", "thinking-only", True,
-            budget=True, preserve=tuple(_PRESERVE)),
+            budget=True, preserve=_PRESERVE),
     *_group("qwen3.7-plus qwen3.7-plus-2026-05-26", "Qwen3.7", "hybrid", True,
-            budget=True, preserve=tuple(_PRESERVE)),
+            budget=True, preserve=_PRESERVE),
     *_group("qwen3.6-max-preview qwen3.6-plus qwen3.6-plus-2026-04-02 qwen3.6-flash "
             "qwen3.6-flash-2026-04-16 qwen3.6-35b-a3b", "Qwen3.6", "hybrid", True,
-            budget=True, preserve=tuple(_PRESERVE)),
+            budget=True, preserve=_PRESERVE),
     *_group("qwen3.5-plus qwen3.5-plus-2026-02-15 qwen3.5-flash qwen3.5-flash-2026-02-23 "
             "qwen3.5-397b-a17b qwen3.5-122b-a10b qwen3.5-27b qwen3.5-35b-a3b", "Qwen3.5", "hybrid",
             True, budget=True),
@@ -121,9 +131,9 @@ _CATALOG: list[ModelInfo] = [
             "deepseek-r1-distill-qwen-14b deepseek-r1-distill-qwen-32b deepseek-r1-distill-llama-8b "
             "deepseek-r1-distill-llama-70b", "DeepSeek", "thinking-only", True),
     *_group("glm-5.1 glm-5 glm-4.7 glm-4.6", "GLM", "hybrid", True),
-    *_group("kimi-k2.6 kimi-k2.5", "Kimi", "hybrid", False, budget=True, preserve=tuple(_PRESERVE)),
+    *_group("kimi-k2.6 kimi-k2.5", "Kimi", "hybrid", False, budget=True, preserve=_PRESERVE),
     *_group("kimi-k2.7-code kimi-k2-thinking", "Kimi", "thinking-only", True, budget=True,
-            preserve=tuple(_PRESERVE)),
+            preserve=_PRESERVE),
     *_group("MiniMax-M2.5", "MiniMax", "thinking-only", True),
     # DeepSeek's own API (api.deepseek.com): the reasoner always thinks; the chat model does not.
     *_group("deepseek-reasoner", "DeepSeek", "thinking-only", True),
@@ -144,13 +154,8 @@ def lookup(model: str) -> ModelInfo | None:
         return _BY_NAME[key]
     for family in ("qwen-plus", "qwen-flash", "qwen-turbo"):
         if key.startswith(family + "-20"):
-            base = _BY_NAME[family]
-            return ModelInfo(**{**_fields(base), "name": model})
+            return dataclasses.replace(_BY_NAME[family], name=model)
     return None
-
-
-def _fields(info: ModelInfo) -> dict[str, object]:
-    return {f: getattr(info, f) for f in info.__slots__}  # type: ignore[attr-defined]
 
 
 def models() -> list[ModelInfo]:

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ._catalog import lookup, native_endpoint_for
-from ._catalog import MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH
-from ._errors import ConfigurationError
+from ._catalog import MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH, lookup, native_endpoint_for
+from ._errors import ConfigurationError, MissingAPIKeyError
 
 Protocol = Literal["openai", "dashscope"]
 Provider = Literal["bailian", "deepseek", "openrouter", "ollama", "local", "openai"]
@@ -209,9 +208,10 @@ def resolve_endpoint(
     if provider == "openai" and not key and not env_key_override:
         key_variable = None  # unknown host: many self-hosted servers need no key
     if not key and provider in ("bailian", "deepseek", "openrouter"):
-        raise ConfigurationError(
+        raise MissingAPIKeyError(
             f"no API key for {model!r} at {base}: set the {key_variable} environment variable "
-            "or pass api_key=..."
+            "or pass api_key=...",
+            variable=key_variable,
         )
 
     if resolved_protocol == "dashscope":

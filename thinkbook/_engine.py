@@ -25,6 +25,7 @@ from ._errors import (
     error_for_status,
 )
 from ._pipeline import StreamPipeline
+from ._replay import REPLAY_HOST, ReplayTransport
 from ._request import PreparedRequest
 from ._retry import backoff_delay, is_retryable_status, parse_retry_after
 from ._types import ThinkEvent, ThinkResult
@@ -100,6 +101,8 @@ class Engine:
                 timeout=make_timeout(None),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
                 follow_redirects=True,
+                # Recorded answers replay through the very same client, decoder and views.
+                mounts={f"http://{REPLAY_HOST}": ReplayTransport()},
             )
         return self._client
 

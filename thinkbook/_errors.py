@@ -4,6 +4,7 @@ Exception tree::
 
     ThinkbookError
     ├── ConfigurationError          bad options or a missing key; raised before any request
+    │   └── MissingAPIKeyError      no key for a provider that needs one (.variable names it)
     ├── APIError
     │   ├── APIStatusError          the server said no (.status_code, .code, .request_id, .body)
     │   │   ├── BadRequestError           400 (also content-filter codes such as DataInspectionFailed)
@@ -41,6 +42,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "InternalServerError",
+    "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -68,6 +70,14 @@ class ThinkbookError(Exception):
 
 class ConfigurationError(ThinkbookError):
     """Bad options or missing credentials; always raised before a request is sent."""
+
+
+class MissingAPIKeyError(ConfigurationError):
+    """No API key was passed or found in the environment; ``.variable`` is the one to set."""
+
+    def __init__(self, message: str, *, variable: str | None) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 class APIError(ThinkbookError):

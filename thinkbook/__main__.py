@@ -1,0 +1,8 @@
+"""Allow ``python -m thinkbook``."""
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

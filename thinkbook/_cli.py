@@ -1,0 +1,184 @@
+"""``python -m thinkbook "prompt" --model qwen-plus``: the terminal view.
+
+Reasoning streams dimmed to stderr, the answer to stdout (so ``> answer.md`` captures just the
+answer), and a usage line ends the run on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from ._api import stream
+from ._catalog import models
+from ._errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ConfigurationError,
+    PermissionDeniedError,
+    RateLimitError,
+    ThinkbookError,
+    ThinkInterrupted,
+)
+from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_RATE_LIMIT = 4
+EXIT_CONNECTION = 5
+EXIT_INTERRUPTED = 130
+
+EPILOG = f"""exit codes:
+  {EXIT_OK}    the model finished
+  {EXIT_ERROR}    the server returned an error or the stream broke (message on stderr)
+  {EXIT_USAGE}    bad options or missing API key (nothing was sent)
+  {EXIT_AUTH}    authentication or permission refused (wrong key or region)
+  {EXIT_RATE_LIMIT}    rate limited or out of quota
+  {EXIT_CONNECTION}    could not reach the server, or it timed out
+  {EXIT_INTERRUPTED}  interrupted with Ctrl-C (the partial answer was printed)
+
+keys come from DASHSCOPE_API_KEY (Bailian), DEEPSEEK_API_KEY, OPENROUTER_API_KEY or
+OPENAI_API_KEY depending on the server; local servers need none."""
+
+_DIM, _RESET = "\x1b[2m", "\x1b[0m"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m thinkbook",
+        description="Ask a thinking model; reasoning goes to stderr (dimmed), the answer to stdout.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("prompt", nargs="?", help="the question; '-' reads it from stdin")
+    parser.add_argument("-m", "--model", help="model name, e.g. qwen-plus, deepseek-reasoner")
+    thinking = parser.add_mutually_exclusive_group()
+    thinking.add_argument("--think", dest="enable_thinking", action="store_const", const=True,
+                          help="turn thinking on (hybrid models)")
+    thinking.add_argument("--no-think", dest="enable_thinking", action="store_const", const=False,
+                          help="turn thinking off (hybrid models only)")
+    parser.add_argument("--budget", type=int, metavar="N", help="thinking_budget: max reasoning tokens")
+    parser.add_argument("--preserve", action="store_true", help="send preserve_thinking: true")
+    parser.add_argument("--system", help="system prompt")
+    parser.add_argument("--base-url", help="server URL before /chat/completions (or .../api/v1)")
+    parser.add_argument("--protocol", choices=["openai", "dashscope"], help="wire protocol")
+    parser.add_argument("--region", help="Bailian region: singapore, beijing or virginia")
+    parser.add_argument("--timeout", type=float, help="longest silence tolerated, seconds")
+    parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    parser.add_argument("--no-reasoning", action="store_true", help="don't print the reasoning")
+    parser.add_argument("--list-models", action="store_true", help="print the model catalog")
+    return parser
+
+
+def _print_models(out: TextIO) -> None:
+    for info in models():
+        mode = "thinking-only" if info.thinking_only else (
+            "hybrid, thinks by default" if info.default_thinking else "hybrid, off by default")
+        extras = [name for name, flag in (("budget", info.budget), ("preserve", info.preserve)) if flag]
+        out.write(f"{info.name:40} {info.family:9} {mode:26} {' '.join(extras)}\n")
+
+
+def usage_line(result: ThinkResult) -> str:
+    """One human line: tokens by kind, time to first token, thinking time, speed."""
+    parts = []
+    usage = result.usage
+    if usage is not None:
+        parts.append(f"input {usage.prompt_tokens if usage.prompt_tokens is not None else '?'}")
+        if usage.cached_tokens:
+            parts.append(f"cached {usage.cached_tokens}")
+        if usage.reasoning_tokens is not None:
+            parts.append(f"reasoning {usage.reasoning_tokens}")
+        if usage.answer_tokens is not None:
+            parts.append(f"answer {usage.answer_tokens}")
+        elif usage.completion_tokens is not None:
+            parts.append(f"output {usage.completion_tokens}")
+        if usage.total_tokens is not None:
+            parts.append(f"total {usage.total_tokens}")
+    else:
+        parts.append("usage not reported")
+    t = result.timings
+    if t.time_to_first_token is not None:
+        parts.append(f"first token {t.time_to_first_token:.2f}s")
+    if t.thinking_seconds:
+        parts.append(f"thought {t.thinking_seconds:.1f}s")
+    if t.total_seconds is not None:
+        parts.append(f"total {t.total_seconds:.1f}s")
+    if t.tokens_per_second:
+        parts.append(f"{t.tokens_per_second:.0f} tok/s")
+    return "tokens: " + ", ".join(parts)
+
+
+def _exit_code(error: ThinkbookError) -> int:
+    if isinstance(error, ConfigurationError):
+        return EXIT_USAGE
+    if isinstance(error, AuthenticationError | PermissionDeniedError):
+        return EXIT_AUTH
+    if isinstance(error, RateLimitError):
+        return EXIT_RATE_LIMIT
+    if isinstance(error, APIConnectionError):
+        return EXIT_CONNECTION
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+    if args.list_models:
+        _print_models(out)
+        return EXIT_OK
+    if args.prompt is None or not args.model:
+        err.write("error: a prompt and --model are required (see --help)\n")
+        return EXIT_USAGE
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    color = err.isatty() and "NO_COLOR" not in os.environ
+    show_reasoning = not (args.json or args.no_reasoning)
+    result: ThinkResult | None = None
+    answer_started = False
+    try:
+        events = stream(
+            prompt, model=args.model, base_url=args.base_url, protocol=args.protocol,
+            region=args.region, enable_thinking=args.enable_thinking, thinking_budget=args.budget,
+            preserve_thinking=True if args.preserve else None, system=args.system,
+            timeout=args.timeout,
+        )
+        for event in events:
+            match event:
+                case ReasoningDelta(text) if show_reasoning:
+                    err.write(f"{_DIM}{text}{_RESET}" if color else text)
+                    err.flush()
+                case AnswerWasReasoning(text) if show_reasoning:
+                    err.write("\n[the text above was reasoning]\n")
+                case AnswerDelta(text) if not args.json:
+                    if not answer_started and show_reasoning:
+                        err.write("\n\n")
+                    answer_started = True
+                    out.write(text)
+                    out.flush()
+                case Done(final):
+                    result = final
+    except ThinkInterrupted as stop:
+        err.write("\n[interrupted]\n")
+        if args.json and stop.partial is not None:
+            out.write(json.dumps(stop.partial.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return EXIT_INTERRUPTED
+    except ThinkbookError as error:
+        if answer_started:
+            out.write("\n")
+        err.write(f"\nerror: {error}\n")
+        if args.json and error.partial is not None:
+            out.write(json.dumps(error.partial.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return _exit_code(error)
+    assert result is not None
+    if args.json:
+        out.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write("\n")
+        err.write(usage_line(result) + "\n")
+    return EXIT_OK
