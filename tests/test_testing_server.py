@@ -88,9 +88,7 @@ def test_first_byte_delay(server: LoopbackServer) -> None:
 
 def test_status_and_json_body(server: LoopbackServer) -> None:
     body = {"error": {"message": "Invalid API key", "code": "invalid_api_key"}}
-    server.enqueue(
-        ScriptedResponse(status=401, body=json.dumps(body).encode(), headers={"X-Request-Id": "r1"})
-    )
+    server.enqueue(ScriptedResponse(status=401, body=json.dumps(body).encode(), headers={"X-Request-Id": "r1"}))
     with _client(server) as client:
         r = client.post("/v1/chat/completions", json={})
     assert r.status_code == 401

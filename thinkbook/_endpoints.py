@@ -192,11 +192,7 @@ def resolve_endpoint(
     provider = provider_for(base)
     resolved_protocol: Protocol = chosen or infer_protocol(base)
     if resolved_protocol == "dashscope":
-        if provider != "bailian":
-            raise ConfigurationError(
-                f"protocol='dashscope' is Bailian's native API, but {base} is not a Bailian host; "
-                "use protocol='openai' for this server"
-            )
+        # Any host may speak it (gateways, proxies, test servers); only the URL shape is checked.
         if base.endswith(COMPATIBLE_PATH):
             raise ConfigurationError(
                 f"protocol='dashscope' needs the native base URL ending in {NATIVE_PATH}, got "

@@ -181,10 +181,7 @@ def sse_chunks(events: Iterable[dict[str, Any] | str | bytes], *, done: bool = T
         if isinstance(event, bytes | bytearray):
             out.append(bytes(event))
             continue
-        if isinstance(event, str):
-            payload = event
-        else:
-            payload = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        payload = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False, separators=(",", ":"))
         lines = payload.split("\n") if payload else [""]
         out.append("".join(f"data: {line}\n" for line in lines).encode("utf-8") + b"\n")
     if done:
@@ -390,9 +387,7 @@ class LoopbackServer:
         """Bind a free port and serve in a daemon thread. Returns ``self``."""
         if self._thread is not None:
             raise RuntimeError("LoopbackServer can only be started once")
-        self._thread = threading.Thread(
-            target=self._thread_main, name="thinkbook-loopback-server", daemon=True
-        )
+        self._thread = threading.Thread(target=self._thread_main, name="thinkbook-loopback-server", daemon=True)
         self._thread.start()
         self._ready.wait()
         if self._startup_error is not None:
@@ -558,9 +553,7 @@ class LoopbackServer:
             close = (
                 http10
                 or _has_close(connection)
-                or any(
-                    k.lower() == "connection" and _has_close(v) for k, v in response.headers.items()
-                )
+                or any(k.lower() == "connection" and _has_close(v) for k, v in response.headers.items())
             )
             finished = await self._send(conn, request, response, close)
             if close or not finished:
@@ -601,9 +594,7 @@ class LoopbackServer:
             body = await conn.read_exactly(length)
         if body is None:
             return None
-        return RecordedRequest(
-            method=method, path=path, headers=headers, body=body, http_version=version
-        )
+        return RecordedRequest(method=method, path=path, headers=headers, body=body, http_version=version)
 
     async def _read_chunked(self, conn: _Connection) -> bytes | None:
         body = bytearray()
@@ -691,9 +682,7 @@ class LoopbackServer:
                 headers["Content-Type"] = "text/plain; charset=utf-8"
         return headers
 
-    async def _send(
-        self, conn: _Connection, request: RecordedRequest, response: ScriptedResponse, close: bool
-    ) -> bool:
+    async def _send(self, conn: _Connection, request: RecordedRequest, response: ScriptedResponse, close: bool) -> bool:
         """Play one response. True if it was sent completely and the connection is reusable."""
         writer = conn.writer
         if response.first_byte_delay and await conn.gone_within(response.first_byte_delay):
@@ -702,9 +691,7 @@ class LoopbackServer:
         chunked = isinstance(response.body, list)
         chunks = response.chunks
         no_body = request.method == "HEAD" or response.status < 200 or response.status in (204, 304)
-        head = self._head(
-            response.status, self._headers_for(response), None if chunked else chunks[0], close
-        )
+        head = self._head(response.status, self._headers_for(response), None if chunked else chunks[0], close)
         if no_body:
             chunks = []
         try:
