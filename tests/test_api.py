@@ -30,8 +30,18 @@ def openai_events(reasoning: list[str], answer: list[str], usage: dict[str, Any]
     ]
     events += [{"choices": [{"delta": {"content": a}}]} for a in answer]
     events.append({"choices": [{"delta": {"content": ""}, "finish_reason": "stop"}]})
-    events.append({"choices": [], "usage": usage or {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
-                                                      "completion_tokens_details": {"reasoning_tokens": 12}}})
+    events.append(
+        {
+            "choices": [],
+            "usage": usage
+            or {
+                "prompt_tokens": 10,
+                "completion_tokens": 20,
+                "total_tokens": 30,
+                "completion_tokens_details": {"reasoning_tokens": 12},
+            },
+        }
+    )
     return events
 
 
@@ -44,14 +54,25 @@ def native_events(reasoning: list[str], answer: list[str]) -> list[bytes]:
         output += 1 if (r or a) else 0
         last = index == len(pieces)
         data = {
-            "output": {"choices": [{"message": {"content": a, "reasoning_content": r, "role": "assistant"},
-                                    "finish_reason": "stop" if last else "null"}]},
-            "usage": {"total_tokens": 11 + output, "input_tokens": 11, "output_tokens": output,
-                      "output_tokens_details": {"reasoning_tokens": min(output, len(reasoning))}},
+            "output": {
+                "choices": [
+                    {
+                        "message": {"content": a, "reasoning_content": r, "role": "assistant"},
+                        "finish_reason": "stop" if last else "null",
+                    }
+                ]
+            },
+            "usage": {
+                "total_tokens": 11 + output,
+                "input_tokens": 11,
+                "output_tokens": output,
+                "output_tokens_details": {"reasoning_tokens": min(output, len(reasoning))},
+            },
             "request_id": "req-native-1",
         }
-        chunks.append(f"id:{index}\nevent:result\n:HTTP_STATUS/200\ndata:{json.dumps(data, ensure_ascii=False)}\n\n"
-                      .encode())
+        chunks.append(
+            f"id:{index}\nevent:result\n:HTTP_STATUS/200\ndata:{json.dumps(data, ensure_ascii=False)}\n\n".encode()
+        )
     return chunks
 
 
@@ -75,16 +96,25 @@ def test_think_splits_reasoning_and_answer_with_exact_usage(server: LoopbackServ
 
 def test_native_protocol_keeps_last_cumulative_usage_and_null_finish(server: LoopbackServer) -> None:
     server.enqueue(ScriptedResponse(body=native_events(["嗯", "，"], ["你好", "！"])))
-    result = thinkbook.think("你是谁", model="qwen-plus", base_url=server.url + "/api/v1", protocol="dashscope",
-                             api_key=FAKE_KEY, enable_thinking=True)
+    result = thinkbook.think(
+        "你是谁",
+        model="qwen-plus",
+        base_url=server.url + "/api/v1",
+        protocol="dashscope",
+        api_key=FAKE_KEY,
+        enable_thinking=True,
+    )
     assert (result.reasoning, result.answer) == ("嗯，", "你好！")
     assert result.usage is not None and result.usage.completion_tokens == 4 and result.usage.prompt_tokens == 11
     assert result.finish_reason == "stop" and result.request_id == "req-native-1"
     sent = server.requests[0]
     assert sent.path == "/api/v1/services/aigc/text-generation/generation"
     assert sent.headers["x-dashscope-sse"] == "enable"
-    assert sent.json()["parameters"] == {"result_format": "message", "incremental_output": True,
-                                         "enable_thinking": True}
+    assert sent.json()["parameters"] == {
+        "result_format": "message",
+        "incremental_output": True,
+        "enable_thinking": True,
+    }
 
 
 def test_stream_yields_typed_events_in_order(server: LoopbackServer) -> None:
@@ -97,12 +127,16 @@ def test_stream_yields_typed_events_in_order(server: LoopbackServer) -> None:
 
 
 async def test_athink_and_astream_from_a_running_loop(server: LoopbackServer) -> None:
-    server.enqueue(ScriptedResponse.from_sse(openai_events(["r"], ["x"])),
-                   ScriptedResponse.from_sse(openai_events(["r"], ["y"])))
+    server.enqueue(
+        ScriptedResponse.from_sse(openai_events(["r"], ["x"])), ScriptedResponse.from_sse(openai_events(["r"], ["y"]))
+    )
     result = await thinkbook.athink("q", model="m", base_url=server.url, api_key=FAKE_KEY)
     assert result.answer == "x"
-    texts = [e.text async for e in thinkbook.astream("q", model="m", base_url=server.url, api_key=FAKE_KEY)
-             if isinstance(e, AnswerDelta)]
+    texts = [
+        e.text
+        async for e in thinkbook.astream("q", model="m", base_url=server.url, api_key=FAKE_KEY)
+        if isinstance(e, AnswerDelta)
+    ]
     assert texts == ["y"]
 
 
@@ -148,9 +182,15 @@ def test_extra_body_goes_into_the_request_unchanged(server: LoopbackServer) -> N
 
 
 def test_http_error_maps_to_typed_error_without_leaking_the_key(server: LoopbackServer) -> None:
-    server.enqueue(ScriptedResponse.from_json(
-        {"error": {"code": "invalid_api_key", "message": f"Incorrect API key provided: {FAKE_KEY}"},
-         "request_id": "r-401"}, status=401))
+    server.enqueue(
+        ScriptedResponse.from_json(
+            {
+                "error": {"code": "invalid_api_key", "message": f"Incorrect API key provided: {FAKE_KEY}"},
+                "request_id": "r-401",
+            },
+            status=401,
+        )
+    )
     with pytest.raises(AuthenticationError) as info:
         ask(server)
     error = info.value
@@ -203,8 +243,9 @@ def test_several_streams_run_side_by_side(server: LoopbackServer) -> None:
     start = time.monotonic()
 
     async def three() -> list[thinkbook.ThinkResult]:
-        return await asyncio.gather(*(thinkbook.athink("q", model="m", base_url=server.url, api_key=FAKE_KEY)
-                                      for _ in range(3)))
+        return await asyncio.gather(
+            *(thinkbook.athink("q", model="m", base_url=server.url, api_key=FAKE_KEY) for _ in range(3))
+        )
 
     results = asyncio.run(three())
     elapsed = time.monotonic() - start

@@ -37,22 +37,26 @@ def ask(server: LoopbackServer, **options: Any) -> thinkbook.ThinkResult:
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the retry schedule's shape but not its seconds."""
-    monkeypatch.setattr("thinkbook._engine.backoff_delay",
-                        lambda attempt, retry_after=None: min(backoff_delay(attempt, retry_after) / 50, 0.05))
+    monkeypatch.setattr(
+        "thinkbook._engine.backoff_delay",
+        lambda attempt, retry_after=None: min(backoff_delay(attempt, retry_after) / 50, 0.05),
+    )
 
 
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503])
 def test_retryable_statuses_are_retried_then_succeed(server: LoopbackServer, status: int) -> None:
-    server.enqueue(ScriptedResponse.from_json({"error": {"message": "busy"}}, status=status),
-                   ScriptedResponse.from_sse(OK_EVENTS))
+    server.enqueue(
+        ScriptedResponse.from_json({"error": {"message": "busy"}}, status=status), ScriptedResponse.from_sse(OK_EVENTS)
+    )
     assert ask(server).answer == "answer"
     assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404])
 def test_client_errors_are_never_retried(server: LoopbackServer, status: int) -> None:
-    server.enqueue(ScriptedResponse.from_json({"code": "X", "message": "no"}, status=status),
-                   ScriptedResponse.from_sse(OK_EVENTS))
+    server.enqueue(
+        ScriptedResponse.from_json({"code": "X", "message": "no"}, status=status), ScriptedResponse.from_sse(OK_EVENTS)
+    )
     with pytest.raises(thinkbook.APIStatusError) as info:
         ask(server)
     assert info.value.status_code == status
@@ -73,9 +77,10 @@ def test_retries_stop_at_max_retries(server: LoopbackServer) -> None:
 
 def test_retry_after_seconds_is_honoured(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("thinkbook._engine.backoff_delay", backoff_delay)  # the real schedule
-    server.enqueue(ScriptedResponse.from_json({"error": {"message": "slow down"}}, status=429,
-                                              headers={"Retry-After": "1"}),
-                   ScriptedResponse.from_sse(OK_EVENTS))
+    server.enqueue(
+        ScriptedResponse.from_json({"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "1"}),
+        ScriptedResponse.from_sse(OK_EVENTS),
+    )
     start = time.monotonic()
     assert ask(server).answer == "answer"
     assert time.monotonic() - start >= 0.95
@@ -83,8 +88,11 @@ def test_retry_after_seconds_is_honoured(server: LoopbackServer, monkeypatch: py
 
 def test_rate_limit_error_after_retries_says_what_to_do(server: LoopbackServer) -> None:
     for _ in range(3):
-        server.enqueue(ScriptedResponse.from_json({"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded"},
-                                                  status=429))
+        server.enqueue(
+            ScriptedResponse.from_json(
+                {"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded"}, status=429
+            )
+        )
     with pytest.raises(RateLimitError, match="retry") as info:
         ask(server)
     assert info.value.code == "Throttling.RateQuota"
@@ -140,8 +148,10 @@ def test_slow_stream_within_the_timeout_completes(server: LoopbackServer) -> Non
 
 
 def test_midstream_error_chunk_raises_with_partial(server: LoopbackServer) -> None:
-    events: list[Any] = [*OK_EVENTS[:2],
-                         {"error": {"code": 502, "message": "upstream died"}, "choices": [{"delta": {}, "finish_reason": "error"}]}]
+    events: list[Any] = [
+        *OK_EVENTS[:2],
+        {"error": {"code": 502, "message": "upstream died"}, "choices": [{"delta": {}, "finish_reason": "error"}]},
+    ]
     server.enqueue(ScriptedResponse.from_sse(events))
     with pytest.raises(InternalServerError, match="upstream died") as info:
         ask(server)
@@ -150,8 +160,10 @@ def test_midstream_error_chunk_raises_with_partial(server: LoopbackServer) -> No
 
 
 def test_native_error_event_under_4xx_status_is_read_not_guessed(server: LoopbackServer) -> None:
-    body = (b'id:1\nevent:error\n:HTTP_STATUS/400\ndata:{"request_id":"r-9","code":"DataInspectionFailed",'
-            b'"message":"Input data may contain inappropriate content."}\n\n')
+    body = (
+        b'id:1\nevent:error\n:HTTP_STATUS/400\ndata:{"request_id":"r-9","code":"DataInspectionFailed",'
+        b'"message":"Input data may contain inappropriate content."}\n\n'
+    )
     server.enqueue(ScriptedResponse(status=400, body=[body]))
     with pytest.raises(BadRequestError, match="content filter") as info:
         thinkbook.think("q", model="qwen-plus", base_url=server.url + "/api/v1", protocol="dashscope", api_key=FAKE_KEY)
@@ -166,8 +178,7 @@ def test_non_json_data_is_a_clear_format_error(server: LoopbackServer) -> None:
 
 
 def test_html_error_page_is_reported_with_its_status(server: LoopbackServer) -> None:
-    server.enqueue(ScriptedResponse(status=404, body=b"<html>Not Found</html>",
-                                    headers={"Content-Type": "text/html"}))
+    server.enqueue(ScriptedResponse(status=404, body=b"<html>Not Found</html>", headers={"Content-Type": "text/html"}))
     with pytest.raises(thinkbook.NotFoundError, match="base_url"):
         ask(server)
 

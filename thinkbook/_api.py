@@ -253,10 +253,20 @@ def think(
     >>> r.reasoning, r.answer, r.usage.reasoning_tokens, r.finish_reason  # doctest: +SKIP
     """
     request = _prepare(
-        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
-        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
-        timeout=timeout, display=display, extra_body=extra_body,
+        prompt,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        protocol=protocol,
+        region=region,
+        enable_thinking=enable_thinking,
+        thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking,
+        system=system,
+        max_retries=max_retries,
+        timeout=timeout,
+        display=display,
+        extra_body=extra_body,
     )
     return run_blocking(request, max_retries=max_retries, timeout=timeout)
 
@@ -280,10 +290,20 @@ async def athink(
 ) -> ThinkResult:
     """Async :func:`think`. Cancelling the awaiting task closes the HTTP stream."""
     request = _prepare(
-        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
-        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
-        timeout=timeout, display=display, extra_body=extra_body,
+        prompt,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        protocol=protocol,
+        region=region,
+        enable_thinking=enable_thinking,
+        thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking,
+        system=system,
+        max_retries=max_retries,
+        timeout=timeout,
+        display=display,
+        extra_body=extra_body,
     )
     return await run_async(request, max_retries=max_retries, timeout=timeout)
 
@@ -312,10 +332,20 @@ def stream(
     ...         case ReasoningDelta(text): print(text, end="")
     """
     request = _prepare(
-        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
-        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
-        timeout=timeout, display=False, extra_body=extra_body,
+        prompt,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        protocol=protocol,
+        region=region,
+        enable_thinking=enable_thinking,
+        thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking,
+        system=system,
+        max_retries=max_retries,
+        timeout=timeout,
+        display=False,
+        extra_body=extra_body,
     )
     return iter_events(request, max_retries=max_retries, timeout=timeout)
 
@@ -338,10 +368,20 @@ def astream(
 ) -> AsyncIterator[ThinkEvent]:
     """Async :func:`stream`: ``async for event in astream(...)``. Input is checked right away."""
     request = _prepare(
-        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
-        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
-        timeout=timeout, display=False, extra_body=extra_body,
+        prompt,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        protocol=protocol,
+        region=region,
+        enable_thinking=enable_thinking,
+        thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking,
+        system=system,
+        max_retries=max_retries,
+        timeout=timeout,
+        display=False,
+        extra_body=extra_body,
     )
     return aiter_events(request, max_retries=max_retries, timeout=timeout)
 

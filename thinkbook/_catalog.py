@@ -102,38 +102,70 @@ _PRESERVE = (
 # "thinking_budget 参数支持 Qwen3（思考模式）与 Kimi 模型": every Qwen3-generation model
 # (3, 3.5, 3.6, 3.7, commercial and open) and Kimi; not QwQ, DeepSeek, GLM or MiniMax.
 _CATALOG: list[ModelInfo] = [
-    *_group("qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08", "Qwen3.7", "hybrid", True,
-            budget=True, preserve=_PRESERVE),
-    *_group("qwen3.7-max-preview qwen3.7-max-2026-05-17", "Qwen3.7", "thinking-only", True,
-            budget=True, preserve=_PRESERVE),
-    *_group("qwen3.7-plus qwen3.7-plus-2026-05-26", "Qwen3.7", "hybrid", True,
-            budget=True, preserve=_PRESERVE),
-    *_group("qwen3.6-max-preview qwen3.6-plus qwen3.6-plus-2026-04-02 qwen3.6-flash "
-            "qwen3.6-flash-2026-04-16 qwen3.6-35b-a3b", "Qwen3.6", "hybrid", True,
-            budget=True, preserve=_PRESERVE),
-    *_group("qwen3.5-plus qwen3.5-plus-2026-02-15 qwen3.5-flash qwen3.5-flash-2026-02-23 "
-            "qwen3.5-397b-a17b qwen3.5-122b-a10b qwen3.5-27b qwen3.5-35b-a3b", "Qwen3.5", "hybrid",
-            True, budget=True),
-    *_group("qwen3-max qwen3-max-2026-01-23 qwen3-max-preview", "Qwen3", "hybrid", False,
-            budget=True),
-    *_group("qwen-plus qwen-plus-latest qwen-flash qwen-flash-2025-07-28 qwen-turbo", "Qwen3",
-            "hybrid", False, budget=True),
+    *_group(
+        "qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08",
+        "Qwen3.7",
+        "hybrid",
+        True,
+        budget=True,
+        preserve=_PRESERVE,
+    ),
+    *_group(
+        "qwen3.7-max-preview qwen3.7-max-2026-05-17", "Qwen3.7", "thinking-only", True, budget=True, preserve=_PRESERVE
+    ),
+    *_group("qwen3.7-plus qwen3.7-plus-2026-05-26", "Qwen3.7", "hybrid", True, budget=True, preserve=_PRESERVE),
+    *_group(
+        "qwen3.6-max-preview qwen3.6-plus qwen3.6-plus-2026-04-02 qwen3.6-flash "
+        "qwen3.6-flash-2026-04-16 qwen3.6-35b-a3b",
+        "Qwen3.6",
+        "hybrid",
+        True,
+        budget=True,
+        preserve=_PRESERVE,
+    ),
+    *_group(
+        "qwen3.5-plus qwen3.5-plus-2026-02-15 qwen3.5-flash qwen3.5-flash-2026-02-23 "
+        "qwen3.5-397b-a17b qwen3.5-122b-a10b qwen3.5-27b qwen3.5-35b-a3b",
+        "Qwen3.5",
+        "hybrid",
+        True,
+        budget=True,
+    ),
+    *_group("qwen3-max qwen3-max-2026-01-23 qwen3-max-preview", "Qwen3", "hybrid", False, budget=True),
+    *_group(
+        "qwen-plus qwen-plus-latest qwen-flash qwen-flash-2025-07-28 qwen-turbo", "Qwen3", "hybrid", False, budget=True
+    ),
     # qwen-plus-2025-04-28 is the one commercial snapshot the guide names for /think, /no_think.
     *_group("qwen-plus-2025-04-28", "Qwen3", "hybrid", False, budget=True, soft_switch=True),
-    *_group("qwen3-235b-a22b qwen3-32b qwen3-30b-a3b qwen3-14b qwen3-8b", "Qwen3", "hybrid", True,
-            budget=True, soft_switch=True),
-    *_group("qwen3-next-80b-a3b-thinking qwen3-235b-a22b-thinking-2507 "
-            "qwen3-30b-a3b-thinking-2507", "Qwen3", "thinking-only", True, budget=True),
+    *_group(
+        "qwen3-235b-a22b qwen3-32b qwen3-30b-a3b qwen3-14b qwen3-8b",
+        "Qwen3",
+        "hybrid",
+        True,
+        budget=True,
+        soft_switch=True,
+    ),
+    *_group(
+        "qwen3-next-80b-a3b-thinking qwen3-235b-a22b-thinking-2507 qwen3-30b-a3b-thinking-2507",
+        "Qwen3",
+        "thinking-only",
+        True,
+        budget=True,
+    ),
     *_group("qwq-plus", "QwQ", "thinking-only", True),
     *_group("deepseek-v4-pro deepseek-v4-flash", "DeepSeek", "hybrid", True),
     *_group("deepseek-v3.2 deepseek-v3.2-exp deepseek-v3.1", "DeepSeek", "hybrid", False),
-    *_group("deepseek-r1 deepseek-r1-0528 deepseek-r1-distill-qwen-1.5b deepseek-r1-distill-qwen-7b "
-            "deepseek-r1-distill-qwen-14b deepseek-r1-distill-qwen-32b deepseek-r1-distill-llama-8b "
-            "deepseek-r1-distill-llama-70b", "DeepSeek", "thinking-only", True),
+    *_group(
+        "deepseek-r1 deepseek-r1-0528 deepseek-r1-distill-qwen-1.5b deepseek-r1-distill-qwen-7b "
+        "deepseek-r1-distill-qwen-14b deepseek-r1-distill-qwen-32b deepseek-r1-distill-llama-8b "
+        "deepseek-r1-distill-llama-70b",
+        "DeepSeek",
+        "thinking-only",
+        True,
+    ),
     *_group("glm-5.1 glm-5 glm-4.7 glm-4.6", "GLM", "hybrid", True),
     *_group("kimi-k2.6 kimi-k2.5", "Kimi", "hybrid", False, budget=True, preserve=_PRESERVE),
-    *_group("kimi-k2.7-code kimi-k2-thinking", "Kimi", "thinking-only", True, budget=True,
-            preserve=_PRESERVE),
+    *_group("kimi-k2.7-code kimi-k2-thinking", "Kimi", "thinking-only", True, budget=True, preserve=_PRESERVE),
     *_group("MiniMax-M2.5", "MiniMax", "thinking-only", True),
     # DeepSeek's own API (api.deepseek.com): the reasoner always thinks; the chat model does not.
     *_group("deepseek-reasoner", "DeepSeek", "thinking-only", True),

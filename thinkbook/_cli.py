@@ -59,10 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("prompt", nargs="?", help="the question; '-' reads it from stdin")
     parser.add_argument("-m", "--model", help="model name, e.g. qwen-plus, deepseek-reasoner")
     thinking = parser.add_mutually_exclusive_group()
-    thinking.add_argument("--think", dest="enable_thinking", action="store_const", const=True,
-                          help="turn thinking on (hybrid models)")
-    thinking.add_argument("--no-think", dest="enable_thinking", action="store_const", const=False,
-                          help="turn thinking off (hybrid models only)")
+    thinking.add_argument(
+        "--think", dest="enable_thinking", action="store_const", const=True, help="turn thinking on (hybrid models)"
+    )
+    thinking.add_argument(
+        "--no-think",
+        dest="enable_thinking",
+        action="store_const",
+        const=False,
+        help="turn thinking off (hybrid models only)",
+    )
     parser.add_argument("--budget", type=int, metavar="N", help="thinking_budget: max reasoning tokens")
     parser.add_argument("--preserve", action="store_true", help="send preserve_thinking: true")
     parser.add_argument("--system", help="system prompt")
@@ -78,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print_models(out: TextIO) -> None:
     for info in models():
-        mode = "thinking-only" if info.thinking_only else (
-            "hybrid, thinks by default" if info.default_thinking else "hybrid, off by default")
+        mode = (
+            "thinking-only"
+            if info.thinking_only
+            else ("hybrid, thinks by default" if info.default_thinking else "hybrid, off by default")
+        )
         extras = [name for name, flag in (("budget", info.budget), ("preserve", info.preserve)) if flag]
         out.write(f"{info.name:40} {info.family:9} {mode:26} {' '.join(extras)}\n")
 
@@ -143,9 +152,15 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     answer_started = False
     try:
         events = stream(
-            prompt, model=args.model, base_url=args.base_url, protocol=args.protocol,
-            region=args.region, enable_thinking=args.enable_thinking, thinking_budget=args.budget,
-            preserve_thinking=True if args.preserve else None, system=args.system,
+            prompt,
+            model=args.model,
+            base_url=args.base_url,
+            protocol=args.protocol,
+            region=args.region,
+            enable_thinking=args.enable_thinking,
+            thinking_budget=args.budget,
+            preserve_thinking=True if args.preserve else None,
+            system=args.system,
             timeout=args.timeout,
         )
         for event in events:

@@ -53,10 +53,7 @@ class Conversation:
 
     def __repr__(self) -> str:
         turns = sum(1 for m in self.messages if m["role"] == "assistant")
-        return (
-            f"Conversation(model={self.model!r}, turns={turns}, "
-            f"preserve_thinking={self.preserve_thinking})"
-        )
+        return f"Conversation(model={self.model!r}, turns={turns}, preserve_thinking={self.preserve_thinking})"
 
     def reset(self) -> None:
         """Forget every turn (the system prompt stays)."""

@@ -38,10 +38,15 @@ REGION_HOSTS: dict[str, str] = {
     "virginia": "https://dashscope-us.aliyuncs.com",
 }
 _REGION_ALIASES: dict[str, str] = {
-    "sg": "singapore", "intl": "singapore", "international": "singapore",
+    "sg": "singapore",
+    "intl": "singapore",
+    "international": "singapore",
     "ap-southeast-1": "singapore",
-    "cn": "beijing", "china": "beijing", "cn-beijing": "beijing",
-    "us": "virginia", "us-east-1": "virginia",
+    "cn": "beijing",
+    "china": "beijing",
+    "cn-beijing": "beijing",
+    "us": "virginia",
+    "us-east-1": "virginia",
 }
 
 COMPATIBLE_PATH = "/compatible-mode/v1"
@@ -180,14 +185,12 @@ def resolve_endpoint(
     elif model.lower() in _DEEPSEEK_ONLY_MODELS:
         base = DEEPSEEK_BASE_URL
     elif env.get("DASHSCOPE_API_KEY"):
-        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION),
-                             chosen or "openai")
+        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
     elif env.get("OPENAI_BASE_URL"):
         base = _strip_known_suffix(env["OPENAI_BASE_URL"])
         env_key_override = "OPENAI_API_KEY"
     else:
-        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION),
-                             chosen or "openai")
+        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
 
     provider = provider_for(base)
     resolved_protocol: Protocol = chosen or infer_protocol(base)
@@ -205,8 +208,7 @@ def resolve_endpoint(
         key_variable = None  # unknown host: many self-hosted servers need no key
     if not key and provider in ("bailian", "deepseek", "openrouter"):
         raise MissingAPIKeyError(
-            f"no API key for {model!r} at {base}: set the {key_variable} environment variable "
-            "or pass api_key=...",
+            f"no API key for {model!r} at {base}: set the {key_variable} environment variable or pass api_key=...",
             variable=key_variable,
         )
 

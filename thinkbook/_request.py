@@ -47,16 +47,13 @@ def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None
                 )
             if message["role"] not in _ROLES:
                 raise ConfigurationError(
-                    f"message {index} has unknown role {message['role']!r}: use one of "
-                    + ", ".join(sorted(_ROLES))
+                    f"message {index} has unknown role {message['role']!r}: use one of " + ", ".join(sorted(_ROLES))
                 )
             messages.append(dict(message))
         if not messages:
             raise ConfigurationError("the message list is empty: add at least one user message")
     else:
-        raise ConfigurationError(
-            f"prompt must be a string or a list of chat messages, got {type(prompt).__name__}"
-        )
+        raise ConfigurationError(f"prompt must be a string or a list of chat messages, got {type(prompt).__name__}")
     if system is not None:
         if messages[0]["role"] == "system":
             raise ConfigurationError("system= was given but the messages already start with a system message")
@@ -181,9 +178,7 @@ def prepare_request(
     extra_body: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
     """Build the streaming request body for ``endpoint``'s protocol. Always streams."""
-    enable, budget, preserve = check_thinking_options(
-        model, enable_thinking, thinking_budget, preserve_thinking
-    )
+    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
     for key in ("stream", "model"):
         if extra_body and key in extra_body:
             raise ConfigurationError(f"{key!r} cannot be set through extra body fields; thinkbook sets it")
