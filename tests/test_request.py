@@ -240,11 +240,27 @@ class TestThinkingOptions:
         assert "enable_thinking" not in body
         assert "enable_thinking" not in body.get("parameters", {})
 
-    def test_budget_warning_points_at_the_caller(self) -> None:
-        with pytest.warns(ThinkbookWarning) as record:
+    def test_budget_warning_names_the_model(self) -> None:
+        with pytest.warns(ThinkbookWarning, match="glm-5"):
             prepare_request(endpoint("glm-5"), "glm-5", list(MESSAGES), thinking_budget=100)
-        assert record[0].filename != __file__ or True  # stacklevel is an implementation detail
-        assert "glm-5" in str(record[0].message)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="bug: _request.check_thinking_options warns with stacklevel=4, which through "
+        "think()/stream() -> _prepare -> prepare_request points at thinkbook/_api.py, not the "
+        "user's line (needs stacklevel=5 there, or skip_file_prefixes)",
+    )
+    def test_budget_warning_points_at_the_users_line(self) -> None:
+        import thinkbook
+
+        with pytest.warns(ThinkbookWarning) as record:
+            events = thinkbook.stream(
+                "hi", model="glm-5", base_url="http://127.0.0.1:9/v1", thinking_budget=100
+            )
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # never iterated: nothing is sent
+        assert record[0].filename == __file__
 
     @pytest.mark.parametrize("model", ["qwen-plus", "qwen-flash", "qwen3-max", "kimi-k2.5"])
     def test_budget_turns_thinking_on_where_off_by_default(self, model: str) -> None:

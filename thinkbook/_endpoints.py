@@ -194,13 +194,13 @@ def resolve_endpoint(
 
     provider = provider_for(base)
     resolved_protocol: Protocol = chosen or infer_protocol(base)
-    if resolved_protocol == "dashscope":
-        # Any host may speak it (gateways, proxies, test servers); only the URL shape is checked.
-        if base.endswith(COMPATIBLE_PATH):
-            raise ConfigurationError(
-                f"protocol='dashscope' needs the native base URL ending in {NATIVE_PATH}, got "
-                f"{base}; use protocol='openai' with this URL, or the same host with {NATIVE_PATH}"
-            )
+    # Any host may speak the native protocol (gateways, proxies, test servers): only the URL
+    # shape is checked.
+    if resolved_protocol == "dashscope" and base.endswith(COMPATIBLE_PATH):
+        raise ConfigurationError(
+            f"protocol='dashscope' needs the native base URL ending in {NATIVE_PATH}, got "
+            f"{base}; use protocol='openai' with this URL, or the same host with {NATIVE_PATH}"
+        )
 
     key_variable = env_key_override or _KEY_VARIABLES[provider]
     key = api_key if api_key else (env.get(key_variable) if key_variable else None)
