@@ -114,7 +114,8 @@ def provider_for(base_url: str) -> Provider:
     """Which provider a base URL belongs to, from its host (and Ollama's well-known port)."""
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
-    if _is_bailian_host(host):
+    # "/compatible-mode/" is Bailian's own path: a gateway or proxy in front of it speaks its dialect.
+    if _is_bailian_host(host) or "/compatible-mode/" in parts.path + "/":
         return "bailian"
     if host == "api.deepseek.com":
         return "deepseek"

@@ -708,7 +708,8 @@ class LoopbackServer:
                 if i == len(chunks):
                     break
                 # Between chunks, wait (at least one loop turn) watching for the client leaving.
-                if await conn.gone_within(response.delay) if i > 0 else conn.eof:
+                gone = await conn.gone_within(response.delay) if i > 0 else conn.eof
+                if gone:
                     self._client_gone()
                     return False
                 chunk = chunks[i]
