@@ -59,7 +59,7 @@ def _prepare(
     except MissingAPIKeyError as missing:
         if base_url or region or api_key:
             raise
-        return _offline_replay(model, messages, missing)
+        return _offline_replay(model, messages, thinking_budget, missing)
     return prepare_request(
         endpoint,
         model,
@@ -84,15 +84,20 @@ def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
     return PreparedRequest(endpoint=endpoint, model=recording.model, body=recording.request)
 
 
-def _offline_replay(model: str, messages: list[Message], missing: MissingAPIKeyError) -> PreparedRequest:
+def _offline_replay(
+    model: str, messages: list[Message], thinking_budget: int | None, missing: MissingAPIKeyError
+) -> PreparedRequest:
     """No key and no endpoint configured: answer from a shipped recording when one matches."""
-    last = messages[-1].get("content")
-    recording = find_recording(model, last) if isinstance(last, str) and len(messages) <= 2 else None
+    recording = find_recording(model, messages, thinking_budget=thinking_budget)
     if recording is None:
-        raise missing
+        raise MissingAPIKeyError(
+            f"{missing} (thinkbook also has no recorded answer for this prompt and model to replay offline)",
+            variable=missing.variable,
+        ) from None
     warnings.warn(
-        f"no {missing.variable} set: replaying a recorded answer ({recording.source or recording.path.name}). "
-        f"Set {missing.variable} (or pass api_key=/base_url=) to ask the live model.",
+        f"no {missing.variable} set: replaying a recorded answer "
+        f"({recording.source or recording.path.name}). Set {missing.variable} (or pass "
+        "api_key=/base_url=) to ask the live model.",
         ThinkbookWarning,
         stacklevel=4,
     )

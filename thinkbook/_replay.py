@@ -40,16 +40,26 @@ class Recording:
     source: str = ""
 
     @property
-    def prompt(self) -> str | None:
-        """The last user message of the recorded request (what the recording answers)."""
+    def messages(self) -> list[dict[str, Any]]:
+        """The chat messages of the recorded request, for either protocol."""
         messages = self.request.get("messages") or self.request.get("input", {}).get("messages") or []
-        for message in reversed(messages):
-            if message.get("role") == "user":
-                content = message.get("content")
-                if isinstance(content, list):
-                    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-                return content if isinstance(content, str) else None
-        return None
+        return [m for m in messages if isinstance(m, dict)]
+
+    @property
+    def user_turns(self) -> list[str]:
+        """The text of every user message, in order (what the recording answers)."""
+        return [_text_of(m.get("content")) for m in self.messages if m.get("role") == "user"]
+
+    @property
+    def thinking_budget(self) -> int | None:
+        budget = self.request.get("thinking_budget", self.request.get("parameters", {}).get("thinking_budget"))
+        return budget if isinstance(budget, int) else None
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return content if isinstance(content, str) else ""
 
 
 def _bad(path: Path, why: str) -> ConfigurationError:
@@ -172,15 +182,28 @@ def _normalize(text: str) -> str:
     return " ".join(text.split()).rstrip("?？").lower()
 
 
-def find_recording(model: str, prompt: str, extra_dirs: tuple[Path, ...] = ()) -> Recording | None:
-    """A recording answering ``prompt`` with ``model`` (whitespace and a final '?' ignored)."""
-    wanted = _normalize(prompt)
+def find_recording(
+    model: str,
+    messages: list[dict[str, Any]],
+    *,
+    thinking_budget: int | None = None,
+    extra_dirs: tuple[Path, ...] = (),
+) -> Recording | None:
+    """A recording of the same model answering the same user turns with the same budget.
+
+    Turns are compared with whitespace and a final question mark ignored, so "你是谁" matches
+    "你是谁?".
+    """
+    wanted = [_normalize(_text_of(m.get("content"))) for m in messages if m.get("role") == "user"]
     candidates: list[Recording] = []
     for directory in extra_dirs:
         candidates.extend(load_recording(p) for p in sorted(Path(directory).glob("*.jsonl")))
     candidates.extend(shipped_recordings())
     for recording in candidates:
-        same_model = recording.model.lower() == model.lower()
-        if same_model and recording.prompt is not None and _normalize(recording.prompt) == wanted:
+        if (
+            recording.model.lower() == model.lower()
+            and [_normalize(turn) for turn in recording.user_turns] == wanted
+            and recording.thinking_budget == thinking_budget
+        ):
             return recording
     return None

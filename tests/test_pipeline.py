@@ -1,0 +1,134 @@
+"""Every recorded wire fixture, decoded end to end by the same pipeline live streams use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import thinkbook
+from thinkbook import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent
+from thinkbook._pipeline import StreamPipeline
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPECTED: dict[str, dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+STREAMS = sorted(name for name in EXPECTED if name.endswith(".sse"))
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+
+
+def run(name: str, size: int) -> tuple[list[ThinkEvent], thinkbook.ThinkResult | None, BaseException | None]:
+    expected = EXPECTED[name]
+    pipeline = StreamPipeline(expected["protocol"])
+    events: list[ThinkEvent] = []
+    try:
+        for piece in pieces((FIXTURES / name).read_bytes(), size):
+            events.extend(pipeline.feed(piece))
+        events.extend(pipeline.finish())
+    except thinkbook.ThinkbookError as error:
+        return events, None, error
+    done = events[-1]
+    assert isinstance(done, Done)
+    return events, done.result, None
+
+
+def replay_events(events: list[ThinkEvent]) -> tuple[str, str]:
+    """What a view that only follows the events would show."""
+    reasoning, answer = "", ""
+    for event in events:
+        match event:
+            case ReasoningDelta(text):
+                reasoning += text
+            case AnswerDelta(text):
+                answer += text
+            case AnswerWasReasoning(text):
+                assert answer == text
+                reasoning, answer = reasoning + text, ""
+    return reasoning, answer
+
+
+def sizes_for(name: str) -> list[int]:
+    length = (FIXTURES / name).stat().st_size
+    return ([1] if length < 40_000 else []) + [7, 97, 4096, 100_000]
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_fixture_decodes_to_the_expected_result_at_any_chunking(name: str) -> None:
+    expected = EXPECTED[name]
+    for size in sizes_for(name):
+        events, result, error = run(name, size)
+        if expected["error"] or expected["interrupted"]:
+            assert error is not None, f"{name} at {size}: expected an error"
+            partial = error.partial  # type: ignore[attr-defined]
+            assert partial is not None and (partial.reasoning, partial.answer) == (
+                expected["reasoning"],
+                expected["answer"],
+            )
+            if expected["interrupted"]:
+                assert isinstance(error, thinkbook.StreamInterruptedError)
+            else:
+                assert type(error).__name__ == expected["error"]["class"]
+                assert error.code == str(expected["error"]["code"])  # type: ignore[attr-defined]
+            continue
+        assert error is None, f"{name} at {size}: {error!r}"
+        assert result is not None
+        assert result.reasoning == expected["reasoning"], f"{name} at chunk size {size}"
+        assert result.answer == expected["answer"], f"{name} at chunk size {size}"
+        assert result.finish_reason == expected["finish_reason"]
+        assert result.request_id == expected["request_id"]
+        usage = expected["usage"]
+        if usage is None:
+            assert result.usage is None
+        else:
+            assert result.usage is not None
+            got = {key: getattr(result.usage, key) for key in usage}
+            assert got == usage
+        assert replay_events(events) == (result.reasoning, result.answer)
+
+
+def test_vllm_rename_window_never_doubles_the_reasoning() -> None:
+    _, result, _ = run("vllm_both_fields.sse", 4096)
+    assert result is not None
+    assert result.reasoning == EXPECTED["vllm_both_fields.sse"]["reasoning"]
+    half = len(result.reasoning) // 2
+    assert result.reasoning[:half] != result.reasoning[half:]
+
+
+def test_prefilled_think_moves_streamed_answer_to_reasoning() -> None:
+    events, result, _ = run("prefilled_close_tag.sse", 5)
+    assert result is not None and result.reasoning.startswith("Okay, 2 + 2 is 4.")
+    assert result.answer == "2 + 2 = 4."
+    assert any(isinstance(e, AnswerWasReasoning) for e in events)
+
+
+def test_native_string_null_finish_reason_is_none_until_the_end() -> None:
+    pipeline = StreamPipeline("dashscope")
+    data = (FIXTURES / "bailian_native_whoami.sse").read_bytes()
+    first_event_end = data.index(b"\n\n") + 2
+    pipeline.feed(data[:first_event_end])
+    assert pipeline.partial().finish_reason is None
+    pipeline.feed(data[first_event_end:])
+    assert pipeline.partial().finish_reason == "stop"
+
+
+def test_timings_follow_the_clock() -> None:
+    ticks = iter([0.0, 1.0, 1.5, 4.0, 10.0, 12.0, 12.0, 12.0])
+    pipeline = StreamPipeline("openai", clock=lambda: next(ticks))  # started at 0.0
+    pipeline.feed(b'data: {"choices":[{"delta":{"reasoning_content":"a"}}]}\n\n')  # 1.0
+    pipeline.feed(b'data: {"choices":[{"delta":{"reasoning_content":"b"}}]}\n\n')  # no stamp
+    pipeline.feed(b'data: {"choices":[{"delta":{"content":"c"},"finish_reason":"stop"}]}\n\n')  # 1.5
+    pipeline.feed(b'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":22,"total_tokens":23}}\n\n')
+    (done,) = pipeline.finish()  # ends at 4.0
+    assert isinstance(done, Done)
+    t = done.result.timings
+    assert (t.time_to_first_reasoning, t.time_to_first_answer, t.thinking_seconds, t.total_seconds) == (
+        1.0,
+        1.5,
+        0.5,
+        4.0,
+    )
+    assert t.tokens_per_second == pytest.approx(22 / 3.0)

@@ -1,0 +1,106 @@
+"""Recordings: written, validated, replayed through the live pipeline, and the offline fallback."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+import thinkbook
+from thinkbook._replay import dump_recording, load_recording, shipped_recordings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+SHIPPED_FROM = {
+    "qwen-plus-whoami.jsonl": "bailian_openai_whoami.sse",
+    "qwen-plus-whoami.native.jsonl": "bailian_native_whoami.sse",
+    "qwen-plus-budget50.native.jsonl": "bailian_native_budget50.sse",
+    "qwen3.7-plus-mq-turn1.jsonl": "bailian_openai_preserve_turn1.sse",
+    "qwen3.7-plus-mq-turn2-preserve.jsonl": "bailian_openai_preserve_turn2.sse",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_FROM))
+def test_shipped_recordings_replay_to_the_seed_answers(name: str, engine: object) -> None:
+    path = Path(thinkbook.__file__).parent / "recordings" / name
+    expected = EXPECTED[SHIPPED_FROM[name]]
+    result = thinkbook.replay(path, speed=0)
+    assert (result.reasoning, result.answer) == (expected["reasoning"], expected["answer"])
+    assert result.usage is not None and result.usage.total_tokens == expected["usage"]["total_tokens"]
+    assert "not a live recording" in load_recording(path).source  # honest provenance
+
+
+def test_recordings_hold_no_credentials() -> None:
+    for recording in shipped_recordings():
+        text = recording.path.read_text(encoding="utf-8")
+        assert "Authorization" not in text and "Bearer" not in text and "sk-" not in text
+
+
+def test_offline_fallback_replays_and_says_so(engine: object) -> None:
+    with pytest.warns(thinkbook.ThinkbookWarning, match="replaying a recorded answer.*DASHSCOPE_API_KEY"):
+        result = thinkbook.think("你是谁", model="qwen-plus")
+    assert result.answer == EXPECTED["bailian_openai_whoami.sse"]["answer"]
+    with pytest.warns(thinkbook.ThinkbookWarning):
+        budget = thinkbook.think("你是谁？", model="qwen-plus", thinking_budget=50)
+    assert budget.usage is not None and budget.usage.reasoning_tokens == 50
+
+
+def test_offline_conversation_follows_the_two_turn_recording(engine: object) -> None:
+    chat = thinkbook.Conversation("qwen3.7-plus", preserve_thinking=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", thinkbook.ThinkbookWarning)
+        chat.send("我需要为一个日均千万消息的电商系统选择消息队列,请推荐")
+        second = chat.send("你在对比时为什么排除了Kafka?")
+    assert second.answer.startswith("我并没有排除Kafka")
+    assert second.usage is not None and second.usage.prompt_tokens == 3463
+
+
+def test_no_recording_means_the_missing_key_error(engine: object) -> None:
+    with pytest.raises(thinkbook.MissingAPIKeyError, match="DASHSCOPE_API_KEY.*no recorded answer"):
+        thinkbook.think("what is 2+2", model="qwen-plus")
+
+
+def test_replay_keeps_the_recorded_pace_scaled_by_speed(tmp_path: Path, engine: object) -> None:
+    chunks = [
+        (0.0, b'data: {"choices":[{"delta":{"reasoning_content":"a"}}]}\n\n'),
+        (0.4, b'data: {"choices":[{"delta":{"content":"b"},"finish_reason":"stop"}]}\n\n'),
+        (0.4, b"data: [DONE]\n\n"),
+    ]
+    path = dump_recording(tmp_path / "r.jsonl", protocol="openai", model="m", request={}, chunks=chunks)
+    start = time.monotonic()
+    assert thinkbook.replay(path).answer == "b"
+    assert time.monotonic() - start >= 0.38
+    start = time.monotonic()
+    thinkbook.replay(path, speed=4)
+    assert time.monotonic() - start < 0.3
+
+
+def test_utf8_split_across_reads_survives_a_round_trip(tmp_path: Path, engine: object) -> None:
+    data = 'data: {"choices":[{"delta":{"content":"思考"},"finish_reason":"stop"}]}\n\n'.encode()
+    cut = data.index("思".encode()) + 1  # inside the character
+    path = dump_recording(
+        tmp_path / "u.jsonl", protocol="openai", model="m", request={}, chunks=[(0.0, data[:cut]), (0.0, data[cut:])]
+    )
+    assert '"b64"' in path.read_text(encoding="utf-8")
+    assert thinkbook.replay(path, speed=0).answer == "思考"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("", "empty"),
+        ("not json\n", "invalid JSON"),
+        ('{"hello": 1}\n', "header"),
+        ('{"thinkbook_recording": 1}\n{"t": 0}\n', "malformed"),
+    ],
+)
+def test_missing_or_corrupt_recordings_are_clear_errors(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(thinkbook.ConfigurationError, match=message):
+        thinkbook.replay(path)
