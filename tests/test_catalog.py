@@ -256,12 +256,6 @@ def test_snapshot_lookup_is_case_insensitive() -> None:
     assert info.mode == "hybrid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: lookup() maps ANY qwen-plus-20xx / qwen-flash-20xx snapshot to the thinking "
-    "family, but the guide says only 'qwen-plus-2025-04-28 及之后' and 'qwen-flash-2025-07-28 "
-    "及之后' (and later); older snapshots such as qwen-plus-2025-01-25 are not thinking models",
-)
 @pytest.mark.parametrize("snapshot", ["qwen-plus-2025-01-25", "qwen-plus-2024-12-20", "qwen-flash-2025-01-01"])
 def test_snapshots_older_than_the_guide_are_unknown(snapshot: str) -> None:
     assert lookup(snapshot) is None

@@ -281,14 +281,6 @@ class TestProtocol:
         with pytest.raises(ConfigurationError, match="protocol='openai'"):
             resolve(base_url="http://127.0.0.1:8000" + COMPAT, protocol="dashscope", api_key=KEY)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug/spec conflict: protocol='dashscope' on a host known NOT to speak it "
-        "(api.deepseek.com, openrouter.ai) is accepted and builds e.g. "
-        "https://api.deepseek.com/services/aigc/text-generation/generation; the brief asks for a "
-        "ConfigurationError saying to use protocol='openai' (check removed in a8dacf8 so loopback "
-        "test servers can speak it)",
-    )
     @pytest.mark.parametrize(
         ("model", "base_url"),
         [
@@ -319,11 +311,6 @@ class TestProtocol:
         with pytest.raises(ConfigurationError, match="http"):
             resolve(base_url=base_url, api_key=KEY)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: protocol='openai' with a native DashScope base URL (.../api/v1) builds "
-        ".../api/v1/chat/completions, which does not exist, instead of raising ConfigurationError",
-    )
     def test_openai_protocol_with_native_url_is_rejected(self) -> None:
         with pytest.raises(ConfigurationError):
             resolve(base_url=BJ + NATIVE, protocol="openai", api_key=KEY)
@@ -456,11 +443,6 @@ class TestSecrecy:
             resolve(base_url="https://openrouter.ai/api/v1", env=env)
         assert KEY not in str(info.value)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: a key passed as base_url by mistake is echoed verbatim in the "
-        "'base_url must start with http://' ConfigurationError",
-    )
     def test_key_swapped_into_base_url_is_not_echoed(self) -> None:
         with pytest.raises(ThinkbookError) as info:
             resolve(base_url=KEY, env={})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_non_json_snippet_is_cut_to_about_120_characters() -> None:
         parse(data)
     message = str(info.value)
     assert "x" * 119 + "E" in message
-    assert "END" not in message and "y" not in message.replace("Check", "")
+    assert "END" not in message and "yyy" not in message
     assert "…" in message
     assert len(message) < 400
 
@@ -326,6 +327,21 @@ def test_error_fields_feed_error_for_status() -> None:
     c = chunk({"error": {"code": 502, "message": "Provider returned error"}})
     err = error_for_status(c.error_status, c.error)
     assert type(err).__name__ == "InternalServerError"
+
+
+def test_wirechunk_field_order() -> None:
+    # Both parsers build WireChunk positionally (it is the hot path): pin the order they assume.
+    names = [f.name for f in dataclasses.fields(WireChunk)]
+    assert names[:8] == [
+        "reasoning",
+        "content",
+        "usage",
+        "finish_reason",
+        "model",
+        "request_id",
+        "error",
+        "error_status",
+    ]
 
 
 # --- recorded fixtures ---------------------------------------------------------------------

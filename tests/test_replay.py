@@ -59,7 +59,7 @@ def test_offline_conversation_follows_the_two_turn_recording(engine: object) -> 
 
 
 def test_no_recording_means_the_missing_key_error(engine: object) -> None:
-    with pytest.raises(thinkbook.MissingAPIKeyError, match="DASHSCOPE_API_KEY.*no recorded answer"):
+    with pytest.raises(thinkbook.MissingAPIKeyError, match=r"DASHSCOPE_API_KEY.*no recorded answer"):
         thinkbook.think("what is 2+2", model="qwen-plus")
 
 

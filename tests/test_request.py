@@ -244,12 +244,6 @@ class TestThinkingOptions:
         with pytest.warns(ThinkbookWarning, match="glm-5"):
             prepare_request(endpoint("glm-5"), "glm-5", list(MESSAGES), thinking_budget=100)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: _request.check_thinking_options warns with stacklevel=4, which through "
-        "think()/stream() -> _prepare -> prepare_request points at thinkbook/_api.py, not the "
-        "user's line (needs stacklevel=5 there, or skip_file_prefixes)",
-    )
     def test_budget_warning_points_at_the_users_line(self) -> None:
         import thinkbook
 

@@ -10,14 +10,13 @@ import asyncio
 import contextlib
 import os
 import queue
-import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
-from ._errors import ConfigurationError, MissingAPIKeyError, ThinkbookWarning, ThinkInterrupted
+from ._errors import ConfigurationError, MissingAPIKeyError, ThinkInterrupted, warn_user
 from ._replay import Recording, find_recording, load_recording, replay_url
 from ._request import Message, PreparedRequest, build_messages, prepare_request
 from ._types import Done, ThinkEvent, ThinkResult
@@ -94,12 +93,10 @@ def _offline_replay(
             f"{missing} (thinkbook also has no recorded answer for this prompt and model to replay offline)",
             variable=missing.variable,
         ) from None
-    warnings.warn(
+    warn_user(
         f"no {missing.variable} set: replaying a recorded answer "
         f"({recording.source or recording.path.name}). Set {missing.variable} (or pass "
-        "api_key=/base_url=) to ask the live model.",
-        ThinkbookWarning,
-        stacklevel=4,
+        "api_key=/base_url=) to ask the live model."
     )
     return replay_request(recording)
 

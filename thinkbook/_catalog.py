@@ -173,6 +173,14 @@ _CATALOG: list[ModelInfo] = [
 
 _BY_NAME: dict[str, ModelInfo] = {m.name.lower(): m for m in _CATALOG}
 
+# "qwen-plus-2025-04-28 及之后的快照版模型": older snapshots of these families cannot think.
+_FIRST_THINKING_SNAPSHOT = {"qwen-plus": "2025-04-28", "qwen-flash": "2025-07-28", "qwen-turbo": "2025-04-28"}
+
+
+def _is_date(text: str) -> bool:
+    parts = text.split("-")
+    return len(parts) == 3 and all(p.isdigit() for p in parts) and [len(p) for p in parts] == [4, 2, 2]
+
 
 def lookup(model: str) -> ModelInfo | None:
     """The catalog entry for ``model`` (case-insensitive), or None for models thinkbook doesn't know.
@@ -184,8 +192,9 @@ def lookup(model: str) -> ModelInfo | None:
     key = model.lower()
     if key in _BY_NAME:
         return _BY_NAME[key]
-    for family in ("qwen-plus", "qwen-flash", "qwen-turbo"):
-        if key.startswith(family + "-20"):
+    for family, first_thinking_snapshot in _FIRST_THINKING_SNAPSHOT.items():
+        snapshot = key.removeprefix(family + "-")
+        if snapshot != key and _is_date(snapshot) and snapshot >= first_thinking_snapshot:
             return dataclasses.replace(_BY_NAME[family], name=model)
     return None
 

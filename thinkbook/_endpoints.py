@@ -24,7 +24,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ._catalog import MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH, lookup, native_endpoint_for
-from ._errors import ConfigurationError, MissingAPIKeyError
+from ._errors import ConfigurationError, MissingAPIKeyError, redact
 
 Protocol = Literal["openai", "dashscope"]
 Provider = Literal["bailian", "deepseek", "openrouter", "ollama", "local", "openai"]
@@ -91,7 +91,7 @@ def normalize_region(region: str) -> str:
     if key not in REGION_HOSTS:
         choices = ", ".join(sorted(REGION_HOSTS))
         raise ConfigurationError(
-            f"unknown region {region!r}: use one of {choices}, or pass the workspace URL as base_url"
+            f"unknown region {redact(region)!r}: use one of {choices}, or pass the workspace URL as base_url"
         )
     return key
 
@@ -178,7 +178,8 @@ def resolve_endpoint(
     if base_url:
         base = _strip_known_suffix(base_url)
         if not base.startswith(("http://", "https://")):
-            raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
+            shown = redact(base_url, api_key)
+            raise ConfigurationError(f"base_url must start with http:// or https://, got {shown!r}")
         if region is not None:
             normalize_region(region)  # still reject nonsense, though base_url decides
     elif region is not None:
@@ -201,6 +202,16 @@ def resolve_endpoint(
         raise ConfigurationError(
             f"protocol='dashscope' needs the native base URL ending in {NATIVE_PATH}, got "
             f"{base}; use protocol='openai' with this URL, or the same host with {NATIVE_PATH}"
+        )
+    if resolved_protocol == "dashscope" and provider in ("deepseek", "openrouter", "ollama"):
+        raise ConfigurationError(
+            f"protocol='dashscope' is Bailian's native API, which {base} does not speak; "
+            "use protocol='openai' (or leave protocol unset)"
+        )
+    if resolved_protocol == "openai" and provider == "bailian" and base.endswith(NATIVE_PATH):
+        raise ConfigurationError(
+            f"{base} is Bailian's native endpoint: use protocol='dashscope' (or leave protocol unset), "
+            f"or the OpenAI-compatible base URL ending in {COMPATIBLE_PATH}"
         )
 
     key_variable = env_key_override or _KEY_VARIABLES[provider]

@@ -28,7 +28,10 @@ was received. API keys never appear in messages: anything built from a server bo
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import warnings
 from typing import Any
 
 from ._types import ThinkResult
@@ -57,6 +60,19 @@ __all__ = [
 
 class ThinkbookWarning(UserWarning):
     """A request was changed or may not do what was asked (e.g. a budget the model ignores)."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn_user(message: str) -> None:
+    """Issue a :class:`ThinkbookWarning` pointing at the user's line, however deep the call."""
+    level = 1
+    frame = sys._getframe(0)  # this function is level 1; walk out of the package
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, ThinkbookWarning, stacklevel=level)
 
 
 class ThinkbookError(Exception):

@@ -6,14 +6,13 @@ not a positive integer, ``enable_thinking=False`` on a thinking-only model.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._catalog import lookup
 from ._endpoints import Endpoint
-from ._errors import ConfigurationError, ThinkbookWarning
+from ._errors import ConfigurationError, warn_user
 
 Message = dict[str, Any]
 
@@ -89,11 +88,9 @@ def check_thinking_options(
         )
     if info is not None and thinking_budget is not None:
         if not info.budget:
-            warnings.warn(
+            warn_user(
                 f"thinking_budget does not apply to {info.name} (only Qwen3-generation and Kimi "
-                "models take it); it was left out of the request",
-                ThinkbookWarning,
-                stacklevel=4,
+                "models take it); it was left out of the request"
             )
             thinking_budget = None
         elif enable_thinking is False:
@@ -101,11 +98,7 @@ def check_thinking_options(
         elif enable_thinking is None and not info.default_thinking:
             enable_thinking = True
     if info is not None and preserve_thinking and not info.preserve:
-        warnings.warn(
-            f"preserve_thinking is not supported by {info.name}; it was left out of the request",
-            ThinkbookWarning,
-            stacklevel=4,
-        )
+        warn_user(f"preserve_thinking is not supported by {info.name}; it was left out of the request")
         preserve_thinking = None
     return enable_thinking, thinking_budget, preserve_thinking
 

@@ -47,6 +47,6 @@ def backoff_delay(attempt: int, retry_after: float | None = None, *, rng: random
     """Delay before retry number ``attempt`` (0-based): the server's wish, else jittered backoff."""
     if retry_after is not None:
         return retry_after
-    ceiling = min(BASE_DELAY * (2**attempt), MAX_DELAY)
+    ceiling = min(BASE_DELAY * (2 ** min(attempt, 10)), MAX_DELAY)  # cap the exponent: no overflow
     # "Full jitter" spreads clients that failed together so they don't retry together.
     return (rng or random).uniform(ceiling / 2, ceiling)

@@ -39,7 +39,7 @@ def _count(value: object) -> int | None:
     return None
 
 
-def _first(raw: dict[str, Any], *keys: str) -> int | None:
+def _first(raw: dict[str, Any], keys: tuple[str, ...]) -> int | None:
     for key in keys:
         value = raw.get(key)
         if type(value) is int and value >= 0:
@@ -54,6 +54,10 @@ def _detail(raw: dict[str, Any], section: str, key: str) -> int | None:
     return None
 
 
+_PROMPT_ALIASES = ("input_tokens", "prompt_eval_count")
+_COMPLETION_ALIASES = ("output_tokens", "eval_count")
+
+
 def parse_usage(raw: dict[str, Any]) -> Usage:
     """Read any supported usage dict; ``Usage.raw`` is ``raw`` itself (not a copy).
 
@@ -63,11 +67,18 @@ def parse_usage(raw: dict[str, Any]) -> Usage:
     >>> parse_usage({"prompt_tokens": 10, "completion_tokens": 5}).total_tokens
     15
     """
-    prompt = _first(raw, "prompt_tokens", "input_tokens", "prompt_eval_count")
-    completion = _first(raw, "completion_tokens", "output_tokens", "eval_count")
-    total = _count(raw.get("total_tokens"))
-    if total is None and prompt is not None and completion is not None:
-        total = prompt + completion
+    # DashScope repeats the usage on every streamed event, so this runs once per token: the
+    # common names are read inline and the helpers only run for the rarer dialects.
+    get = raw.get
+    prompt = get("prompt_tokens")
+    if type(prompt) is not int or prompt < 0:
+        prompt = _first(raw, _PROMPT_ALIASES)
+    completion = get("completion_tokens")
+    if type(completion) is not int or completion < 0:
+        completion = _first(raw, _COMPLETION_ALIASES)
+    total = get("total_tokens")
+    if type(total) is not int or total < 0:
+        total = prompt + completion if prompt is not None and completion is not None else None
 
     reasoning = _detail(raw, "completion_tokens_details", "reasoning_tokens")
     if reasoning is None:
@@ -79,13 +90,6 @@ def parse_usage(raw: dict[str, Any]) -> Usage:
         cached = _detail(raw, "input_tokens_details", "cached_tokens")
         if cached is None:
             # DeepSeek reports its context cache as top-level hit/miss counts.
-            cached = _count(raw.get("prompt_cache_hit_tokens"))
+            cached = _count(get("prompt_cache_hit_tokens"))
 
-    return Usage(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        total_tokens=total,
-        reasoning_tokens=reasoning,
-        cached_tokens=cached,
-        raw=raw,
-    )
+    return Usage(prompt, completion, total, reasoning, cached, raw)
