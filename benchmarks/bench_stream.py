@@ -7,17 +7,20 @@ Run from the repository root::
 
 One run does everything:
 
-1. Builds a Bailian compatible-mode stream (``chat.completion.chunk`` JSON, 2:1 reasoning:answer
-   chunks, 1-3 Chinese/English characters per delta, then a finish chunk, a usage chunk and
-   ``[DONE]``) and serves it from :class:`thinkbook.testing.LoopbackServer` running in a
-   *separate process* (``--server thread`` runs it in-process instead, to see the GIL cost),
-   as 64 KiB HTTP chunks so the server is never the bottleneck.
+1. Builds a Bailian compatible-mode stream shaped like ``tests/fixtures/bailian_openai_whoami.sse``
+   (``chat.completion.chunk`` JSON: a role chunk, reasoning and answer delta chunks 2:1 with 1-3
+   Chinese/English characters each, a finish chunk, a usage chunk, ``[DONE]``) and serves it from
+   :class:`thinkbook.testing.LoopbackServer` in a *separate process* as 64 KiB HTTP chunks, so
+   the server is never the bottleneck and takes no GIL from the clients (``--server thread``
+   runs it in-process instead, to see how much that distorts the comparison).
 2. Times four clients over the same loopback socket, interleaved (a, b, c, c2, a, b, ...) after one
    warm-up each: (a) a bare ``httpx.Client.stream`` + ``iter_lines`` + ``json.loads`` loop, (b) the
    openai SDK loop from the Bailian deep-thinking guide, (c) ``thinkbook.think`` and (c2)
-   ``thinkbook.stream``. Every run checks it got the full reasoning and answer, byte for byte.
-3. Measures the tracemalloc peak of ``thinkbook.think`` (and of the bare loop, for reference)
-   on a 1,000,000-character stream.
+   ``thinkbook.stream``. Every run checks it got the full reasoning and answer, exactly.
+3. When thinkbook is below the bare-loop target (or with ``--breakdown always``), times
+   thinkbook's layers one by one on the same bytes to show where the time goes.
+4. Measures the tracemalloc peak of ``thinkbook.think`` (and of the bare loop, for reference)
+   on a 1,000,000-character stream, server in a subprocess so none of its memory is counted.
 
 Targets are reported, not asserted (timings on a shared machine are noisy): the exit code is 0
 unless a correctness check fails (then 1).
@@ -123,19 +126,25 @@ def build_stream(name: str, *, chunks: int | None = None, chars: int | None = No
         f'"object":"chat.completion.chunk","usage":null,"created":{CREATED},'
         f'"system_fingerprint":null,"model":"{MODEL}","id":"{REQUEST_ID}"}}'
     )
-    events: list[str] = []
+    # The shapes of tests/fixtures/bailian_openai_whoami.sse (a Bailian compatible-mode stream):
+    # an opening chunk with the role, reasoning deltas, answer deltas, an empty finishing delta.
+    events: list[str] = [
+        '{"choices":[{"delta":{"content":null,"role":"assistant","reasoning_content":""},'
+        f'"index":0,"logprobs":null,"finish_reason":null}}],{tail}'
+    ]
     for text in reasoning_deltas:
         events.append(
-            '{"choices":[{"delta":{"content":null,"role":"assistant","reasoning_content":'
-            f'{dump(text)}}},"index":0,"logprobs":null,"finish_reason":null}}],{tail}'
+            f'{{"choices":[{{"delta":{{"content":null,"reasoning_content":{dump(text)}}},'
+            f'"finish_reason":null,"index":0,"logprobs":null}}],{tail}'
         )
     for text in answer_deltas:
         events.append(
-            f'{{"choices":[{{"delta":{{"content":{dump(text)},"role":"assistant","reasoning_content":null}},'
-            f'"index":0,"logprobs":null,"finish_reason":null}}],{tail}'
+            f'{{"choices":[{{"delta":{{"content":{dump(text)},"reasoning_content":null}},'
+            f'"finish_reason":null,"index":0,"logprobs":null}}],{tail}'
         )
     events.append(
-        '{"choices":[{"finish_reason":"stop","delta":{"content":""},"index":0,"logprobs":null}],' + tail
+        '{"choices":[{"finish_reason":"stop","delta":{"content":"","reasoning_content":null},'
+        f'"index":0,"logprobs":null}}],{tail}'
     )
     completion = len(reasoning_deltas) + len(answer_deltas)
     usage = {
@@ -197,8 +206,24 @@ def _split(body: bytes) -> list[bytes]:
     return [body[i : i + PIECE] for i in range(0, len(body), PIECE)]
 
 
+@dataclass
+class Server:
+    url: str
+    pid: int | None = None  # of the server process; None when it runs in this process
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server process has used so far (Linux only; None elsewhere)."""
+        if self.pid is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        except (OSError, ValueError, IndexError):
+            return None
+
+
 @contextlib.contextmanager
-def serve(streams: list[Stream], mode: str) -> Iterator[str]:
+def serve(streams: list[Stream], mode: str) -> Iterator[Server]:
     """Serve every stream at ``{url}/{stream.name}/compatible-mode/v1/chat/completions``."""
     if mode == "thread":
         bodies = {s.name: _split(s.body) for s in streams}
@@ -208,7 +233,7 @@ def serve(streams: list[Stream], mode: str) -> Iterator[str]:
             return ScriptedResponse(body=body, headers={"Content-Type": "text/event-stream"})
 
         with LoopbackServer(respond) as server:
-            yield server.url
+            yield Server(server.url)
         return
     with tempfile.TemporaryDirectory(prefix="thinkbook-bench-") as tmp:
         args = []
@@ -227,7 +252,7 @@ def serve(streams: list[Stream], mode: str) -> Iterator[str]:
             url = proc.stdout.readline().strip()
             if not url.startswith("http://"):
                 raise RuntimeError(f"the server process did not start (said {url!r})")
-            yield url
+            yield Server(url, proc.pid)
         finally:
             assert proc.stdin is not None
             proc.stdin.close()
@@ -364,15 +389,15 @@ def make_stream(url: str, stream: Stream) -> tuple[Callable[[], None], Callable[
     def run() -> None:
         reasoning: list[str] = []
         answer: list[str] = []
-        result = None
+        result: thinkbook.ThinkResult | None = None
         for event in thinkbook.stream(PROMPT, model=MODEL, base_url=where, api_key=API_KEY, enable_thinking=True):
             match event:
                 case thinkbook.ReasoningDelta(text):
                     reasoning.append(text)
                 case thinkbook.AnswerDelta(text):
                     answer.append(text)
-                case thinkbook.Done(result):
-                    pass
+                case thinkbook.Done(done):
+                    result = done
         _check("stream", stream, "".join(reasoning), "".join(answer))
         if result is None:
             raise CheckFailed("stream: no Done event")
@@ -403,6 +428,14 @@ class Timing:
     def median(self) -> float:
         return statistics.median(self.wall)
 
+    @property
+    def best(self) -> float:
+        return min(self.wall)
+
+    @property
+    def cpu_share(self) -> float:
+        return statistics.median(c / w for c, w in zip(self.cpu, self.wall, strict=True))
+
 
 def measure_throughput(url: str, stream: Stream, repeats: int, variants: list[str]) -> dict[str, Timing]:
     runs: dict[str, Callable[[], None]] = {}
@@ -427,6 +460,78 @@ def measure_throughput(url: str, stream: Stream, repeats: int, variants: list[st
         for close in closers:
             close()
     return timings
+
+
+# --------------------------------------------------------------------------------------------
+# Where thinkbook's time goes: its layers timed one at a time on the same bytes, no socket and
+# no profiler (a profiler's per-call overhead exaggerates small functions).
+# --------------------------------------------------------------------------------------------
+
+
+def breakdown(stream: Stream, think_best: float, repeats: int = 7) -> list[tuple[str, float]]:
+    """(layer, seconds) for one pass over ``stream``; the layers add up to ``think_best``.
+
+    Uses thinkbook internals (``_sse``, ``_openai_wire``, ``_pipeline``): if they are renamed
+    this raises ImportError/AttributeError and the caller skips the breakdown.
+    """
+    from thinkbook._openai_wire import OpenAIChunkParser
+    from thinkbook._pipeline import StreamPipeline
+    from thinkbook._sse import SSEDecoder
+
+    pieces = _split(stream.body)
+    loads = json.loads
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner json.loads ends up in
+
+    def sse() -> None:
+        decoder = SSEDecoder()
+        for piece in pieces:
+            decoder.decode(piece)
+
+    def sse_loads() -> None:
+        decoder = SSEDecoder()
+        for piece in pieces:
+            for event in decoder.decode(piece):
+                if event.data != "[DONE]":
+                    loads(event.data)
+
+    def sse_scan() -> None:
+        decoder = SSEDecoder()
+        for piece in pieces:
+            for event in decoder.decode(piece):
+                if event.data != "[DONE]":
+                    scan(event.data, 0)
+
+    def sse_parse() -> None:
+        decoder, parser = SSEDecoder(), OpenAIChunkParser()
+        for piece in pieces:
+            for event in decoder.decode(piece):
+                parser.parse(event)
+
+    def pipeline() -> None:
+        p = StreamPipeline("openai", model=MODEL)
+        for piece in pieces:
+            p.feed(piece)
+        result = p.finish()[-1].result  # type: ignore[union-attr]
+        if result.reasoning != stream.reasoning or result.answer != stream.answer:
+            raise CheckFailed("breakdown: StreamPipeline lost text")
+
+    best: dict[str, float] = {}
+    for name, fn in (("sse", sse), ("loads", sse_loads), ("scan", sse_scan), ("parse", sse_parse), ("all", pipeline)):
+        times = []
+        for _ in range(repeats):
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        best[name] = min(times)
+    return [
+        ("SSEDecoder.decode (bytes -> events)", best["sse"]),
+        ("json: the C scanner itself", best["scan"] - best["sse"]),
+        ("json: json.loads' Python wrapper (decode/raw_decode, 2 regex matches)", best["loads"] - best["scan"]),
+        ("OpenAIChunkParser.parse minus json (lookups, WireChunk)", best["parse"] - best["loads"]),
+        ("StreamPipeline glue (feed loop, _take, _emit, Accumulator.add, events)", best["all"] - best["parse"]),
+        ("the rest: socket, async httpx/httpcore/h11/anyio, engine thread", think_best - best["all"]),
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,6 +571,11 @@ def _traced_peak(call: Callable[[], tuple[str, str]]) -> tuple[int, str, str]:
 
 
 def measure_memory(url: str, stream: Stream) -> list[MemoryResult]:
+    """Peak traced memory of thinkbook.think (and of the bare loop, for reference) on ``stream``.
+
+    tracemalloc sees every thread of this process (the engine thread included) and nothing of
+    the server process.
+    """
     where = base_url(url, stream)
     # Warm up outside tracing: imports, the engine thread, the shared client and its connection.
     thinkbook.think(PROMPT, model=MODEL, base_url=where, api_key=API_KEY, enable_thinking=True)
@@ -518,9 +628,13 @@ def measure_memory(url: str, stream: Stream) -> list[MemoryResult]:
 
 
 def pieces_cost(stream: Stream) -> int:
-    """Bytes to hold every delta as its own str in two lists (what list-of-pieces accumulation costs)."""
-    deltas = stream.reasoning_deltas + stream.answer_deltas
-    strings = sum(sys.getsizeof(d) for d in deltas)
+    """Bytes to hold every delta as its own str in two lists: what list-of-pieces accumulation costs.
+
+    Each distinct object counts once: CPython shares one-character Latin-1 strings, for
+    json.loads' output as for these slices.
+    """
+    unique = {id(d): d for d in (*stream.reasoning_deltas, *stream.answer_deltas)}
+    strings = sum(sys.getsizeof(d) for d in unique.values())
     lists = sys.getsizeof(list(stream.reasoning_deltas)) + sys.getsizeof(list(stream.answer_deltas))
     return strings + lists
 
@@ -555,121 +669,178 @@ def _mib(n: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--chunks", type=int, default=30_000, help="delta chunks in the throughput stream")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per variant (after one warm-up)")
     parser.add_argument("--memory-chars", type=int, default=1_000_000, help="characters in the memory stream")
-    parser.add_argument("--server", choices=("process", "thread"), default="process", help="where the server runs")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ",".join(VARIANTS))
+    parser.add_argument(
+        "--server", choices=("process", "thread"), default="process", help="where the throughput server runs"
+    )
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"subset of {','.join(VARIANTS)}")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
-    parser.add_argument("--json", action="store_true", help="also print all results as one JSON object")
+    parser.add_argument(
+        "--breakdown",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="time thinkbook's layers separately (auto: when below the bare-loop target)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout (text on stderr)")
     args = parser.parse_args(argv)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in variants if v not in VARIANTS]
-    if unknown or args.chunks < 3 or args.repeats < 1:
-        parser.error(f"bad arguments (unknown variants: {unknown})" if unknown else "need --chunks >= 3, --repeats >= 1")
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {','.join(VARIANTS)}")
+    if args.chunks < 3 or args.repeats < 1 or args.memory_chars < 3:
+        parser.error("need --chunks >= 3, --repeats >= 1, --memory-chars >= 3")
+
+    out = sys.stderr if args.json else sys.stdout
+
+    def say(*parts: object) -> None:
+        print(*parts, file=out, flush=True)
 
     info = machine_info()
-    print(
+    say(
         f"machine: {info['cores']} cores ({info['cores_usable']} usable), {info['processor']}, "
         f"{info['implementation']} {info['python']}, {info['platform']}"
     )
-    print(f"versions: httpx {info['httpx']}, openai {info['openai']}, thinkbook {info['thinkbook']}")
+    say(f"versions: httpx {info['httpx']}, openai {info['openai']}, thinkbook {info['thinkbook']}")
 
     tput = build_stream("tput", chunks=args.chunks)
-    streams = [tput]
-    mem = None
-    if not args.no_memory:
-        mem = build_stream("mem", chars=args.memory_chars, seed=11)
-        streams.append(mem)
-    print(
+    say(
         f"stream: {tput.chunks:,} delta chunks ({len(tput.reasoning):,} reasoning + {len(tput.answer):,} answer "
         f"chars), {len(tput.body) / 2**20:.1f} MiB of SSE in {len(_split(tput.body))} HTTP chunks of "
         f"{PIECE // 1024} KiB; server in a {args.server}; {args.repeats} interleaved repeats after 1 warm-up\n"
     )
-
     report: dict[str, Any] = {"machine": info, "args": vars(args)}
-    try:
-        with serve(streams, args.server) as url:
-            timings = measure_throughput(url, tput, args.repeats, variants)
-            memory = measure_memory(url, mem) if mem is not None else []
-    except CheckFailed as exc:
-        print(f"CORRECTNESS CHECK FAILED: {exc}", file=sys.stderr)
-        return 1
-
-    rate = {key: tput.chunks / t.median for key, t in timings.items()}
-    print("| client | median time | chunks/s | MB/s of SSE | client CPU / wall | vs bare | vs openai SDK |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for key, t in timings.items():
-        cpu = statistics.median(c / w for c, w in zip(t.cpu, t.wall, strict=True))
-        vs_bare = f"{rate[key] / rate['bare']:.2f}x" if "bare" in rate else "-"
-        vs_openai = f"{rate[key] / rate['openai']:.2f}x" if "openai" in rate else "-"
-        print(
-            f"| {VARIANTS[key][0]} | {t.median * 1000:.0f} ms | {rate[key]:,.0f} | "
-            f"{len(tput.body) / t.median / 1e6:.1f} | {cpu:.0%} | {vs_bare} | {vs_openai} |"
-        )
-    print()
-    report["throughput"] = {
-        key: {
-            "label": VARIANTS[key][0],
-            "median_seconds": t.median,
-            "chunks_per_second": rate[key],
-            "runs_seconds": t.wall,
-            "runs_cpu_seconds": t.cpu,
-        }
-        for key, t in timings.items()
-    }
-
     targets: list[dict[str, Any]] = []
-    for key in ("think", "stream"):
-        if key not in rate:
-            continue
-        if "bare" in rate:
-            ratio = rate[key] / rate["bare"]
-            targets.append({"what": f"{key} vs bare", "ratio": ratio, "target": TARGET_VS_BARE})
-        if "openai" in rate:
-            ratio = rate[key] / rate["openai"]
-            targets.append({"what": f"{key} vs openai SDK", "ratio": ratio, "target": TARGET_VS_OPENAI})
-    for t in targets:
-        t["meets"] = t["ratio"] >= t["target"]
-        print(f"{t['what']}: {t['ratio']:.2f}x (target >= {t['target']}x): {verdict(t['meets'])}")
+    try:
+        with serve([tput], args.server) as server:
+            cpu0 = server.cpu_seconds()
+            timings = measure_throughput(server.url, tput, args.repeats, variants)
+            cpu1 = server.cpu_seconds()
 
-    if memory:
-        assert mem is not None
-        print(
-            f"\nmemory: {len(mem.reasoning) + len(mem.answer):,} characters "
-            f"({len(mem.reasoning):,} reasoning + {len(mem.answer):,} answer) in {mem.chunks:,} chunks of 1-3 "
-            f"characters; text = {mem.text_bytes:,} bytes as UTF-8; tracemalloc peak during the call, above "
-            "what was allocated before it"
-        )
-        print("\n| client | peak traced | / UTF-8 text bytes | / getsizeof(final strings) |")
-        print("|---|---:|---:|---:|")
-        for m in memory:
-            print(f"| {m.name} | {_mib(m.peak)} | {m.vs_utf8:.2f}x | {m.vs_sizeof:.2f}x |")
-        cost = pieces_cost(mem)
-        print(
-            f"\nfor scale: holding each of the {mem.chunks:,} deltas as its own str in two lists costs "
-            f"{_mib(cost)} ({cost / mem.text_bytes:.1f}x the UTF-8 text); the two final strings "
-            f"{_mib(memory[0].final_sizeof)}"
-        )
-        think_mem = memory[0]
-        ok = think_mem.vs_utf8 < TARGET_MEMORY
-        print(f"thinkbook.think() memory: {think_mem.vs_utf8:.2f}x text (target < {TARGET_MEMORY}x): {verdict(ok)}")
-        targets.append({"what": "think memory / text", "ratio": think_mem.vs_utf8, "target": TARGET_MEMORY, "meets": ok})
-        report["memory"] = [
-            {
-                "client": m.name,
-                "peak_bytes": m.peak,
-                "text_utf8_bytes": m.text_bytes,
-                "final_strings_sizeof": m.final_sizeof,
-                "peak_over_utf8": m.vs_utf8,
-                "peak_over_sizeof": m.vs_sizeof,
-                "chars": m.chars,
-                "chunks": m.chunks,
+        rate = {key: tput.chunks / t.median for key, t in timings.items()}
+        say("| client | median time | chunks/s (median) | chunks/s (best) | CPU / wall | vs bare | vs openai SDK |")
+        say("|---|---:|---:|---:|---:|---:|---:|")
+        for key, t in timings.items():
+            vs_bare = f"{rate[key] / rate['bare']:.2f}x" if "bare" in rate else "-"
+            vs_openai = f"{rate[key] / rate['openai']:.2f}x" if "openai" in rate else "-"
+            say(
+                f"| {VARIANTS[key][0]} | {t.median * 1000:,.0f} ms | {rate[key]:,.0f} | {tput.chunks / t.best:,.0f} "
+                f"| {t.cpu_share:.0%} | {vs_bare} | {vs_openai} |"
+            )
+        served = len(variants) * (args.repeats + 1)
+        if cpu0 is not None and cpu1 is not None:
+            per = (cpu1 - cpu0) / served
+            fastest = min(t.best for t in timings.values())
+            say(
+                f"\nserver process CPU: {per * 1000:.1f} ms per stream served ({served} streams), "
+                f"{per / fastest:.0%} of the fastest client's best time: the server is not the bottleneck"
+                if per < 0.5 * fastest
+                else f"\nserver process CPU: {per * 1000:.1f} ms per stream: the server may be a bottleneck!"
+            )
+            report["server_cpu_seconds_per_stream"] = per
+        say()
+        report["throughput"] = {
+            key: {
+                "label": VARIANTS[key][0],
+                "median_seconds": t.median,
+                "best_seconds": t.best,
+                "chunks_per_second": rate[key],
+                "runs_seconds": t.wall,
+                "runs_cpu_seconds": t.cpu,
             }
-            for m in memory
-        ]
-        report["memory_pieces_cost_bytes"] = cost
+            for key, t in timings.items()
+        }
+        for key in ("think", "stream"):
+            for base, target in (("bare", TARGET_VS_BARE), ("openai", TARGET_VS_OPENAI)):
+                if key in rate and base in rate:
+                    ratio = rate[key] / rate[base]
+                    targets.append(
+                        {"what": f"{key} vs {base}", "ratio": ratio, "target": target, "meets": ratio >= target}
+                    )
+                    say(
+                        f"{VARIANTS[key][0]} vs {VARIANTS[base][0]}: {ratio:.2f}x the chunks/s "
+                        f"(target >= {target}x): {verdict(ratio >= target)}"
+                    )
+
+        slow = any(not t["meets"] for t in targets if t["what"].endswith("bare"))
+        if "think" in timings and (args.breakdown == "always" or (args.breakdown == "auto" and slow)):
+            think = timings["think"]
+            try:
+                layers = breakdown(tput, think.best)
+            except (ImportError, AttributeError) as exc:
+                say(f"\n(breakdown skipped: thinkbook internals changed: {exc!r})")
+            else:
+                say(
+                    f"\nwhere thinkbook.think()'s time goes (best run, {think.best * 1000:.0f} ms; layers timed "
+                    "one by one on the same bytes, without a socket or a profiler):\n"
+                )
+                say("| layer | ms per stream | µs per chunk | share |")
+                say("|---|---:|---:|---:|")
+                for name, seconds in layers:
+                    say(
+                        f"| {name} | {seconds * 1000:.1f} | {seconds / tput.chunks * 1e6:.2f} | "
+                        f"{seconds / think.best:.0%} |"
+                    )
+                if "bare" in timings:
+                    bare = timings["bare"].best
+                    say(
+                        f"| *for comparison: the whole bare loop (best run)* | {bare * 1000:.1f} | "
+                        f"{bare / tput.chunks * 1e6:.2f} | |"
+                    )
+                report["breakdown"] = [
+                    {"layer": name, "seconds": seconds, "us_per_chunk": seconds / tput.chunks * 1e6}
+                    for name, seconds in layers
+                ]
+
+        if not args.no_memory:
+            mem = build_stream("mem", chars=args.memory_chars, seed=11)
+            # Always a separate process here, so that none of the server's memory is traced.
+            with serve([mem], "process") as server:
+                memory = measure_memory(server.url, mem)
+            say(
+                f"\nmemory: {len(mem.reasoning) + len(mem.answer):,} characters ({len(mem.reasoning):,} reasoning + "
+                f"{len(mem.answer):,} answer) in {mem.chunks:,} deltas of 1-3 characters; text = "
+                f"{mem.text_bytes:,} bytes as UTF-8; tracemalloc peak during the call, above what was allocated "
+                "before it\n"
+            )
+            say("| client | peak traced | / UTF-8 text bytes | / getsizeof(final strings) |")
+            say("|---|---:|---:|---:|")
+            for m in memory:
+                say(f"| {m.name} | {_mib(m.peak)} | {m.vs_utf8:.2f}x | {m.vs_sizeof:.2f}x |")
+            cost = pieces_cost(mem)
+            say(
+                f"\nfor scale: the {mem.chunks:,} deltas held as separate str objects in two lists take "
+                f"{_mib(cost)} ({cost / mem.text_bytes:.1f}x the UTF-8 text); the two final strings "
+                f"{_mib(memory[0].final_sizeof)}"
+            )
+            think_mem = memory[0]
+            ok = think_mem.vs_utf8 < TARGET_MEMORY
+            say(
+                f"thinkbook.think() peak memory: {think_mem.vs_utf8:.2f}x the UTF-8 text "
+                f"(target < {TARGET_MEMORY}x): {verdict(ok)}"
+            )
+            targets.append(
+                {"what": "think memory / utf8 text", "ratio": think_mem.vs_utf8, "target": TARGET_MEMORY, "meets": ok}
+            )
+            report["memory"] = [
+                {
+                    "client": m.name,
+                    "peak_bytes": m.peak,
+                    "text_utf8_bytes": m.text_bytes,
+                    "final_strings_sizeof": m.final_sizeof,
+                    "peak_over_utf8": m.vs_utf8,
+                    "peak_over_sizeof": m.vs_sizeof,
+                    "chars": m.chars,
+                    "chunks": m.chunks,
+                }
+                for m in memory
+            ]
+            report["memory_pieces_cost_bytes"] = cost
+    except CheckFailed as exc:
+        say(f"CORRECTNESS CHECK FAILED: {exc}")
+        return 1
     report["targets"] = targets
     if args.json:
         print(json.dumps(report, indent=2))

@@ -27,17 +27,16 @@ Differences from the OpenAI-compatible stream that this module absorbs:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ._openai_wire import response_format_error
 from ._sse import ServerSentEvent
 from ._usage import parse_usage
-from ._wire import WireChunk
+from ._wire import WireChunk, loads_json
 
 __all__ = ["DashScopeChunkParser"]
 
-_loads = json.loads
+_loads = loads_json
 
 
 def _text(value: object) -> str:

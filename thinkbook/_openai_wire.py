@@ -24,11 +24,11 @@ from typing import Any
 from ._errors import ResponseFormatError, redact
 from ._sse import ServerSentEvent
 from ._usage import parse_usage
-from ._wire import WireChunk
+from ._wire import WireChunk, loads_json
 
 __all__ = ["OpenAIChunkParser", "error_status", "response_format_error"]
 
-_loads = json.loads
+_loads = loads_json
 _SNIPPET = 120
 
 

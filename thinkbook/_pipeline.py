@@ -31,6 +31,17 @@ from ._wire import WireChunk
 Clock = Callable[[], float]
 
 
+# A one-character str costs ~50 bytes: joining every few hundred deltas keeps a long stream's
+# memory near the size of its text instead of ~17x it, for ~0.1 µs per delta.
+_COMPACT_EVERY = 256
+
+
+def _append(parts: list[str], text: str) -> None:
+    parts.append(text)
+    if len(parts) % _COMPACT_EVERY == 0:
+        parts[-_COMPACT_EVERY:] = ["".join(parts[-_COMPACT_EVERY:])]
+
+
 class Accumulator:
     """Builds a :class:`ThinkResult` from events and stamps the timings."""
 
@@ -51,16 +62,22 @@ class Accumulator:
     def has_text(self) -> bool:
         return bool(self._reasoning or self._answer)
 
+    def add_reasoning(self, text: str) -> None:
+        if self.first_reasoning_at is None:
+            self.first_reasoning_at = self._clock()
+        _append(self._reasoning, text)
+
+    def add_answer(self, text: str) -> None:
+        if self.first_answer_at is None:
+            self.first_answer_at = self._clock()
+        _append(self._answer, text)
+
     def add(self, event: ThinkEvent) -> None:
         match event:
             case ReasoningDelta(text):
-                if self.first_reasoning_at is None:
-                    self.first_reasoning_at = self._clock()
-                self._reasoning.append(text)
+                self.add_reasoning(text)
             case AnswerDelta(text):
-                if self.first_answer_at is None:
-                    self.first_answer_at = self._clock()
-                self._answer.append(text)
+                self.add_answer(text)
             case AnswerWasReasoning():
                 # The "answer" so far was reasoning all along: it keeps its place in time.
                 if self.first_reasoning_at is None:
@@ -185,13 +202,17 @@ class StreamPipeline:
             acc.model = chunk.model
         if chunk.request_id and not acc.request_id:
             acc.request_id = chunk.request_id
+        # The two common cases skip _emit's dispatch: this runs once per chunk.
         if chunk.reasoning:
             # A server with a reasoning parser: content is pure answer from now on.
-            self._flush_splitter(events)
-            self._emit(ReasoningDelta(chunk.reasoning), events)
+            if self._splitter is not None:
+                self._flush_splitter(events)
+            acc.add_reasoning(chunk.reasoning)
+            events.append(ReasoningDelta(chunk.reasoning))
         if chunk.content:
             if self._splitter is None:
-                self._emit(AnswerDelta(chunk.content), events)
+                acc.add_answer(chunk.content)
+                events.append(AnswerDelta(chunk.content))
             else:
                 for event in self._splitter.feed(chunk.content):
                     self._emit(event, events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,3 +27,21 @@ class WireChunk:
     error: dict[str, Any] | None = None
     error_status: int | None = None
     done: bool = False
+
+
+_scan_once = json.JSONDecoder().scan_once
+
+
+def loads_json(data: str) -> Any:
+    """``json.loads`` minus its Python wrapper (~1 µs a call, a sixth of a chunk's budget).
+
+    Calls the C scanner directly and falls back to ``json.loads`` for anything unusual (leading
+    or trailing whitespace, trailing data, invalid JSON), so results and errors are identical.
+    """
+    try:
+        obj, end = _scan_once(data, 0)
+    except StopIteration:
+        return json.loads(data)
+    if end != len(data):
+        return json.loads(data)
+    return obj

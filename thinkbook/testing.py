@@ -34,10 +34,12 @@ import re
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+
+from comm.base_comm import BaseComm
 
 __all__ = [
     "LoopbackServer",
@@ -723,3 +725,76 @@ class LoopbackServer:
             self._client_gone()
             return False
         return True
+
+
+# --------------------------------------------------------------------------------------------
+# Recording widget comms (for testing views without a browser)
+# --------------------------------------------------------------------------------------------
+
+
+def recording_comms() -> contextlib.AbstractContextManager[list[RecordingComm]]:
+    """Within the block, every widget created talks to a :class:`RecordingComm`.
+
+    Example::
+
+        with recording_comms() as comms:
+            view = ThinkView(model="qwen-plus")
+            view.push([ReasoningDelta("hmm")]); view.flush()
+        comms[0].custom_messages()  # [{"t": "d", "s": 1, "r": "hmm", ...}]
+    """
+    return _recording_comms()
+
+
+@contextlib.contextmanager
+def _recording_comms() -> Iterator[list[RecordingComm]]:
+    import comm  # the module attribute is what ipywidgets looks up
+
+    created: list[RecordingComm] = []
+    original = comm.create_comm
+
+    def factory(*args: Any, **kwargs: Any) -> RecordingComm:
+        recording = RecordingComm(*args, **kwargs)
+        created.append(recording)
+        return recording
+
+    comm.create_comm = factory
+    try:
+        yield created
+    finally:
+        comm.create_comm = original
+
+
+class RecordingComm(BaseComm):
+    """A widget comm that keeps every message it would have sent to the browser, with its size."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.messages: list[dict[str, Any]] = []
+        super().__init__(*args, **kwargs)
+
+    def publish_msg(
+        self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
+    ) -> None:
+        size = len(json.dumps(data, ensure_ascii=False, default=str).encode("utf-8"))
+        size += sum(len(memoryview(b)) for b in buffers or ())
+        self.messages.append({"msg_type": msg_type, "data": data, "bytes": size})
+
+    def custom_messages(self) -> list[Any]:
+        """The ``widget.send(...)`` payloads, in order."""
+        return [
+            m["data"]["content"]
+            for m in self.messages
+            if m["msg_type"] == "comm_msg" and m["data"].get("method") == "custom"
+        ]
+
+    def state_updates(self) -> list[dict[str, Any]]:
+        """The synced-trait updates, in order."""
+        return [
+            m["data"]["state"]
+            for m in self.messages
+            if m["msg_type"] == "comm_msg" and m["data"].get("method") == "update"
+        ]
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes of every message after the initial open (what streaming cost)."""
+        return sum(m["bytes"] for m in self.messages if m["msg_type"] == "comm_msg")
