@@ -29,7 +29,7 @@ class WireChunk:
     done: bool = False
 
 
-_scan_once = json.JSONDecoder().scan_once
+_scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner, untyped
 
 
 def loads_json(data: str) -> Any:
