@@ -43,6 +43,16 @@ from ._types import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # The widget stack (anywidget, ipywidgets) loads only when it is first used: scripts and the
+    # CLI start faster without it.
+    if name == "ThinkView":
+        from ._view import ThinkView
+
+        return ThinkView
+    raise AttributeError(f"module 'thinkbook' has no attribute {name!r}")
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -67,6 +77,7 @@ __all__ = [
     "ThinkEvent",
     "ThinkInterrupted",
     "ThinkResult",
+    "ThinkView",
     "ThinkbookError",
     "ThinkbookWarning",
     "Timings",

@@ -7,6 +7,7 @@ and run the stream on the shared engine.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import queue
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._display import Display, LiveDisplay, should_display
 from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, ThinkInterrupted, warn_user
@@ -41,15 +43,15 @@ def _prepare(
     system: str | None,
     max_retries: int,
     timeout: float | None,
-    display: bool | None,
+    display: Display,
     extra_body: Mapping[str, Any],
 ) -> PreparedRequest:
     if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be a non-negative integer, got {max_retries!r}")
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if display not in (None, True, False):
-        raise ConfigurationError(f"display must be True, False or None, got {display!r}")
+    if display not in (None, True, False, "static"):
+        raise ConfigurationError(f"display must be None, True, False or 'static', got {display!r}")
     messages = build_messages(prompt, system)
     try:
         endpoint = resolve_endpoint(
@@ -101,30 +103,64 @@ def _offline_replay(
     return replay_request(recording)
 
 
-async def _collect(engine: Engine, run: StreamRun, max_retries: int, timeout: float | None) -> ThinkResult:
+async def _collect(
+    engine: Engine, run: StreamRun, max_retries: int, timeout: float | None, live: LiveDisplay | None = None
+) -> ThinkResult:
     async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
+        if live is not None:
+            live.on_batch(batch)
         last = batch[-1]
         if isinstance(last, Done):
             return last.result
     raise AssertionError("the stream ended without Done")  # stream_batches always ends with Done
 
 
+def _live_for(request: PreparedRequest, display: Display) -> LiveDisplay | None:
+    if not should_display(display):
+        return None
+    return LiveDisplay(request, finalize="static" if display == "static" else "widget")
+
+
 def run_blocking(
-    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
+    request: PreparedRequest,
+    *,
+    max_retries: int,
+    timeout: float | None,
+    engine: Engine | None = None,
+    display: Display = False,
 ) -> ThinkResult:
-    """Run one request to completion from synchronous code, interruptible by Ctrl-C."""
+    """Run one request to completion from synchronous code, interruptible by Ctrl-C.
+
+    With a display, the view updates live; the kernel cannot deliver a Stop click while this
+    blocks, so the interrupt button is the way to stop (the view then says "stopped").
+    """
     engine = engine or default_engine()
+    live = _live_for(request, display)
     run = StreamRun(request)
-    future = engine.submit(_collect(engine, run, max_retries, timeout))
-    while True:
-        try:
-            return future.result(timeout=_WAKE_SECONDS)
-        except TimeoutError:
-            continue
-        except KeyboardInterrupt:
-            future.cancel()
-            _wait_quietly(future)
-            raise ThinkInterrupted(run.partial()) from None
+    if live is not None:
+        live.start()
+    future = engine.submit(_collect(engine, run, max_retries, timeout, live))
+    try:
+        while True:
+            try:
+                result = future.result(timeout=_WAKE_SECONDS)
+                break
+            except TimeoutError:
+                continue
+    except KeyboardInterrupt:
+        future.cancel()
+        _wait_quietly(future)
+        partial = run.partial()
+        if live is not None:
+            live.finish(partial, stopped=True)
+        raise ThinkInterrupted(partial) from None
+    except BaseException as error:
+        if live is not None:
+            live.finish(error=error)
+        raise
+    if live is not None:
+        live.finish(result)
+    return result
 
 
 def _wait_quietly(future: Any) -> None:
@@ -134,12 +170,37 @@ def _wait_quietly(future: Any) -> None:
 
 
 async def run_async(
-    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
+    request: PreparedRequest,
+    *,
+    max_retries: int,
+    timeout: float | None,
+    engine: Engine | None = None,
+    display: Display = False,
 ) -> ThinkResult:
-    """Run one request on the engine and await it from any event loop; cancelling cancels it."""
+    """Run one request on the engine and await it from any event loop; cancelling cancels it.
+
+    With a display, the view's Stop button cancels the stream (delivered while the cell awaits on
+    ipykernel >= 7.4).
+    """
     engine = engine or default_engine()
+    live = _live_for(request, display)
     run = StreamRun(request)
-    return await asyncio.wrap_future(engine.submit(_collect(engine, run, max_retries, timeout)))
+    future = engine.submit(_collect(engine, run, max_retries, timeout, live))
+    if live is not None:
+        live.start(on_stop=future.cancel)
+    try:
+        result = await asyncio.wrap_future(future)
+    except (asyncio.CancelledError, concurrent.futures.CancelledError):
+        if live is not None:
+            live.finish(run.partial(), stopped=True)
+        raise
+    except BaseException as error:
+        if live is not None:
+            live.finish(error=error)
+        raise
+    if live is not None:
+        live.finish(result)
+    return result
 
 
 def iter_events(
@@ -237,7 +298,7 @@ def think(
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
-    display: bool | None = None,
+    display: Display = None,
     **extra_body: Any,
 ) -> ThinkResult:
     """Ask a thinking model and wait for the whole streamed answer.
@@ -246,6 +307,9 @@ def think(
     OpenAI-compatible server; ``base_url`` ends before ``/chat/completions``) or ``"dashscope"``
     (Bailian native; ``base_url`` ends in ``/api/v1``); None infers it from ``base_url``.
     ``timeout`` is the longest silence tolerated between two reads (default 600 s).
+    ``display=None`` draws a live view when running in a notebook, ``True`` insists on one,
+    ``False`` never draws, and ``"static"`` replaces the finished view with plain HTML (readable
+    anywhere a saved notebook is opened).
     Extra keyword arguments go into the request body unchanged.
 
     Ctrl-C (or the kernel's interrupt button) stops the stream and raises
@@ -270,7 +334,7 @@ def think(
         display=display,
         extra_body=extra_body,
     )
-    return run_blocking(request, max_retries=max_retries, timeout=timeout)
+    return run_blocking(request, max_retries=max_retries, timeout=timeout, display=display)
 
 
 async def athink(
@@ -287,7 +351,7 @@ async def athink(
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
-    display: bool | None = None,
+    display: Display = None,
     **extra_body: Any,
 ) -> ThinkResult:
     """Async :func:`think`. Cancelling the awaiting task closes the HTTP stream."""
@@ -307,7 +371,7 @@ async def athink(
         display=display,
         extra_body=extra_body,
     )
-    return await run_async(request, max_retries=max_retries, timeout=timeout)
+    return await run_async(request, max_retries=max_retries, timeout=timeout, display=display)
 
 
 def stream(
@@ -388,11 +452,11 @@ def astream(
     return aiter_events(request, max_retries=max_retries, timeout=timeout)
 
 
-def replay(path: str | Path, *, speed: float = 1.0) -> ThinkResult:
+def replay(path: str | Path, *, speed: float = 1.0, display: Display = None) -> ThinkResult:
     """Play a recording back through the same decoder and adapters as a live stream.
 
     ``speed`` scales the recorded pace (2 = twice as fast, 0 = as fast as possible).
     A missing or corrupt file raises :class:`ConfigurationError` before anything runs.
     """
     request = replay_request(load_recording(path), speed)
-    return run_blocking(request, max_retries=0, timeout=None)
+    return run_blocking(request, max_retries=0, timeout=None, display=display)

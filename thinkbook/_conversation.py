@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from ._api import _prepare, run_async, run_blocking
+from ._display import Display
 from ._request import Message, PreparedRequest
 from ._types import ThinkResult
 
@@ -35,7 +36,7 @@ class Conversation:
         thinking_budget: int | None = None,
         preserve_thinking: bool = False,
         system: str | None = None,
-        display: bool | None = None,
+        display: Display = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
@@ -98,11 +99,13 @@ class Conversation:
     def send(self, text: str, *, max_retries: int = 2, timeout: float | None = None, **extra_body: Any) -> ThinkResult:
         """Send the next user turn and wait for the answer."""
         request = self._request(text, max_retries, timeout, extra_body)
-        return self._record(text, run_blocking(request, max_retries=max_retries, timeout=timeout))
+        return self._record(text, run_blocking(request, max_retries=max_retries, timeout=timeout, display=self.display))
 
     async def asend(
         self, text: str, *, max_retries: int = 2, timeout: float | None = None, **extra_body: Any
     ) -> ThinkResult:
         """Async :meth:`send`."""
         request = self._request(text, max_retries, timeout, extra_body)
-        return self._record(text, await run_async(request, max_retries=max_retries, timeout=timeout))
+        return self._record(
+            text, await run_async(request, max_retries=max_retries, timeout=timeout, display=self.display)
+        )

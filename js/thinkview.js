@@ -1,0 +1,224 @@
+// thinkbook view: anywidget front end for one streamed answer of a thinking model (no build step).
+// Snapshot traits + append-only deltas {t:"d", s, r, b, a, st, c}; DOM work is done once per frame.
+const L = {
+  en: { reasoning: "Reasoning", answer: "Answer", tokens: "Tokens", now: "Thinking…", thought: "Thought for",
+    stop: "Stop", copy: "Copy", copied: "Copied", copyAll: "Copy answer", replay: "replaying a recorded answer",
+    on: "thinking on", off: "thinking off", budget: "budget", input: "input", cached: "cached", reas: "reasoning",
+    ans: "answer", total: "total", ttft: "first token", tthink: "thinking", rate: "tok/s", cost: "cost",
+    waiting: "waiting…", thinking: "thinking", answering: "answering", done: "done", stopped: "stopped", error: "error" },
+  zh: { reasoning: "思考过程", answer: "完整回复", tokens: "Token 消耗", now: "思考中…", thought: "已思考",
+    stop: "停止", copy: "复制", copied: "已复制", copyAll: "复制回复", replay: "正在回放录制的回答",
+    on: "思考：开", off: "思考：关", budget: "预算", input: "输入", cached: "缓存", reas: "思考",
+    ans: "回复", total: "总计", ttft: "首 token", tthink: "思考用时", rate: "tokens/s", cost: "费用",
+    waiting: "等待中…", thinking: "思考中", answering: "回答中", done: "已完成", stopped: "已停止", error: "出错" },
+};
+const LIVE = { waiting: 1, thinking: 1, answering: 1 };
+const rank = (s) => ({ waiting: 0, thinking: 1, answering: 2 })[s] ?? 3; // done/stopped/error: 3
+const num = (v) => typeof v === "number" && isFinite(v);
+const fmt = (n) => Math.round(n).toLocaleString("en-US");
+const sec = (s) => s.toFixed(1) + "s";
+const CUR = { CNY: "¥", RMB: "¥", USD: "$", EUR: "€" };
+// Frame scheduler; tests set globalThis.__TB_RAF__ to run frames synchronously.
+const raf = (f) => (globalThis.__TB_RAF__ || globalThis.requestAnimationFrame || ((g) => setTimeout(g, 16)))(f);
+
+function h(tag, cls, parent, text) {
+  const e = document.createElement(tag);
+  e.className = cls;
+  if (text != null) e.textContent = text;
+  if (tag == "button") e.type = "button";
+  if (parent) parent.append(e);
+  return e;
+}
+const tx = (e, s) => e.__t !== s && (e.textContent = e.__t = s); // write only on change
+
+function copy(text, btn, T) {
+  const done = (ok) => {
+    btn.textContent = ok ? T.copied : "✗";
+    setTimeout(() => (btn.textContent = btn.__l), 1200);
+  };
+  const fallback = () => {
+    const ta = h("textarea", "", document.body);
+    ta.value = text;
+    ta.style.cssText = "position:fixed;opacity:0";
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) {}
+    ta.remove();
+    done(ok);
+  };
+  try { navigator.clipboard.writeText(text).then(() => done(true), fallback); } catch (e) { fallback(); }
+}
+
+function render({ model, el }) {
+  const get = (k) => model.get(k);
+  const root = h("div", "tb-view", el), bar = h("div", "tb-bar", root);
+  const mName = h("span", "tb-model", bar), mThink = h("span", "tb-think", bar), stEl = h("span", "tb-st", bar);
+  const badge = h("span", "tb-replay", bar), errEl = h("span", "tb-err", bar), stop = h("button", "tb-btn tb-stop", bar);
+  const det = h("details", "tb-reason"), sum = h("summary", "", det), rBox = h("div", "tb-rtext", det);
+  const ans = h("div", "tb-answer tb-code", root), doneEl = h("div", "tb-done", ans), tailEl = h("div", "tb-tail", ans);
+  const foot = h("div", "tb-foot", root), cnt = h("span", "tb-counters", foot), cpAll = h("button", "tb-btn", foot);
+  // Stable hooks for tests and user styles, independent of the class names.
+  for (const [node, name] of [[stEl, "status"], [stop, "stop"], [det, "reasoning"], [ans, "answer"], [cnt, "counters"]])
+    node.dataset.tb = name;
+
+  // Logical state, updated as messages arrive: applied seq, reasoning, finished answer html, tail html.
+  let applied = 0, gap = false, st, seen = false, counters = get("counters") || {}, rText = "", dH = "", tH = "";
+  // Pending DOM work for the next frame.
+  let snapR = null, snapA = null, rq = "", bq = [], tq = null;
+  let t0 = null, t1 = null, user = false, auto = null, stick = true, stopped = false;
+  let frame = 0, dead = false, timer = 0, T = L.en, first = true;
+  const kick = () => frame || dead || ((frame = 1), raf(paint));
+
+  function setSt(s) {
+    if (seen && s === st) return;
+    const n = Date.now(), tm = counters.timings || {}, e = num(tm.thinking_seconds) ? tm.thinking_seconds : tm.elapsed;
+    // A view that first sees "thinking" late starts its clock from the stream's own measure.
+    if (s == "thinking" && t0 == null) t0 = n - (!seen && num(e) ? e * 1000 : 0);
+    if (s != "thinking" && t0 != null && t1 == null) t1 = n;
+    st = s;
+    seen = true;
+    if (s == "thinking" && !timer) timer = setInterval(kick, 100);
+    if (s != "thinking" && timer) timer = clearInterval(timer) || 0;
+  }
+  // A snapshot older than the applied deltas may not move the status backwards.
+  function syncSt() {
+    const s = get("status") || "waiting";
+    if ((get("seq") || 0) >= applied || rank(s) >= rank(st)) setSt(s);
+  }
+  function snapshot() {
+    syncSt();
+    const s = get("seq") || 0;
+    if (s < applied) return; // older than what the deltas gave: the text stays
+    const fresh = s > applied || gap || first, r = get("reasoning") || "";
+    const a = get("answer_html") || "", t = get("answer_tail") || "";
+    applied = s;
+    gap = false;
+    if (fresh || r !== rText) (rText = snapR = r), (rq = "");
+    // The snapshot carries the finished blocks and the open tail apart: no guessing where one ends.
+    if (fresh || a !== dH || t !== tH) (dH = a), (tH = t), (snapA = [a, t]), (bq = []), (tq = null);
+  }
+  function onMsg(m) {
+    if (!m || m.t !== "d" || gap || !(m.s > applied)) return;
+    if (m.s > applied + 1) return void (gap = true); // a message was dropped: wait for a snapshot
+    applied = m.s;
+    if (m.r) (rq += m.r), (rText += m.r);
+    if (m.b) for (const x of m.b) bq.push(x), (dH += x);
+    if (typeof m.a == "string") tq = tH = m.a;
+    if (m.c) counters = m.c;
+    if (m.st) setSt(m.st);
+    kick();
+  }
+
+  const H = { status: syncSt, seq: snapshot, reasoning: snapshot, answer_html: snapshot, answer_tail: snapshot,
+    counters: () => (counters = get("counters") || {}), error: 0, header: 0, can_stop: 0, answer_markdown: 0 };
+  const offs = [["msg:custom", onMsg]];
+  for (const k in H) offs.push(["change:" + k, () => (H[k] && H[k](), kick())]);
+  for (const [n, f] of offs) model.on(n, f);
+
+  sum.addEventListener("click", () => (user = true));
+  det.addEventListener("toggle", () => det.open && stick && (rBox.scrollTop = rBox.scrollHeight));
+  rBox.addEventListener("scroll", () => (stick = rBox.scrollTop + rBox.clientHeight >= rBox.scrollHeight - 8));
+  stop.addEventListener("click", () => stopped || ((stopped = stop.disabled = true), model.send({ t: "stop" })));
+  cpAll.addEventListener("click", () => get("answer_markdown") && copy(get("answer_markdown"), cpAll, T));
+
+  function addCopy(box) {
+    for (const pre of box.querySelectorAll("pre")) {
+      if (pre.parentNode.className == "tb-pre") continue;
+      const w = h("div", "tb-pre");
+      pre.before(w);
+      const b = h("button", "tb-btn tb-cp", w, T.copy);
+      b.__l = T.copy;
+      w.append(pre);
+      b.addEventListener("click", () => copy(pre.textContent, b, T));
+    }
+  }
+
+  function paint() {
+    frame = 0;
+    if (dead) return;
+    const hd = get("header") || {}, c = counters, tm = c.timings || {}, u = c.usage || {}, es = c.estimate || {};
+    const live = !!LIVE[st], err = get("error") || "", rp = typeof hd.replay == "string" && hd.replay;
+    T = L[hd.lang] || L.en;
+    root.classList.toggle("tb-live", live);
+
+    // Status line.
+    tx(mName, hd.model || "");
+    tx(mThink, hd.thinking === true ? T.on + (num(hd.budget) ? ` · ${T.budget} ${fmt(hd.budget)}` : "")
+      : hd.thinking === false ? T.off : "");
+    tx(stEl, T[st] || st);
+    stEl.className = "tb-st tb-st-" + st;
+    badge.hidden = !rp;
+    tx(badge, rp ? T.replay : "");
+    badge.title = rp || "";
+    tx(errEl, err);
+    errEl.title = err;
+    stop.hidden = !(live && get("can_stop"));
+    tx(stop, T.stop);
+    stop.disabled = stopped;
+
+    // Reasoning: text nodes only; folds itself unless the user toggled it.
+    let rCh = snapR != null || rq;
+    if (snapR != null) (rBox.textContent = snapR), (snapR = null);
+    if (rq) rBox.appendChild(document.createTextNode(rq)), (rq = "");
+    const show = rText !== "" || (st == "thinking" && hd.thinking !== false);
+    if (show !== det.isConnected) show ? ans.before(det) : det.remove();
+    det.setAttribute("aria-label", T.reasoning);
+    const want = st == "thinking" ? true : st == "answering" || st == "done" ? false : null;
+    if (!user && want != null && want !== auto) det.open = auto = want;
+    if (st == "thinking" && t0 != null) tx(sum, `${T.now} ${sec((Date.now() - t0) / 1000)}`);
+    else {
+      const ts = num(tm.thinking_seconds) ? tm.thinking_seconds : t1 != null ? (t1 - t0) / 1000 : null;
+      const tk = num(u.reasoning_tokens) ? fmt(u.reasoning_tokens) : es.reasoning_tokens > 0 ? "≈" + fmt(es.reasoning_tokens) : "";
+      tx(sum, (ts != null ? `${T.thought} ${sec(ts)}` : T.reasoning) + (tk ? ` · ${tk} tokens` : ""));
+    }
+    if (rCh && stick && det.open) rBox.scrollTop = rBox.scrollHeight;
+
+    // Answer: finished blocks are append-only, the open tail is replaced.
+    ans.setAttribute("aria-label", T.answer);
+    if (snapA) {
+      doneEl.innerHTML = snapA[0];
+      tailEl.innerHTML = snapA[1];
+      snapA = null;
+      addCopy(doneEl);
+      addCopy(tailEl);
+    }
+    if (bq.length) {
+      for (const x of bq) doneEl.insertAdjacentHTML("beforeend", x);
+      bq = [];
+      addCopy(doneEl);
+    }
+    if (tq != null) (tailEl.innerHTML = tq), (tq = null), addCopy(tailEl);
+
+    // Counters: exact usage when counters.exact, else live estimates marked "≈".
+    const tok = (k) => {
+      if (c.exact && num(u[k])) return fmt(u[k]);
+      const v = es[k] > 0 ? es[k] : u[k];
+      return v > 0 ? "≈" + fmt(v) : null;
+    };
+    const sum3 = (num(u.prompt_tokens) ? u.prompt_tokens : 0) + (es.reasoning_tokens || 0) + (es.answer_tokens || 0);
+    const parts = [[T.input, tok("prompt_tokens")], [T.cached, u.cached_tokens || es.cached_tokens ? tok("cached_tokens") : null],
+      [T.reas, tok("reasoning_tokens")], [T.ans, tok("answer_tokens")], [T.total, tok("total_tokens") ?? (sum3 ? "≈" + fmt(sum3) : null)]]
+      .filter((p) => p[1] != null).map((p) => p.join(" "));
+    const line = parts.length ? [`${T.tokens}: ${parts.join(" · ")}`] : [], co = c.cost;
+    if (num(tm.time_to_first_token)) line.push(`${T.ttft} ${sec(tm.time_to_first_token)}`);
+    if (num(tm.thinking_seconds)) line.push(`${T.tthink} ${sec(tm.thinking_seconds)}`);
+    if (num(tm.tokens_per_second)) line.push(`${tm.tokens_per_second.toFixed(1)} ${T.rate}`);
+    if (co && num(co.amount)) line.push(`${T.cost} ${c.exact ? "" : "≈"}${CUR[co.currency] || (co.currency || "") + " "}${co.amount.toFixed(4)}`);
+    tx(cnt, line.join(" · "));
+    tx(cpAll, (cpAll.__l = T.copyAll));
+    cpAll.disabled = !get("answer_markdown");
+  }
+
+  setSt(get("status") || "waiting");
+  snapshot();
+  first = false;
+  paint();
+  return () => {
+    dead = true;
+    for (const [n, f] of offs) model.off(n, f);
+    clearInterval(timer);
+    root.remove();
+  };
+}
+
+export default { render };

@@ -1,0 +1,210 @@
+"""ThinkView against a recording comm: batching, sequence numbers, snapshots, counters, fallbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from thinkbook import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult, Timings, Usage, UsageUpdate
+from thinkbook._pricing import clear_prices, set_price
+from thinkbook._view import ThinkView
+from thinkbook.testing import RecordingComm, recording_comms
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def comms() -> Iterator[list[RecordingComm]]:
+    with recording_comms() as created:
+        yield created
+
+
+def make_view(clock: FakeClock, **options: Any) -> ThinkView:
+    view = ThinkView(model="qwen-plus", enable_thinking=True, clock=clock, lang="en", **options)
+    view.begin()
+    return view
+
+
+def drive(view: ThinkView, clock: FakeClock, events: list[Any], step: float = 0.01) -> None:
+    """Push events one by one as a stream would, flushing whenever the view says it is due."""
+    for event in events:
+        clock.now += step
+        view.push([event])
+        if view.due_in() <= 0:
+            view.flush()
+
+
+def custom(view: ThinkView) -> list[dict[str, Any]]:
+    assert isinstance(view.comm, RecordingComm)
+    return view.comm.custom_messages()
+
+
+RESULT = ThinkResult(
+    reasoning="abc" * 40,
+    answer="# Title\n\nSome **bold** text.\n\n```python\nx = 1\n```\n",
+    usage=Usage(prompt_tokens=10, completion_tokens=60, total_tokens=70, reasoning_tokens=40, cached_tokens=0),
+    finish_reason="stop",
+    model="qwen-plus",
+    timings=Timings(time_to_first_reasoning=0.5, time_to_first_answer=2.0, thinking_seconds=1.5, total_seconds=3.0),
+)
+
+
+def stream_of(result: ThinkResult) -> list[Any]:
+    events: list[Any] = [ReasoningDelta(result.reasoning[i : i + 3]) for i in range(0, len(result.reasoning), 3)]
+    events += [AnswerDelta(result.answer[i : i + 4]) for i in range(0, len(result.answer), 4)]
+    assert result.usage is not None
+    return [*events, UsageUpdate(result.usage), Done(result)]
+
+
+def test_deltas_are_batched_with_consecutive_sequence_numbers(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    events = stream_of(RESULT)
+    drive(view, clock, events, step=0.005)
+    messages = custom(view)
+    assert [m["s"] for m in messages] == list(range(1, len(messages) + 1))
+    assert len(messages) < len(events) / 3  # batched, not one message per token
+    assert "".join(m.get("r", "") for m in messages) == RESULT.reasoning
+    statuses = [m["st"] for m in messages if "st" in m]
+    assert statuses == ["thinking", "answering"]
+
+
+def test_message_rate_stays_under_25_per_second_at_any_token_rate(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    for rate in (10, 100, 2000):  # tokens per second
+        for _ in range(rate * 2):
+            clock.now += 1 / rate
+            view.push([ReasoningDelta("字")])
+            if view.due_in() <= 0:
+                view.flush()
+    messages = custom(view)
+    assert len(messages) / 6.0 <= 25
+
+
+def test_answer_blocks_are_sent_once_and_the_tail_is_replaced(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    drive(view, clock, [AnswerDelta("First paragraph.\n\nSecond"), AnswerDelta(" paragraph grows")], step=0.1)
+    assert view.due_in() > 0  # a little text waits (up to max_batch_interval) for company
+    clock.now += view.max_batch_interval
+    assert view.due_in() == 0
+    view.flush()
+    messages = custom(view)
+    blocks = [b for m in messages for b in m.get("b", [])]
+    assert blocks == ["<p>First paragraph.</p>\n"]
+    assert messages[-1]["a"] == "<p>Second paragraph grows</p>\n"
+
+
+def test_snapshots_heal_late_views_and_carry_the_last_sequence(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock, snapshot_interval=0.2)
+    drive(view, clock, [ReasoningDelta("x" * 50)] * 40, step=0.06)
+    assert view.seq == max(m["s"] for m in custom(view) if m["s"] <= view.seq)
+    assert view.reasoning == "x" * 50 * (view.reasoning.count("x") // 50)
+    assert view.reasoning and view.status == "thinking"
+
+
+def test_end_sends_the_full_render_exact_counters_and_markdown(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    drive(view, clock, stream_of(RESULT))
+    view.end(RESULT)
+    assert view.status == "done" and view.reasoning == RESULT.reasoning
+    assert view.answer_markdown == RESULT.answer and view.answer_tail == ""
+    assert "<h1>Title</h1>" in view.answer_html and '<span class="' in view.answer_html
+    counters = view.counters
+    assert counters["exact"] is True
+    assert counters["usage"]["reasoning_tokens"] == 40 and counters["usage"]["answer_tokens"] == 20
+    assert counters["timings"]["thinking_seconds"] == 1.5
+    assert "raw" not in counters["usage"]
+    view.push([ReasoningDelta("late")])
+    view.flush()
+    assert "late" not in "".join(m.get("r", "") for m in custom(view))  # nothing after the end
+
+
+def test_cost_appears_when_a_price_is_known(clock: FakeClock, comms: Any) -> None:
+    set_price("qwen-plus", input=1.0, output=2.0, thinking_output=8.0, currency="CNY")
+    try:
+        view = make_view(clock)
+        view.end(RESULT)
+        assert view.counters["cost"] == {"amount": pytest.approx((10 * 1.0 + 60 * 8.0) / 1e6), "currency": "CNY"}
+    finally:
+        clear_prices()
+
+
+def test_errors_keep_the_partial_text_and_say_what_happened(clock: FakeClock, comms: Any) -> None:
+    from thinkbook import StreamInterruptedError
+
+    view = make_view(clock)
+    drive(view, clock, [ReasoningDelta("half a thought"), AnswerDelta("half an answer")])
+    partial = ThinkResult(reasoning="half a thought", answer="half an answer")
+    view.end(error=StreamInterruptedError("the connection closed; try again", partial=partial))
+    assert view.status == "error"
+    assert view.error.startswith("StreamInterruptedError: the connection closed")
+    assert view.reasoning == "half a thought" and "half an answer" in view.answer_html
+
+
+def test_stopped_view_keeps_its_text(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    drive(view, clock, [ReasoningDelta("thinking...")])
+    view.end(ThinkResult(reasoning="thinking..."), stopped=True)
+    assert view.status == "stopped" and view.error == "" and view.reasoning == "thinking..."
+
+
+def test_stop_message_from_the_browser_calls_back(comms: Any) -> None:
+    calls: list[str] = []
+    view = ThinkView(model="m")
+    view.begin(can_stop=True, on_stop=lambda: calls.append("stop"))
+    assert view.can_stop is True
+    view._handle_message(view, {"t": "stop"}, [])
+    view._handle_message(view, {"t": "other"}, [])
+    assert calls == ["stop"]
+
+
+def test_answer_that_was_reasoning_moves_across(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    drive(view, clock, [AnswerDelta("I think 2+2"), AnswerWasReasoning("I think 2+2"), AnswerDelta("4")], step=0.1)
+    view.flush()
+    assert view.reasoning == "I think 2+2"
+    assert view.status == "answering"
+
+
+def test_fallback_bundle_holds_the_final_content_without_scripts(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    result = ThinkResult(
+        reasoning="<img src=x onerror=alert(1)>",
+        answer="<script>alert(1)</script> **fine**",
+        usage=RESULT.usage,
+        finish_reason="stop",
+    )
+    view.end(result)
+    bundle = view._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data
+    page = data["text/html"]
+    assert "<details>" in page and "<strong>fine</strong>" in page
+    assert "<script" not in page and "<img" not in page and "&lt;img src=x" in page
+    assert "total 70" in page
+    assert "fine" in data["text/plain"] and "&lt;" not in data["text/plain"]
+
+
+def test_from_result_shows_a_finished_result(comms: Any) -> None:
+    view = ThinkView.from_result(RESULT, lang="zh")
+    assert view.status == "done" and view.answer_markdown == RESULT.answer
+    text = view._repr_mimebundle_()[0]["text/plain"]
+    assert "已思考 1.5s" in text and "完整回复" in text
+
+
+def test_no_key_in_widget_state(comms: Any) -> None:
+    view = ThinkView.from_result(RESULT)
+    state = view.get_state()
+    assert "api_key" not in str(state) and "sk-" not in str(state)

@@ -1,0 +1,380 @@
+"""ThinkView: the live output widget (folding reasoning pane, markdown answer pane, token counters).
+
+Traffic to the browser is append-only and batched:
+
+* **deltas**: custom messages ``{"t": "d", "s": seq, "r": reasoning, "b": [finished block html],
+  "a": tail html, "st": status, "c": counters}``, at most every ``batch_interval`` (50 ms), or
+  ``max_batch_interval`` when little text is waiting; counters ride along once a second;
+* **snapshots**: the synced traits (``reasoning``, ``answer_html`` = the finished blocks,
+  ``answer_tail`` = the open block, ``seq``, ``status``, ``counters`` ...) updated together, at
+  most every ``snapshot_interval`` and only once the content has grown by ``snapshot_growth``
+  since the last one (so their bytes stay a fraction of the text), plus once at the end. A
+  view that appears late, a reload or a dropped delta heals from them; headless runs (nbclient)
+  save them.
+
+Events may be pushed from any thread (the engine's); the markdown is rendered here, in Python,
+and sanitized before it leaves: the browser never parses model output as raw HTML.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import anywidget
+import traitlets
+
+from ._counters import token_weight
+from ._fallback import FinalState, plain_text, static_html
+from ._markdown import IncrementalMarkdown, render_markdown
+from ._pricing import estimate_cost
+from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent, ThinkResult, UsageUpdate
+
+Finalize = Literal["widget", "static"]
+
+# Below this many pending characters a batch waits up to max_batch_interval for company.
+_WORTH_SENDING = 48
+Clock = Callable[[], float]
+
+
+def _js_dir() -> Path:
+    """``js/`` ships inside the wheel as ``thinkbook/js``; an editable install uses the repo's."""
+    packaged = Path(__file__).parent / "js"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "js"
+
+
+def default_lang() -> str:
+    """ "zh" when the user's locale is Chinese, else "en"."""
+    for value in (os.environ.get("LC_ALL"), os.environ.get("LANG"), locale.getlocale()[0]):
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+class ThinkView(anywidget.AnyWidget):
+    """Live view of one thinking model answer. See the module docstring for the wire protocol.
+
+    >>> view = ThinkView.from_result(result)  # doctest: +SKIP
+    """
+
+    _esm = _js_dir() / "thinkview.js"
+    _css = _js_dir() / "thinkview.css"
+
+    header = traitlets.Dict().tag(sync=True)
+    status = traitlets.Unicode("waiting").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    reasoning = traitlets.Unicode("").tag(sync=True)
+    answer_html = traitlets.Unicode("").tag(sync=True)
+    answer_tail = traitlets.Unicode("").tag(sync=True)
+    answer_markdown = traitlets.Unicode("").tag(sync=True)
+    seq = traitlets.Int(0).tag(sync=True)
+    counters = traitlets.Dict().tag(sync=True)
+    can_stop = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        enable_thinking: bool | None = None,
+        thinking_budget: int | None = None,
+        lang: str | None = None,
+        replay: str | None = None,
+        finalize: Finalize = "widget",
+        clock: Clock = time.monotonic,
+        batch_interval: float = 0.05,
+        max_batch_interval: float = 0.25,
+        counters_interval: float = 1.0,
+        snapshot_interval: float = 1.5,
+        snapshot_growth: float = 3.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.header = {
+            "model": model,
+            "thinking": enable_thinking,
+            "budget": thinking_budget,
+            "lang": lang or default_lang(),
+            "replay": replay,
+        }
+        self.finalize = finalize
+        self._clock = clock
+        self.batch_interval = batch_interval
+        self.max_batch_interval = max_batch_interval
+        self.counters_interval = counters_interval
+        self.snapshot_interval = snapshot_interval
+        self.snapshot_growth = snapshot_growth
+        self._lock = threading.RLock()
+        self._reasoning_parts: list[str] = []
+        self._markdown = IncrementalMarkdown()
+        self._pending_reasoning: list[str] = []
+        self._pending_answer = False
+        self._tail_html = ""
+        self._pending_status: str | None = None
+        self._counters_dirty = False
+        self._usage_changed = False
+        self._last_counters = float("-inf")
+        self._pending_chars = 0
+        self._sent_seq = 0
+        self._last_flush = float("-inf")
+        self._last_snapshot = float("-inf")
+        self._chars_at_snapshot = 0
+        self._chars = 0
+        self._reasoning_weight = 0.0  # running token estimates: no rescans of the text
+        self._answer_weight = 0.0
+        self._started = clock()
+        self._first_reasoning: float | None = None
+        self._first_answer: float | None = None
+        self._usage: dict[str, Any] | None = None
+        self._result: ThinkResult | None = None
+        self._on_stop: Callable[[], None] | None = None
+        self._ended = False
+        self.counters = self._live_counters()
+        self.on_msg(self._handle_message)
+
+    # --- feeding ---------------------------------------------------------------------------
+
+    def push(self, events: Iterable[ThinkEvent]) -> None:
+        """Take stream events (any thread). Nothing is sent until :meth:`flush`."""
+        with self._lock:
+            for event in events:
+                match event:
+                    case ReasoningDelta(text):
+                        if self._first_reasoning is None:
+                            self._first_reasoning = self._clock()
+                            self._set_status("thinking")
+                        self._reasoning_parts.append(text)
+                        self._pending_reasoning.append(text)
+                        self._pending_chars += len(text)
+                        self._chars += len(text)
+                        self._reasoning_weight += token_weight(text)
+                    case AnswerDelta(text):
+                        if self._first_answer is None:
+                            self._first_answer = self._clock()
+                            self._set_status("answering")
+                        self._markdown.append(text)
+                        self._pending_answer = True
+                        self._pending_chars += len(text)
+                        self._chars += len(text)
+                        self._answer_weight += token_weight(text)
+                    case AnswerWasReasoning(text):
+                        self._move_answer_to_reasoning(text)
+                    case UsageUpdate(usage):
+                        self._usage = {**usage.to_dict(), "answer_tokens": usage.answer_tokens}
+                        self._usage.pop("raw", None)
+                        self._usage_changed = True
+                    case Done(result):
+                        self._result = result
+                self._counters_dirty = True
+
+    def _set_status(self, status: str) -> None:
+        self._pending_status = status
+
+    def _move_answer_to_reasoning(self, text: str) -> None:
+        # Rare (a pre-filled <think>): rebuild both panes and let the next snapshot carry them.
+        self._reasoning_parts.append(text)
+        self._reasoning_weight += self._answer_weight
+        self._answer_weight = 0.0
+        self._markdown = IncrementalMarkdown()
+        self._tail_html = ""
+        self._pending_answer = False
+        self._pending_reasoning.clear()
+        self._first_reasoning, self._first_answer = self._first_answer, None
+        self._set_status("thinking")
+        self._last_snapshot = float("-inf")
+        self._chars_at_snapshot = 0
+
+    def due_in(self) -> float:
+        """Seconds until :meth:`flush` has something worth sending (``inf`` when nothing is pending).
+
+        Text goes out every ``batch_interval`` once a few dozen characters have gathered, and
+        after at most ``max_batch_interval`` otherwise: a slow stream then costs a few messages
+        a second, not twenty mostly-envelope ones.
+        """
+        with self._lock:
+            now = self._clock()
+            if self._pending_status or self._pending_chars >= _WORTH_SENDING:
+                wait = self.batch_interval
+            elif self._pending_chars or self._pending_answer:
+                wait = self.max_batch_interval
+            elif self._counters_dirty and self._usage_changed:
+                wait = self.counters_interval
+            else:
+                return float("inf")
+            return max(0.0, self._last_flush + wait - now)
+
+    def flush(self) -> None:
+        """Send one delta with everything pending, and a snapshot when one is due."""
+        with self._lock:
+            if self._ended:
+                return
+            now = self._clock()
+            self._last_flush = now
+            message: dict[str, Any] = {"t": "d"}
+            if self._pending_reasoning:
+                message["r"] = "".join(self._pending_reasoning)
+                self._pending_reasoning.clear()
+            if self._pending_answer:
+                blocks, tail = self._markdown.update()
+                if blocks:
+                    message["b"] = blocks
+                message["a"] = tail
+                self._tail_html = tail
+                self._pending_answer = False
+            if self._pending_status:
+                message["st"] = self._pending_status
+            # Counters change with every token; once a second (and on status changes) is enough,
+            # the view ticks its own clock in between.
+            if self._counters_dirty and (self._pending_status or now - self._last_counters >= self.counters_interval):
+                message["c"] = self._live_counters()
+                self._counters_dirty = False
+                self._usage_changed = False
+                self._last_counters = now
+            self._pending_chars = 0
+            if len(message) > 1:
+                self._sent_seq += 1
+                message["s"] = self._sent_seq
+                self.send(message)
+            status = self._pending_status
+            self._pending_status = None
+            grown = self._chars >= self._chars_at_snapshot * self.snapshot_growth
+            if status is not None or (now - self._last_snapshot >= self.snapshot_interval and grown):
+                self._snapshot(now, answer_html=self._markdown.finished_html, answer_tail=self._tail_html)
+                if status is not None:
+                    self.status = status
+
+    def _snapshot(self, now: float, *, answer_html: str, answer_tail: str = "") -> None:
+        self._last_snapshot = now
+        self._chars_at_snapshot = max(self._chars, 1)
+        with self.hold_sync():
+            self.reasoning = "".join(self._reasoning_parts)
+            self.answer_html = answer_html
+            self.answer_tail = answer_tail
+            self.counters = self._live_counters()
+            self.seq = self._sent_seq
+
+    # --- counters --------------------------------------------------------------------------
+
+    def _live_counters(self) -> dict[str, Any]:
+        now = self._clock()
+        timings: dict[str, float | None] = {
+            "time_to_first_token": None,
+            "thinking_seconds": None,
+            "total_seconds": None,
+            "tokens_per_second": None,
+            "elapsed": round(now - self._started, 2),
+        }
+        firsts = [t for t in (self._first_reasoning, self._first_answer) if t is not None]
+        if firsts:
+            timings["time_to_first_token"] = round(min(firsts) - self._started, 2)
+        if self._first_reasoning is not None:
+            timings["thinking_seconds"] = round((self._first_answer or now) - self._first_reasoning, 2)
+        return {
+            "exact": False,
+            "usage": self._usage,
+            "estimate": {
+                "reasoning_tokens": round(self._reasoning_weight),
+                "answer_tokens": round(self._answer_weight),
+            },
+            "timings": timings,
+            "cost": None,
+        }
+
+    def _final_counters(self, result: ThinkResult | None) -> dict[str, Any]:
+        counters = self._live_counters()
+        if result is None:
+            return counters
+        timings = result.timings
+        counters["timings"] = {
+            **timings.to_dict(),
+            "time_to_first_token": timings.time_to_first_token,
+            "elapsed": timings.total_seconds,
+        }
+        if result.usage is not None:
+            usage = {**result.usage.to_dict(), "answer_tokens": result.usage.answer_tokens}
+            usage.pop("raw", None)
+            counters["usage"] = usage
+            counters["exact"] = True
+            cost = estimate_cost(result.model or self.header.get("model"), result.usage)
+            counters["cost"] = cost.to_dict() if cost else None
+        return counters
+
+    # --- ending ----------------------------------------------------------------------------
+
+    def begin(self, *, can_stop: bool = False, on_stop: Callable[[], None] | None = None) -> None:
+        """Mark the request as sent (status "waiting"); ``on_stop`` runs when Stop is clicked."""
+        with self._lock:
+            self._started = self._clock()
+            self._on_stop = on_stop
+            self.can_stop = can_stop and on_stop is not None
+            self.status = "waiting"
+
+    def end(
+        self, result: ThinkResult | None = None, *, error: BaseException | None = None, stopped: bool = False
+    ) -> None:
+        """The stream is over: send the last delta and the final snapshot (one full render)."""
+        with self._lock:
+            self.flush()
+            final = result or self._result
+            if final is None and error is not None:
+                final = getattr(error, "partial", None)
+            answer_source = self._markdown.source if final is None else final.answer
+            if final is not None:
+                self._reasoning_parts = [final.reasoning]
+            status = "stopped" if stopped else "error" if error is not None else "done"
+            self._ended = True
+            with self.hold_sync():
+                self._snapshot(self._clock(), answer_html=render_markdown(answer_source))
+                self.answer_markdown = answer_source
+                self.counters = self._final_counters(final)
+                self.error = _one_line(error) if error is not None and not stopped else ""
+                self.can_stop = False
+                self.status = status
+
+    # --- browser messages ------------------------------------------------------------------
+
+    def _handle_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("t") == "stop" and self._on_stop is not None:
+            self._on_stop()
+
+    # --- finished output ---------------------------------------------------------------------
+
+    def final_state(self) -> FinalState:
+        return FinalState(
+            reasoning=self.reasoning,
+            answer_html=self.answer_html,
+            answer_markdown=self.answer_markdown,
+            status=self.status,
+            error=self.error,
+            counters=dict(self.counters),
+            lang=str(self.header.get("lang", "en")),
+            replay=self.header.get("replay"),
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # The widget plus fallbacks, so saved notebooks show the final content without a kernel.
+        bundle: Any = super()._repr_mimebundle_(**kwargs)
+        data: dict[str, Any] = bundle[0] if isinstance(bundle, tuple) else bundle
+        state = self.final_state()
+        data["text/html"] = static_html(state)
+        data["text/plain"] = plain_text(state)
+        return bundle
+
+    @classmethod
+    def from_result(cls, result: ThinkResult, **options: Any) -> ThinkView:
+        """A finished view of ``result`` (e.g. to show a stored result again)."""
+        options.setdefault("model", result.model)
+        view = cls(**options)
+        view.push([ReasoningDelta(result.reasoning)] if result.reasoning else [])
+        view.push([AnswerDelta(result.answer)] if result.answer else [])
+        view.end(result)
+        return view
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {' '.join(text.split())}"
