@@ -29,6 +29,7 @@ from ._errors import (
     ThinkbookWarning,
     ThinkInterrupted,
 )
+from ._pricing import Price, clear_prices, set_price
 from ._types import (
     AnswerDelta,
     AnswerWasReasoning,
@@ -70,6 +71,7 @@ __all__ = [
     "ModelInfo",
     "NotFoundError",
     "PermissionDeniedError",
+    "Price",
     "RateLimitError",
     "ReasoningDelta",
     "ResponseFormatError",
@@ -86,8 +88,10 @@ __all__ = [
     "__version__",
     "astream",
     "athink",
+    "clear_prices",
     "models",
     "replay",
+    "set_price",
     "stream",
     "think",
 ]
