@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ._api import astream, athink, replay, stream, think
+from ._api import ThinkHandle, astream, athink, replay, stream, submit, think
 from ._catalog import ModelInfo, models
 from ._conversation import Conversation
 from ._errors import (
@@ -77,6 +77,7 @@ __all__ = [
     "ResponseFormatError",
     "StreamInterruptedError",
     "ThinkEvent",
+    "ThinkHandle",
     "ThinkInterrupted",
     "ThinkResult",
     "ThinkView",
@@ -93,5 +94,6 @@ __all__ = [
     "replay",
     "set_price",
     "stream",
+    "submit",
     "think",
 ]

@@ -121,6 +121,50 @@ def _live_for(request: PreparedRequest, display: Display) -> LiveDisplay | None:
     return LiveDisplay(request, finalize="static" if display == "static" else "widget")
 
 
+async def _drive(
+    engine: Engine, run: StreamRun, max_retries: int, timeout: float | None, live: LiveDisplay | None
+) -> ThinkResult:
+    """Collect the stream and, whatever happens, leave the view in its final state."""
+    try:
+        result = await _collect(engine, run, max_retries, timeout, live)
+    except asyncio.CancelledError:
+        if live is not None:
+            # The final render can take a moment for long answers: off the engine loop, so other
+            # streams keep flowing.
+            await asyncio.to_thread(live.finish, run.partial(), stopped=True)
+        raise
+    except BaseException as error:
+        if live is not None:
+            await asyncio.to_thread(live.finish, error=error)
+        raise
+    if live is not None:
+        await asyncio.to_thread(live.finish, result)
+    return result
+
+
+def _start(
+    request: PreparedRequest,
+    *,
+    max_retries: int,
+    timeout: float | None,
+    display: Display,
+    engine: Engine | None,
+    can_stop: bool,
+    record: bool = False,
+) -> tuple[concurrent.futures.Future[ThinkResult], StreamRun]:
+    engine = engine or default_engine()
+    live = _live_for(request, display)
+    run = StreamRun(request)
+    if record:
+        run.recording = []
+    if live is not None:
+        live.start()
+    future = engine.submit(_drive(engine, run, max_retries, timeout, live))
+    if live is not None and can_stop:
+        live.view.begin(can_stop=True, on_stop=future.cancel)
+    return future, run
+
+
 def run_blocking(
     request: PreparedRequest,
     *,
@@ -134,38 +178,23 @@ def run_blocking(
     With a display, the view updates live; the kernel cannot deliver a Stop click while this
     blocks, so the interrupt button is the way to stop (the view then says "stopped").
     """
-    engine = engine or default_engine()
-    live = _live_for(request, display)
-    run = StreamRun(request)
-    if live is not None:
-        live.start()
-    future = engine.submit(_collect(engine, run, max_retries, timeout, live))
-    try:
-        while True:
-            try:
-                result = future.result(timeout=_WAKE_SECONDS)
-                break
-            except TimeoutError:
-                continue
-    except KeyboardInterrupt:
-        future.cancel()
-        _wait_quietly(future)
-        partial = run.partial()
-        if live is not None:
-            live.finish(partial, stopped=True)
-        raise ThinkInterrupted(partial) from None
-    except BaseException as error:
-        if live is not None:
-            live.finish(error=error)
-        raise
-    if live is not None:
-        live.finish(result)
-    return result
+    future, run = _start(
+        request, max_retries=max_retries, timeout=timeout, display=display, engine=engine, can_stop=False
+    )
+    while True:
+        try:
+            return future.result(timeout=_WAKE_SECONDS)
+        except TimeoutError:
+            continue
+        except KeyboardInterrupt:
+            future.cancel()
+            _wait_quietly(future)
+            raise ThinkInterrupted(run.partial()) from None
 
 
 def _wait_quietly(future: Any) -> None:
-    """Let a cancelled stream finish closing its connection before we return."""
-    with contextlib.suppress(BaseException):
+    """Let a cancelled stream finish closing its connection (and its view) before we return."""
+    with contextlib.suppress(BaseException):  # cancellation and its aftermath are expected here
         future.result(timeout=5)
 
 
@@ -182,25 +211,67 @@ async def run_async(
     With a display, the view's Stop button cancels the stream (delivered while the cell awaits on
     ipykernel >= 7.4).
     """
-    engine = engine or default_engine()
-    live = _live_for(request, display)
-    run = StreamRun(request)
-    future = engine.submit(_collect(engine, run, max_retries, timeout, live))
-    if live is not None:
-        live.start(on_stop=future.cancel)
-    try:
-        result = await asyncio.wrap_future(future)
-    except (asyncio.CancelledError, concurrent.futures.CancelledError):
-        if live is not None:
-            live.finish(run.partial(), stopped=True)
-        raise
-    except BaseException as error:
-        if live is not None:
-            live.finish(error=error)
-        raise
-    if live is not None:
-        live.finish(result)
-    return result
+    future, _ = _start(
+        request, max_retries=max_retries, timeout=timeout, display=display, engine=engine, can_stop=True
+    )
+    return await asyncio.wrap_future(future)
+
+
+class ThinkHandle:
+    """A stream running in the background; the notebook stays free meanwhile.
+
+    ``result()`` waits for it (raising its error), ``cancel()`` stops it (so does the view's Stop
+    button), ``done()`` says whether it has finished, ``partial`` is what streamed so far.
+    ``await handle`` works too.
+    """
+
+    def __init__(self, future: concurrent.futures.Future[ThinkResult], run: StreamRun) -> None:
+        self._future = future
+        self._run = run
+
+    def result(self, timeout: float | None = None) -> ThinkResult:
+        return self._future.result(timeout)
+
+    def cancel(self) -> bool:
+        return self._future.cancel()
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    @property
+    def partial(self) -> ThinkResult | None:
+        return self._run.partial()
+
+    @property
+    def run(self) -> StreamRun:
+        """The underlying run (raw bytes when recording, response status)."""
+        return self._run
+
+    def __await__(self) -> Any:
+        return asyncio.wrap_future(self._future).__await__()
+
+    def __repr__(self) -> str:
+        state = "done" if self.done() else "running"
+        if self._future.cancelled():
+            state = "cancelled"
+        return f"<ThinkHandle {self._run.request.model} {state}>"
+
+
+def start_background(
+    request: PreparedRequest,
+    *,
+    max_retries: int = 2,
+    timeout: float | None = None,
+    display: Display = None,
+    engine: Engine | None = None,
+    record: bool = False,
+) -> ThinkHandle:
+    """Start ``request`` and return at once; the view's Stop button can cancel it."""
+    future, run = _start(
+        request, max_retries=max_retries, timeout=timeout, display=display, engine=engine, can_stop=True,
+        record=record,
+    )
+    return ThinkHandle(future, run)
 
 
 def iter_events(
@@ -372,6 +443,40 @@ async def athink(
         extra_body=extra_body,
     )
     return await run_async(request, max_retries=max_retries, timeout=timeout, display=display)
+
+
+def submit(
+    prompt: Prompt,
+    *,
+    model: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    protocol: str | None = None,
+    region: str | None = None,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
+    system: str | None = None,
+    max_retries: int = 2,
+    timeout: float | None = None,
+    display: Display = None,
+    **extra_body: Any,
+) -> ThinkHandle:
+    """Start :func:`think` in the background and return a :class:`ThinkHandle` at once.
+
+    The notebook stays free while the answer streams into its view; several runs stream side by
+    side. Bad input still fails here, before anything is sent.
+
+    >>> handle = submit("证明：存在无穷多个素数。", model="qwen-plus")  # doctest: +SKIP
+    >>> handle.result().answer  # doctest: +SKIP
+    """
+    request = _prepare(
+        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
+        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
+        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
+        timeout=timeout, display=display, extra_body=extra_body,
+    )  # fmt: skip
+    return start_background(request, max_retries=max_retries, timeout=timeout, display=display)
 
 
 def stream(

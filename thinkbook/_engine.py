@@ -49,6 +49,11 @@ class StreamRun:
         self.request = request
         self.pipeline: StreamPipeline | None = None
         self.attempts = 0
+        # Set to a list to keep the raw bytes (seconds since the request, bytes) of the final
+        # attempt, for --record; the status and content type come with them.
+        self.recording: list[tuple[float, bytes]] | None = None
+        self.response_status = 0
+        self.response_content_type = ""
 
     def partial(self) -> ThinkResult | None:
         """What streamed so far, or None if no text arrived."""
@@ -163,10 +168,17 @@ class Engine:
                         secrets=secrets,
                     )
                     run.pipeline = pipeline
+                    run.response_status = response.status_code
+                    run.response_content_type = response.headers.get("content-type", "")
+                    recording = run.recording
+                    if recording is not None:
+                        recording.clear()  # only the attempt that answered is kept
                     content_type = response.headers.get("content-type", "")
                     if response.status_code >= 400 and "event-stream" not in content_type:
                         raise _status_error(response, await response.aread(), secrets)
                     async for data in response.aiter_bytes():
+                        if recording is not None:
+                            recording.append((time.monotonic() - started, data))
                         events = pipeline.feed(data)
                         if events:
                             yield events

@@ -131,7 +131,7 @@ class ThinkView(anywidget.AnyWidget):
         self._first_answer: float | None = None
         self._usage: dict[str, Any] | None = None
         self._result: ThinkResult | None = None
-        self._on_stop: Callable[[], None] | None = None
+        self._on_stop: Callable[[], object] | None = None
         self._ended = False
         self.counters = self._live_counters()
         self.on_msg(self._handle_message)
@@ -305,7 +305,7 @@ class ThinkView(anywidget.AnyWidget):
 
     # --- ending ----------------------------------------------------------------------------
 
-    def begin(self, *, can_stop: bool = False, on_stop: Callable[[], None] | None = None) -> None:
+    def begin(self, *, can_stop: bool = False, on_stop: Callable[[], object] | None = None) -> None:
         """Mark the request as sent (status "waiting"); ``on_stop`` runs when Stop is clicked."""
         with self._lock:
             self._started = self._clock()

@@ -76,7 +76,8 @@ def test_widgets_and_loopback_stream_smoke(lab: Any) -> None:
         [
             'import ipywidgets as w\nw.HTML("<b>hello</b>")',
             stream_cell(events, delay=0.05, after='print("ANSWER:", r.answer)\n'),
-            # Calibrates the XSS checks below: unsanitized HTML in a live output does run here.
+            # Calibrates the XSS detectors of test_thinkview_streams_folds_and_renders: unsanitized HTML
+            # in a live output does run script in this JupyterLab, and the dialog is seen.
             "from IPython.display import HTML\n"
             "HTML('<img src=x onerror=\"window.__xss_canary = 1; alert(\\'canary\\')\">')",
         ]
