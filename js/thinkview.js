@@ -67,7 +67,7 @@ function render({ model, el }) {
   let snapR = null, snapA = null, rq = "", bq = [], tq = null;
   let t0 = null, t1 = null, user = false, auto = null, stick = true, stopped = false;
   let frame = 0, dead = false, timer = 0, T = L.en, first = true;
-  const kick = () => frame || dead || ((frame = 1), raf(paint));
+  const kick = () => frame || dead || ((frame = 1), raf(measured));
 
   function setSt(s) {
     if (seen && s === st) return;
@@ -97,10 +97,23 @@ function render({ model, el }) {
     // The snapshot carries the finished blocks and the open tail apart: no guessing where one ends.
     if (fresh || a !== dH || t !== tH) (dH = a), (tH = t), (snapA = [a, t]), (bq = []), (tq = null);
   }
+  // Benchmarks set globalThis.__TB_PERF__ = {latency: [], frames: []} and ThinkView(timestamps=True)
+  // stamps each delta: then each paint records delta-to-paint latency and its own cost (ms).
+  let stamps = [];
+  function measured() {
+    const perf = globalThis.__TB_PERF__, t = performance.now();
+    paint();
+    if (!perf) return void (stamps = []);
+    const now = Date.now();
+    for (const ts of stamps) perf.latency.push(now - ts);
+    perf.frames.push(performance.now() - t);
+    stamps = [];
+  }
   function onMsg(m) {
     if (!m || m.t !== "d" || gap || !(m.s > applied)) return;
     if (m.s > applied + 1) return void (gap = true); // a message was dropped: wait for a snapshot
     applied = m.s;
+    if (m.ts) stamps.push(m.ts);
     if (m.r) (rq += m.r), (rText += m.r);
     if (m.b) for (const x of m.b) bq.push(x), (dH += x);
     if (typeof m.a == "string") tq = tH = m.a;

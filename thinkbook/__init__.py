@@ -45,6 +45,13 @@ from ._types import (
 __version__ = "0.1.0"
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext thinkbook``: registers ``%%think`` and friends (imported only when loaded)."""
+    from ._magic import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> object:
     # The widget stack (anywidget, ipywidgets) loads only when it is first used: scripts and the
     # CLI start faster without it.

@@ -88,8 +88,13 @@ def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
 def _offline_replay(
     model: str, messages: list[Message], thinking_budget: int | None, missing: MissingAPIKeyError
 ) -> PreparedRequest:
-    """No key and no endpoint configured: answer from a shipped recording when one matches."""
-    recording = find_recording(model, messages, thinking_budget=thinking_budget)
+    """No key and no endpoint configured: answer from a recording when one matches.
+
+    Recordings next to the notebook (``./recordings/*.jsonl``) come first, then the shipped ones.
+    """
+    local = Path.cwd() / "recordings"
+    extra = (local,) if local.is_dir() else ()
+    recording = find_recording(model, messages, thinking_budget=thinking_budget, extra_dirs=extra)
     if recording is None:
         raise MissingAPIKeyError(
             f"{missing} (thinkbook also has no recorded answer for this prompt and model to replay offline)",

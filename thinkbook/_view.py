@@ -91,6 +91,7 @@ class ThinkView(anywidget.AnyWidget):
         counters_interval: float = 1.0,
         snapshot_interval: float = 1.5,
         snapshot_growth: float = 3.0,
+        timestamps: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -108,6 +109,9 @@ class ThinkView(anywidget.AnyWidget):
         self.counters_interval = counters_interval
         self.snapshot_interval = snapshot_interval
         self.snapshot_growth = snapshot_growth
+        # Benchmarks only: stamp each delta with the wall clock (ms) so the browser can measure
+        # delta-to-paint latency.
+        self.timestamps = timestamps
         self._lock = threading.RLock()
         self._reasoning_parts: list[str] = []
         self._markdown = IncrementalMarkdown()
@@ -238,6 +242,8 @@ class ThinkView(anywidget.AnyWidget):
             if len(message) > 1:
                 self._sent_seq += 1
                 message["s"] = self._sent_seq
+                if self.timestamps:
+                    message["ts"] = time.time() * 1000
                 self.send(message)
             status = self._pending_status
             self._pending_status = None
