@@ -122,9 +122,12 @@ class Engine:
         if self._client is not None:
             client, self._client = self._client, None
             asyncio.run_coroutine_threadsafe(client.aclose(), self._loop).result(timeout=5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        loop = self._loop
+        loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=5)
+            if not self._thread.is_alive():
+                loop.close()  # an unclosed loop warns (ResourceWarning) when collected
         self._loop = None
         self._thread = None
 

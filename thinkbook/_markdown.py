@@ -47,10 +47,10 @@ def is_safe_url(url: str) -> bool:
 
 
 class _SafeMarkdownIt(MarkdownIt):
-    # markdown-it consults validateLink for links, images, autolinks and reference definitions,
-    # so one override covers them all; a refused URL leaves the markdown source visible as text.
+    # markdown-it consults validateLink for links, images, autolinks and reference definitions, so
+    # one override covers them all (its own check stays in front); a refused URL stays visible as text.
     def validateLink(self, url: str) -> bool:
-        return is_safe_url(url)
+        return super().validateLink(url) and is_safe_url(url)
 
 
 def _math_html(tex: str, display: bool) -> str:
@@ -260,7 +260,7 @@ class IncrementalMarkdown:
 
     def _render(self, source: str) -> str:
         self.rendered_chars += len(source)
-        return render_markdown(source) if source.strip() else ""
+        return render_markdown(source) if source.strip(" \t\r\n") else ""
 
     def _next_boundary(self) -> int | None:
         """Classify the complete lines from ``_scan`` on; the offset where a finished block ends, if any."""
