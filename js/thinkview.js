@@ -115,9 +115,11 @@ function render({ model, el }) {
     applied = m.s;
     if (m.ts) stamps.push(m.ts);
     if (m.r) (rq += m.r), (rText += m.r);
-    if (m.b) for (const x of m.b) bq.push(x), (dH += x);
-    if (typeof m.a == "string") tq = tH = m.a;
+    if (m.b) for (const x of m.b) bq.push(x), (dH += x), (tH = "");
+    // The tail arrives as "keep the first ak characters, then add a" (ak counts UTF-16 units).
+    if (typeof m.a == "string") tq = tH = (m.ak ? tH.slice(0, m.ak) : "") + m.a;
     if (m.c) counters = m.c;
+    if (m.e) counters = { ...counters, estimate: { reasoning_tokens: m.e[0], answer_tokens: m.e[1] } };
     if (m.st) setSt(m.st);
     kick();
   }

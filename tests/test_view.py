@@ -103,7 +103,11 @@ def test_answer_blocks_are_sent_once_and_the_tail_is_replaced(clock: FakeClock, 
     messages = custom(view)
     blocks = [b for m in messages for b in m.get("b", [])]
     assert blocks == ["<p>First paragraph.</p>\n"]
-    assert messages[-1]["a"] == "<p>Second paragraph grows</p>\n"
+    tail = ""
+    for message in messages:
+        tail = apply_tail(tail, message)
+    assert tail == "<p>Second paragraph grows</p>\n"
+    assert messages[-1]["a"] == " paragraph grows</p>\n"  # only what changed
 
 
 def test_snapshots_heal_late_views_and_carry_the_last_sequence(clock: FakeClock, comms: Any) -> None:
@@ -208,3 +212,30 @@ def test_no_key_in_widget_state(comms: Any) -> None:
     view = ThinkView.from_result(RESULT)
     state = view.get_state()
     assert "api_key" not in str(state) and "sk-" not in str(state)
+
+
+def apply_tail(tail: str, message: dict[str, Any]) -> str:
+    """What the browser does with a delta's tail fields (JS strings index UTF-16 units)."""
+    if message.get("b"):
+        tail = ""
+    if "a" not in message:
+        return tail
+    kept = tail.encode("utf-16-le")[: 2 * message.get("ak", 0)].decode("utf-16-le")
+    return kept + message["a"]
+
+
+def test_growing_tail_is_sent_as_a_diff_that_rebuilds_exactly(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    code = "".join(f"    value_{i} = '思考 😀 {i}'\n" for i in range(200))
+    events = [AnswerDelta("Intro.\n\n```python\n")] + [AnswerDelta(code[i : i + 7]) for i in range(0, len(code), 7)]
+    drive(view, clock, events, step=0.03)
+    clock.now += 1
+    view.flush()
+    messages = custom(view)
+    tail = ""
+    for message in messages:
+        tail = apply_tail(tail, message)
+    assert tail == view._tail_html and "value_199" in tail
+    sent = sum(len(m.get("a", "")) for m in messages)
+    assert sent < 3 * len(tail)  # not the whole tail again on every batch
+

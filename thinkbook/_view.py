@@ -126,8 +126,9 @@ class ThinkView(anywidget.AnyWidget):
         self._sent_seq = 0
         self._last_flush = float("-inf")
         self._last_snapshot = float("-inf")
-        self._chars_at_snapshot = 0
-        self._chars = 0
+        self._chars_at_snapshot: tuple[int, ...] = (0, 0)
+        self._reasoning_chars = 0
+        self._answer_chars = 0
         self._reasoning_weight = 0.0  # running token estimates: no rescans of the text
         self._answer_weight = 0.0
         self._started = clock()
@@ -154,7 +155,7 @@ class ThinkView(anywidget.AnyWidget):
                         self._reasoning_parts.append(text)
                         self._pending_reasoning.append(text)
                         self._pending_chars += len(text)
-                        self._chars += len(text)
+                        self._reasoning_chars += len(text)
                         self._reasoning_weight += token_weight(text)
                     case AnswerDelta(text):
                         if self._first_answer is None:
@@ -163,7 +164,7 @@ class ThinkView(anywidget.AnyWidget):
                         self._markdown.append(text)
                         self._pending_answer = True
                         self._pending_chars += len(text)
-                        self._chars += len(text)
+                        self._answer_chars += len(text)
                         self._answer_weight += token_weight(text)
                     case AnswerWasReasoning(text):
                         self._move_answer_to_reasoning(text)
@@ -189,8 +190,10 @@ class ThinkView(anywidget.AnyWidget):
         self._pending_reasoning.clear()
         self._first_reasoning, self._first_answer = self._first_answer, None
         self._set_status("thinking")
+        self._reasoning_chars += self._answer_chars
+        self._answer_chars = 0
         self._last_snapshot = float("-inf")
-        self._chars_at_snapshot = 0
+        self._chars_at_snapshot = (0, 0)
 
     def due_in(self) -> float:
         """Seconds until :meth:`flush` has something worth sending (``inf`` when nothing is pending).
@@ -226,15 +229,21 @@ class ThinkView(anywidget.AnyWidget):
                 blocks, tail = self._markdown.update()
                 if blocks:
                     message["b"] = blocks
-                message["a"] = tail
+                    self._tail_html = ""  # a finished block closed the old tail
+                message.update(_tail_change(self._tail_html, tail))
                 self._tail_html = tail
                 self._pending_answer = False
             if self._pending_status:
                 message["st"] = self._pending_status
-            # Counters change with every token; once a second (and on status changes) is enough,
-            # the view ticks its own clock in between.
-            if self._counters_dirty and (self._pending_status or now - self._last_counters >= self.counters_interval):
-                message["c"] = self._live_counters()
+            # Counters change with every token: the whole set goes out on status and usage
+            # changes, the two live estimates once a second ("e"); the view ticks its own clock.
+            if self._counters_dirty and (
+                self._pending_status or self._usage_changed or now - self._last_counters >= self.counters_interval
+            ):
+                if self._pending_status or self._usage_changed:
+                    message["c"] = self._live_counters()
+                else:
+                    message["e"] = [round(self._reasoning_weight), round(self._answer_weight)]
                 self._counters_dirty = False
                 self._usage_changed = False
                 self._last_counters = now
@@ -247,15 +256,22 @@ class ThinkView(anywidget.AnyWidget):
                 self.send(message)
             status = self._pending_status
             self._pending_status = None
-            grown = self._chars >= self._chars_at_snapshot * self.snapshot_growth
+            # Each side counts on its own: a long reasoning must not starve the answer of snapshots.
+            grown = any(
+                now_chars >= then_chars * self.snapshot_growth
+                for now_chars, then_chars in zip(self._side_chars(), self._chars_at_snapshot, strict=True)
+            )
             if status is not None or (now - self._last_snapshot >= self.snapshot_interval and grown):
                 self._snapshot(now, answer_html=self._markdown.finished_html, answer_tail=self._tail_html)
                 if status is not None:
                     self.status = status
 
+    def _side_chars(self) -> tuple[int, int]:
+        return self._reasoning_chars, self._answer_chars
+
     def _snapshot(self, now: float, *, answer_html: str, answer_tail: str = "") -> None:
         self._last_snapshot = now
-        self._chars_at_snapshot = max(self._chars, 1)
+        self._chars_at_snapshot = tuple(max(n, 1) for n in self._side_chars())
         with self.hold_sync():
             self.reasoning = "".join(self._reasoning_parts)
             self.answer_html = answer_html
@@ -379,6 +395,19 @@ class ThinkView(anywidget.AnyWidget):
         view.push([AnswerDelta(result.answer)] if result.answer else [])
         view.end(result)
         return view
+
+
+def _tail_change(previous: str, tail: str) -> dict[str, Any]:
+    """The delta fields that turn the browser's tail into ``tail``: what is kept, what is new.
+
+    The open block is re-rendered as it grows, but mostly only its end changes: sending the
+    shared prefix as a length keeps a long code block from being re-sent on every batch.
+    ``ak`` counts UTF-16 code units, as JavaScript string indices do.
+    """
+    shared = len(os.path.commonprefix([previous, tail]))  # noqa: RUF071 - strings, by character on purpose
+    if shared == 0:
+        return {"a": tail}
+    return {"ak": len(tail[:shared].encode("utf-16-le")) // 2, "a": tail[shared:]}
 
 
 def _one_line(error: BaseException) -> str:

@@ -193,6 +193,27 @@ describe("deltas and snapshots", () => {
     expect(v.status()).toBe("done");
   });
 
+  it("a tail sent as kept-prefix plus new text rebuilds the same tail, across multi-unit characters", () => {
+    const m = fakeModel({ status: "answering" });
+    const v = view(m);
+    m.msg({ t: "d", s: 1, a: "<p>思考 😀 a" });
+    m.msg({ t: "d", s: 2, ak: "<p>思考 😀 a".length, a: "b</p>" });
+    flush();
+    expect(v.tail()).toBe("<p>思考 😀 ab</p>");
+    m.msg({ t: "d", s: 3, b: ["<p>done</p>"], a: "<p>new" });
+    m.msg({ t: "d", s: 4, ak: 3, a: "next</p>" });
+    flush();
+    expect(v.answerText()).toBe("donenext");
+  });
+
+  it("estimate-only counters update the live token estimates", () => {
+    const m = fakeModel({ status: "thinking", counters: { exact: false, estimate: { reasoning_tokens: 1 } } });
+    const v = view(m);
+    m.msg({ t: "d", s: 1, r: "abc", e: [1234, 0] });
+    flush();
+    expect(v.el.textContent).toContain("1,234");
+  });
+
   it("a snapshot equal to the applied state does not rebuild the panes nor duplicate the tail", () => {
     const m = fakeModel({ status: "answering" });
     const v = view(m);
