@@ -53,8 +53,7 @@ class Conversation:
         self.reset()
 
     def __repr__(self) -> str:
-        turns = sum(1 for m in self.messages if m["role"] == "assistant")
-        return f"Conversation(model={self.model!r}, turns={turns}, preserve_thinking={self.preserve_thinking})"
+        return f"Conversation(model={self.model!r}, turns={self.turns}, preserve_thinking={self.preserve_thinking})"
 
     def reset(self) -> None:
         """Forget every turn (the system prompt stays)."""
@@ -69,12 +68,26 @@ class Conversation:
         history.append({"role": "user", "content": text})
         return history
 
-    def _request(self, text: str, max_retries: int, timeout: float | None, extra: dict[str, Any]) -> PreparedRequest:
+    def prepare_turn(
+        self,
+        text: str,
+        *,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        api_key: str | None = None,
+        **extra_body: Any,
+    ) -> PreparedRequest:
+        """The validated request for the next user turn ``text`` (nothing is sent, nothing recorded).
+
+        Run it however you like (the ``%%think --chat`` magic runs it in the background), then
+        hand the finished result to :meth:`record_turn`. ``api_key`` overrides the
+        conversation's key for this turn only. Bad input raises ConfigurationError here.
+        """
         return _prepare(
             self._outgoing(text),
             model=self.model,
             base_url=self.base_url,
-            api_key=self._api_key,
+            api_key=api_key or self._api_key,
             protocol=self.protocol,
             region=self.region,
             enable_thinking=self.enable_thinking,
@@ -84,10 +97,11 @@ class Conversation:
             max_retries=max_retries,
             timeout=timeout,
             display=self.display,
-            extra_body=extra,
+            extra_body=extra_body,
         )
 
-    def _record(self, text: str, result: ThinkResult) -> ThinkResult:
+    def record_turn(self, text: str, result: ThinkResult) -> ThinkResult:
+        """Add a finished turn: the user's ``text`` and the assistant's answer with its reasoning."""
         self.messages.append({"role": "user", "content": text})
         assistant: Message = {"role": "assistant", "content": result.answer}
         if result.reasoning:
@@ -96,16 +110,27 @@ class Conversation:
         self.results.append(result)
         return result
 
+    def set_system(self, system: str | None) -> None:
+        """Replace (or remove) the system prompt; the turns so far are kept."""
+        self.system = system
+        rest = [m for m in self.messages[:1] if m["role"] != "system"] + self.messages[1:]
+        self.messages = ([{"role": "system", "content": system}] if system else []) + rest
+
+    @property
+    def turns(self) -> int:
+        """How many complete turns (question and answer) the chat holds."""
+        return sum(1 for m in self.messages if m["role"] == "assistant")
+
     def send(self, text: str, *, max_retries: int = 2, timeout: float | None = None, **extra_body: Any) -> ThinkResult:
         """Send the next user turn and wait for the answer."""
-        request = self._request(text, max_retries, timeout, extra_body)
-        return self._record(text, run_blocking(request, max_retries=max_retries, timeout=timeout, display=self.display))
+        request = self.prepare_turn(text, max_retries=max_retries, timeout=timeout, **extra_body)
+        result = run_blocking(request, max_retries=max_retries, timeout=timeout, display=self.display)
+        return self.record_turn(text, result)
 
     async def asend(
         self, text: str, *, max_retries: int = 2, timeout: float | None = None, **extra_body: Any
     ) -> ThinkResult:
         """Async :meth:`send`."""
-        request = self._request(text, max_retries, timeout, extra_body)
-        return self._record(
-            text, await run_async(request, max_retries=max_retries, timeout=timeout, display=self.display)
-        )
+        request = self.prepare_turn(text, max_retries=max_retries, timeout=timeout, **extra_body)
+        result = await run_async(request, max_retries=max_retries, timeout=timeout, display=self.display)
+        return self.record_turn(text, result)

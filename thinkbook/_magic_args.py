@@ -1,0 +1,211 @@
+"""The ``%%think`` options: declared with IPython's ``magic_arguments``, parsed into typed values.
+
+Everything here is checked before anything is sent: unknown options, a budget that is not a
+positive integer, contradicting flags, a ``--record`` file in a folder that does not exist.
+Problems are :class:`ConfigurationError` with one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+import shlex
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+
+from ._errors import ConfigurationError, redact
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EPILOG = """\
+The cell is the prompt, and a template: {name} inserts the notebook variable `name` (also
+{obj.attr}, {d[key]}, {items[0]}); {{ and }} are literal braces; --raw sends the cell as written.
+/think and /no_think in the cell pass through to models that understand them.
+
+Line magics:
+  %think chats            list the chats kept with --chat
+  %think history NAME     print a chat's turns (with their reasoning)
+  %think reset NAME       forget a chat's turns
+  %think models           print the thinking-model catalog
+  %think --replay FILE    play a recording back (no cell needed; also %%think --replay FILE)
+  %think --help           this text
+  %think_config           show the defaults; %think_config default_model=qwen-plus sets one
+                          (also %config ThinkMagics.default_model = "qwen-plus", or a profile)
+
+Results: the last one is in _think (the ThinkResult, or the partial answer after a stop or an
+error), its error in _think_error; --out VAR stores it in VAR too. With --bg the cell returns a
+handle at once (also in _think_handle): .result(), .cancel(), .done(), .partial."""
+
+_ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("-m", "--model"), {"help": "model name, e.g. qwen-plus, qwen3.6-plus, deepseek-reasoner"}),
+    (("--think",), {"action": "store_true", "help": "turn thinking on (default: the model's own default)"}),
+    (("--no-think",), {"action": "store_true", "help": "turn thinking off (hybrid models only)"}),
+    (("--budget",), {"metavar": "N", "help": "thinking_budget: at most N reasoning tokens"}),
+    (("--preserve",), {"action": "store_true", "help": "preserve_thinking: send earlier reasoning back"}),
+    (("--system",), {"metavar": "TEXT", "help": "system prompt (quote it)"}),
+    (("--chat",), {"metavar": "NAME", "help": "a turn of the named chat, kept across cells"}),
+    (("--new",), {"action": "store_true", "help": "start the --chat over"}),
+    (("--region",), {"help": "Bailian region: singapore, beijing or virginia"}),
+    (("--base-url",), {"metavar": "URL", "help": "server URL before /chat/completions (or .../api/v1)"}),
+    (("--protocol",), {"choices": ["openai", "dashscope"], "help": "wire protocol"}),
+    (("--api-key-env",), {"metavar": "NAME", "help": "read the API key from this environment variable"}),
+    (("--timeout",), {"metavar": "SECONDS", "help": "longest silence tolerated between two reads"}),
+    (("--out",), {"metavar": "VAR", "help": "also store the result in the notebook variable VAR"}),
+    (("--bg",), {"action": "store_true", "help": "run in the background; the cell returns a handle at once"}),
+    (("--static",), {"action": "store_true", "help": "replace the finished view by static HTML"}),
+    (("--lang",), {"choices": ["en", "zh"], "help": "labels of the view"}),
+    (("--no-stream-view",), {"action": "store_true", "help": "no live view: show only the final result"}),
+    (("--raw",), {"action": "store_true", "help": "send the cell as written (no {var} substitution)"}),
+    (("--json",), {"action": "store_true", "help": "print the result as JSON (no view)"}),
+    (("--record",), {"metavar": "FILE", "help": "save the live response's wire bytes to FILE (JSON lines)"}),
+    (("--replay",), {"metavar": "FILE", "help": "play a recording back (the cell is not sent)"}),
+    (("--speed",), {"metavar": "X", "help": "replay speed: 2 = twice as fast, 0 = no pauses"}),
+]
+
+
+def think_arguments(func: F) -> F:
+    """Declare the ``%%think`` options on ``func`` with ``magic_arguments`` and build its parser.
+
+    The parser becomes ``func.parser``, and its help (``%%think?``, ``%think --help``) the docstring.
+    """
+    for flags, options in reversed(_ARGUMENTS):
+        func = magic_arguments.argument(*flags, **options)(func)  # type: ignore[no-untyped-call]
+    func = magic_arguments.kwds(epilog=EPILOG)(func)  # type: ignore[no-untyped-call]
+    decorated: F = magic_arguments.magic_arguments(name="%think")(func)  # type: ignore[no-untyped-call]
+    return decorated
+
+
+@dataclass(frozen=True, slots=True)
+class MagicOptions:
+    """The parsed ``%%think`` line. ``None`` (or False) means "not given": defaults apply later."""
+
+    model: str | None = None
+    enable_thinking: bool | None = None
+    budget: int | None = None
+    preserve: bool = False
+    system: str | None = None
+    chat: str | None = None
+    new: bool = False
+    region: str | None = None
+    base_url: str | None = None
+    protocol: str | None = None
+    api_key_env: str | None = None
+    timeout: float | None = None
+    out: str | None = None
+    bg: bool = False
+    static: bool = False
+    lang: str | None = None
+    stream_view: bool = True
+    raw: bool = False
+    json: bool = False
+    record: str | None = None
+    replay: str | None = None
+    speed: float | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The options that were given, for the output metadata (no secrets: keys never pass here)."""
+        defaults = MagicOptions()
+        shown: dict[str, Any] = {}
+        for name, value in asdict(self).items():
+            if value != getattr(defaults, name):
+                shown[name] = redact(value) if isinstance(value, str) else value
+        return shown
+
+
+def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
+    """Parse and check the magic's line (see the module docstring)."""
+    try:
+        # Shell-like quoting: --system "Answer briefly." is one value, without its quotes.
+        args = parser.parse_args(shlex.split(line))
+    except UsageError as exc:
+        raise ConfigurationError(f"{exc} (see %%think? for the options)") from None
+    except ValueError as exc:  # unbalanced quotes
+        raise ConfigurationError(f"cannot split the %%think line: {exc}") from None
+    if args.think and args.no_think:
+        raise ConfigurationError("--think and --no-think contradict each other: pick one")
+    options = MagicOptions(
+        model=args.model,
+        enable_thinking=True if args.think else False if args.no_think else None,
+        budget=_positive_int("--budget", args.budget),
+        preserve=args.preserve,
+        system=args.system,
+        chat=args.chat,
+        new=args.new,
+        region=args.region,
+        base_url=args.base_url,
+        protocol=args.protocol,
+        api_key_env=args.api_key_env,
+        timeout=_number("--timeout", args.timeout, positive=True),
+        out=_variable_name(args.out),
+        bg=args.bg,
+        static=args.static,
+        lang=args.lang,
+        stream_view=not args.no_stream_view,
+        raw=args.raw,
+        json=args.json,
+        record=args.record,
+        replay=args.replay,
+        speed=_number("--speed", args.speed, positive=False),
+    )
+    _check_combinations(options)
+    return options
+
+
+def _check_combinations(options: MagicOptions) -> None:
+    if options.new and options.chat is None:
+        raise ConfigurationError("--new starts a chat over: give its name with --chat NAME")
+    if options.chat is not None and not options.chat.strip():
+        raise ConfigurationError("--chat needs a name, e.g. --chat review")
+    if options.replay is not None:
+        if options.record is not None:
+            raise ConfigurationError("--record and --replay together: a replay is already a recording")
+        if options.chat is not None:
+            raise ConfigurationError("--replay plays a recorded answer; it cannot be a turn of --chat")
+    elif options.speed is not None:
+        raise ConfigurationError("--speed sets the pace of --replay FILE; add --replay or drop --speed")
+    if options.bg and (options.json or not options.stream_view):
+        raise ConfigurationError(
+            "--bg returns before the answer exists: it cannot be combined with --json or --no-stream-view"
+        )
+    if options.record is not None:
+        folder = Path(options.record).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise ConfigurationError(f"--record {options.record}: the folder {folder} does not exist")
+    if options.api_key_env is not None and not options.api_key_env.strip():
+        raise ConfigurationError("--api-key-env needs the name of an environment variable")
+
+
+def _positive_int(flag: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{flag} must be a positive integer number of tokens, got {text!r}")
+    return value
+
+
+def _number(flag: str, text: str | None, *, positive: bool) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 if positive else value >= 0):  # also rejects nan
+        need = "a positive number" if positive else "a number >= 0"
+        raise ConfigurationError(f"{flag} must be {need}, got {text!r}")
+    return value
+
+
+def _variable_name(name: str | None) -> str | None:
+    if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
+        raise ConfigurationError(f"--out {name!r} is not a valid Python variable name")
+    return name
