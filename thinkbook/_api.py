@@ -129,22 +129,27 @@ def _live_for(request: PreparedRequest, display: Display) -> LiveDisplay | None:
 async def _drive(
     engine: Engine, run: StreamRun, max_retries: int, timeout: float | None, live: LiveDisplay | None
 ) -> ThinkResult:
-    """Collect the stream and, whatever happens, leave the view in its final state."""
+    """Collect the stream and, whatever happens, leave the view in its final state.
+
+    The final render can take a moment for long answers: it runs off the engine loop, so other
+    streams keep flowing.
+    """
     try:
-        result = await _collect(engine, run, max_retries, timeout, live)
-    except asyncio.CancelledError:
+        try:
+            result = await _collect(engine, run, max_retries, timeout, live)
+        except asyncio.CancelledError:
+            if live is not None:
+                await asyncio.to_thread(live.finish, run.partial(), stopped=True)
+            raise
+        except BaseException as error:
+            if live is not None:
+                await asyncio.to_thread(live.finish, error=error)
+            raise
         if live is not None:
-            # The final render can take a moment for long answers: off the engine loop, so other
-            # streams keep flowing.
-            await asyncio.to_thread(live.finish, run.partial(), stopped=True)
-        raise
-    except BaseException as error:
-        if live is not None:
-            await asyncio.to_thread(live.finish, error=error)
-        raise
-    if live is not None:
-        await asyncio.to_thread(live.finish, result)
-    return result
+            await asyncio.to_thread(live.finish, result)
+        return result
+    finally:
+        run.settled.set()
 
 
 def _start(
@@ -193,14 +198,14 @@ def run_blocking(
             continue
         except KeyboardInterrupt:
             future.cancel()
-            _wait_quietly(future)
+            _wait_quietly(run)
             raise ThinkInterrupted(run.partial()) from None
 
 
-def _wait_quietly(future: Any) -> None:
-    """Let a cancelled stream finish closing its connection (and its view) before we return."""
-    with contextlib.suppress(BaseException):  # cancellation and its aftermath are expected here
-        future.result(timeout=5)
+def _wait_quietly(run: StreamRun) -> None:
+    """Let a cancelled stream close its connection and finish its view before we return."""
+    with contextlib.suppress(KeyboardInterrupt):  # a second press while it settles
+        run.settled.wait(5)
 
 
 async def run_async(
@@ -297,6 +302,8 @@ def iter_events(
             inbox.put(exc)
         else:
             inbox.put(None)
+        finally:
+            run.settled.set()
 
     future = engine.submit(produce())
     try:
@@ -312,12 +319,12 @@ def iter_events(
             yield from item
     except KeyboardInterrupt:
         future.cancel()
-        _wait_quietly(future)
+        _wait_quietly(run)
         raise ThinkInterrupted(run.partial()) from None
     finally:
-        if not future.done():
+        if not run.settled.is_set():
             future.cancel()
-            _wait_quietly(future)
+            _wait_quietly(run)
 
 
 async def aiter_events(

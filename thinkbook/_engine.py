@@ -49,6 +49,9 @@ class StreamRun:
         self.request = request
         self.pipeline: StreamPipeline | None = None
         self.attempts = 0
+        # Set once the stream has closed and its view is final, even after a cancellation
+        # (a cancelled future reports at once, before that).
+        self.settled = threading.Event()
         # Set to a list to keep the raw bytes (seconds since the request, bytes) of the final
         # attempt, for --record; the status and content type come with them.
         self.recording: list[tuple[float, bytes]] | None = None

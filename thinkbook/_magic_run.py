@@ -113,7 +113,6 @@ def launch(
     run = StreamRun(request)
     if record:
         run.recording = []
-    settled = threading.Event()
     report = on_end or (lambda outcome, run: None)
 
     async def guarded() -> ThinkResult:
@@ -128,15 +127,13 @@ def launch(
         else:
             report(Outcome(result=result), run)
             return result
-        finally:
-            settled.set()
 
     if live is not None:
         live.start()
     future = engine.submit(guarded())
     if live is not None and can_stop:
         live.view.begin(can_stop=True, on_stop=future.cancel)
-    return Launch(ThinkHandle(future, run), future, live, settled)
+    return Launch(ThinkHandle(future, run), future, live, run.settled)
 
 
 def outcome_of(started: Launch) -> Outcome:
