@@ -15,7 +15,8 @@ const L = {
 const LIVE = { waiting: 1, thinking: 1, answering: 1 };
 const rank = (s) => ({ waiting: 0, thinking: 1, answering: 2 })[s] ?? 3; // done/stopped/error: 3
 const num = (v) => typeof v === "number" && isFinite(v);
-const fmt = (n) => Math.round(n).toLocaleString("en-US");
+const NF = new Intl.NumberFormat("en-US"); // one formatter: toLocaleString builds one per call
+const fmt = (n) => NF.format(Math.round(n));
 const sec = (s) => s.toFixed(1) + "s";
 const CUR = { CNY: "¥", RMB: "¥", USD: "$", EUR: "€" };
 // Frame scheduler; tests set globalThis.__TB_RAF__ to run frames synchronously.
@@ -95,7 +96,11 @@ function render({ model, el }) {
     gap = false;
     if (fresh || r !== rText) (rText = snapR = r), (rq = "");
     // The snapshot carries the finished blocks and the open tail apart: no guessing where one ends.
-    if (fresh || a !== dH || t !== tH) (dH = a), (tH = t), (snapA = [a, t]), (bq = []), (tq = null);
+    if (!fresh && a.length > dH.length && a.startsWith(dH)) {
+      // The snapshot extends what streamed (e.g. the final render): append, don't rebuild.
+      bq.push(a.slice(dH.length)), (dH = a);
+      if (t !== tH) tq = tH = t;
+    } else if (fresh || a !== dH || t !== tH) (dH = a), (tH = t), (snapA = [a, t]), (bq = []), (tq = null);
   }
   // Benchmarks set globalThis.__TB_PERF__ = {latency: [], frames: []} and ThinkView(timestamps=True)
   // stamps each delta: then each paint records delta-to-paint latency and its own cost (ms).
@@ -198,9 +203,12 @@ function render({ model, el }) {
       addCopy(tailEl);
     }
     if (bq.length) {
-      for (const x of bq) doneEl.insertAdjacentHTML("beforeend", x);
+      // New blocks get their copy buttons apart: no search through the whole answer each frame.
+      const tpl = document.createElement("template");
+      tpl.innerHTML = bq.join("");
       bq = [];
-      addCopy(doneEl);
+      addCopy(tpl.content);
+      doneEl.append(tpl.content);
     }
     if (tq != null) (tailEl.innerHTML = tq), (tq = null), addCopy(tailEl);
 
