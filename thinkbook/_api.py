@@ -103,7 +103,7 @@ def _offline_replay(
     warn_user(
         f"no {missing.variable} set: replaying a recorded answer "
         f"({recording.source or recording.path.name}). Set {missing.variable} (or pass "
-        "api_key=/base_url=) to ask the live model."
+        "api_key=/base_url=, or --api-key-env/--base-url to %%think) to ask the live model."
     )
     return replay_request(recording)
 

@@ -220,7 +220,8 @@ def resolve_endpoint(
         key_variable = None  # unknown host: many self-hosted servers need no key
     if not key and provider in ("bailian", "deepseek", "openrouter"):
         raise MissingAPIKeyError(
-            f"no API key for {model!r} at {base}: set the {key_variable} environment variable or pass api_key=...",
+            f"no API key for {model!r} at {base}: set the {key_variable} environment variable "
+            "(or pass api_key=... / %%think --api-key-env NAME)",
             variable=key_variable,
         )
 
