@@ -183,7 +183,10 @@ function render({ model, el }) {
     const show = rText !== "" || (st == "thinking" && hd.thinking !== false);
     if (show !== det.isConnected) show ? ans.before(det) : det.remove();
     det.setAttribute("aria-label", T.reasoning);
-    const want = st == "thinking" ? true : st == "answering" || st == "done" ? false : null;
+    // Stopped or failed: leave the fold as it was; a view drawn afresh in that state (the display
+    // is replaced when the stream ends) opens it when the stream stopped before any answer.
+    const want = st == "thinking" ? true : st == "answering" || st == "done" ? false
+      : auto == null && rText !== "" && !dH && !tH ? true : null;
     if (!user && want != null && want !== auto) det.open = auto = want;
     if (st == "thinking" && t0 != null) tx(sum, `${T.now} ${sec((Date.now() - t0) / 1000)}`);
     else {

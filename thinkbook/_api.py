@@ -72,6 +72,18 @@ def _prepare(
     )
 
 
+def _prepare_from(arguments: dict[str, Any], **overrides: Any) -> PreparedRequest:
+    """``_prepare`` from a public function's own arguments (its ``locals()`` at entry).
+
+    The public functions spell out every option in their signatures for users and type checkers;
+    this keeps their bodies from repeating the list.
+    """
+    options = {**arguments, **overrides}
+    options.setdefault("display", False)
+    prompt, extra_body = options.pop("prompt"), options.pop("extra_body")
+    return _prepare(prompt, extra_body=extra_body, **options)
+
+
 def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
     """A request that the engine answers from ``recording`` instead of the network."""
     if not isinstance(speed, int | float) or isinstance(speed, bool) or speed < 0:
@@ -171,7 +183,7 @@ def _start(
         live.start()
     future = engine.submit(_drive(engine, run, max_retries, timeout, live))
     if live is not None and can_stop:
-        live.view.begin(can_stop=True, on_stop=future.cancel)
+        live.view.allow_stop(future.cancel)
     return future, run
 
 
@@ -401,22 +413,7 @@ def think(
     >>> r = think("9.11 和 9.9 哪个大？", model="qwen-plus", enable_thinking=True)  # doctest: +SKIP
     >>> r.reasoning, r.answer, r.usage.reasoning_tokens, r.finish_reason  # doctest: +SKIP
     """
-    request = _prepare(
-        prompt,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        protocol=protocol,
-        region=region,
-        enable_thinking=enable_thinking,
-        thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking,
-        system=system,
-        max_retries=max_retries,
-        timeout=timeout,
-        display=display,
-        extra_body=extra_body,
-    )
+    request = _prepare_from(locals())
     return run_blocking(request, max_retries=max_retries, timeout=timeout, display=display)
 
 
@@ -438,22 +435,7 @@ async def athink(
     **extra_body: Any,
 ) -> ThinkResult:
     """Async :func:`think`. Cancelling the awaiting task closes the HTTP stream."""
-    request = _prepare(
-        prompt,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        protocol=protocol,
-        region=region,
-        enable_thinking=enable_thinking,
-        thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking,
-        system=system,
-        max_retries=max_retries,
-        timeout=timeout,
-        display=display,
-        extra_body=extra_body,
-    )
+    request = _prepare_from(locals())
     return await run_async(request, max_retries=max_retries, timeout=timeout, display=display)
 
 
@@ -482,12 +464,7 @@ def submit(
     >>> handle = submit("证明：存在无穷多个素数。", model="qwen-plus")  # doctest: +SKIP
     >>> handle.result().answer  # doctest: +SKIP
     """
-    request = _prepare(
-        prompt, model=model, base_url=base_url, api_key=api_key, protocol=protocol, region=region,
-        enable_thinking=enable_thinking, thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking, system=system, max_retries=max_retries,
-        timeout=timeout, display=display, extra_body=extra_body,
-    )  # fmt: skip
+    request = _prepare_from(locals())
     return start_background(request, max_retries=max_retries, timeout=timeout, display=display)
 
 
@@ -514,22 +491,7 @@ def stream(
     ...     match event:
     ...         case ReasoningDelta(text): print(text, end="")
     """
-    request = _prepare(
-        prompt,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        protocol=protocol,
-        region=region,
-        enable_thinking=enable_thinking,
-        thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking,
-        system=system,
-        max_retries=max_retries,
-        timeout=timeout,
-        display=False,
-        extra_body=extra_body,
-    )
+    request = _prepare_from(locals(), display=False)
     return iter_events(request, max_retries=max_retries, timeout=timeout)
 
 
@@ -550,22 +512,7 @@ def astream(
     **extra_body: Any,
 ) -> AsyncIterator[ThinkEvent]:
     """Async :func:`stream`: ``async for event in astream(...)``. Input is checked right away."""
-    request = _prepare(
-        prompt,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        protocol=protocol,
-        region=region,
-        enable_thinking=enable_thinking,
-        thinking_budget=thinking_budget,
-        preserve_thinking=preserve_thinking,
-        system=system,
-        max_retries=max_retries,
-        timeout=timeout,
-        display=False,
-        extra_body=extra_body,
-    )
+    request = _prepare_from(locals(), display=False)
     return aiter_events(request, max_retries=max_retries, timeout=timeout)
 
 

@@ -132,7 +132,7 @@ def launch(
         live.start()
     future = engine.submit(guarded())
     if live is not None and can_stop:
-        live.view.begin(can_stop=True, on_stop=future.cancel)
+        live.view.allow_stop(future.cancel)
     return Launch(ThinkHandle(future, run), future, live, run.settled)
 
 

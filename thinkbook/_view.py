@@ -331,9 +331,18 @@ class ThinkView(anywidget.AnyWidget):
         """Mark the request as sent (status "waiting"); ``on_stop`` runs when Stop is clicked."""
         with self._lock:
             self._started = self._clock()
-            self._on_stop = on_stop
-            self.can_stop = can_stop and on_stop is not None
             self.status = "waiting"
+        if can_stop and on_stop is not None:
+            self.allow_stop(on_stop)
+
+    def allow_stop(self, on_stop: Callable[[], object]) -> None:
+        """Show the Stop button (the kernel can receive its click); ``on_stop`` runs on a click.
+
+        Unlike :meth:`begin` it leaves the status and clock alone, so it is safe once events flow.
+        """
+        with self._lock:
+            self._on_stop = on_stop
+            self.can_stop = not self._ended
 
     def end(
         self, result: ThinkResult | None = None, *, error: BaseException | None = None, stopped: bool = False

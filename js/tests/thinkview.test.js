@@ -206,6 +206,17 @@ describe("deltas and snapshots", () => {
     expect(v.answerText()).toBe("donenext");
   });
 
+  it("a view drawn afresh after a stop during thinking opens the fold on the partial reasoning", () => {
+    const m = fakeModel({ status: "stopped", reasoning: "half a thought", seq: 3 });
+    const v = view(m);
+    flush();
+    expect(v.details().open).toBe(true);
+    const done = fakeModel({ status: "stopped", reasoning: "r", answer_html: "<p>a</p>", seq: 3 });
+    const w = view(done);
+    flush();
+    expect(w.details().open).toBe(false);
+  });
+
   it("estimate-only counters update the live token estimates", () => {
     const m = fakeModel({ status: "thinking", counters: { exact: false, estimate: { reasoning_tokens: 1 } } });
     const v = view(m);
