@@ -59,6 +59,10 @@ def __getattr__(name: str) -> object:
         from ._view import ThinkView
 
         return ThinkView
+    if name in ("ChatPanel", "ComparePanel", "CompareConfig"):
+        from . import _panels
+
+        return getattr(_panels, name)
     raise AttributeError(f"module 'thinkbook' has no attribute {name!r}")
 
 __all__ = [
@@ -70,6 +74,9 @@ __all__ = [
     "AnswerWasReasoning",
     "AuthenticationError",
     "BadRequestError",
+    "ChatPanel",
+    "CompareConfig",
+    "ComparePanel",
     "ConfigurationError",
     "Conversation",
     "Done",

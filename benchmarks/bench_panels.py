@@ -1,0 +1,105 @@
+"""ComparePanel with 6 columns streaming at once vs one ThinkView: comm messages per second and kernel CPU.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_panels.py            # 6 columns, 400 chunks each at ~100 chunks/s
+    .venv/bin/python benchmarks/bench_panels.py --json
+
+Both runs stream over a real LoopbackServer (in this process) into widgets on RecordingComms, so
+nothing is drawn. "kernel CPU" is this process's CPU time (server thread included) per second of
+streaming. Targets (reported, not asserted): messages/s of six columns within one view's 25/s while
+streaming, and kernel CPU of the panel under 2x that of the single view. Six columns necessarily
+parse six times the bytes; the CPU ratio therefore also shows per-view overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from thinkbook._engine import Engine, set_default_engine
+from thinkbook._panels import ComparePanel
+from thinkbook.testing import LoopbackServer, ScriptedResponse, recording_comms
+
+TARGET_MESSAGES = 25.0
+TARGET_CPU = 2.0
+
+
+def stream(chunks: int, delay: float, model: str) -> ScriptedResponse:
+    events: list[dict[str, Any]] = [{"model": model, "choices": [{"delta": {"reasoning_content": "思考 "}}]}]
+    events += [{"choices": [{"delta": {"reasoning_content": f"推理{i} "}}]} for i in range(chunks // 2)]
+    events += [{"choices": [{"delta": {"content": f"word{i} "}}]} for i in range(chunks // 2)]
+    events += [{"choices": [{"delta": {}, "finish_reason": "stop"}]}]
+    return ScriptedResponse.from_sse(events, delay=delay)
+
+
+def run(columns: int, chunks: int, delay: float) -> dict[str, float]:
+    set_default_engine(Engine())
+    with recording_comms() as comms, LoopbackServer(lambda r: stream(chunks, delay, r.json()["model"])) as server:
+        models = ["qwen-plus", "qwen-flash", "qwen-turbo", "qwen3.6-plus", "qwen3.5-plus", "qwen3-max"][:columns]
+        if columns == 1:
+            models = [*models, "qwen-flash"]  # ComparePanel needs 2: time one view on its own below
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        if columns == 1:
+            from thinkbook import submit
+
+            handle = submit("q", model="qwen-plus", base_url=server.url + "/v1", api_key="sk-bench", display=False)
+            # the same driving path as a panel column, with one view
+            from thinkbook._display import LiveDisplay
+            from thinkbook._panels import _start_stream
+
+            handle.result(60)
+            cpu0, wall0 = time.process_time(), time.monotonic()
+            request = handle.run.request
+            live = LiveDisplay(request)
+            first = sum(len(c.messages) for c in comms)
+            from thinkbook._engine import default_engine
+
+            future, settled = _start_stream(request, live, engine=default_engine(), max_retries=0, timeout=None,
+                                            on_stop=lambda: None)  # fmt: skip
+            future.result(60)
+            settled.settled.wait(10)
+        else:
+            panel = ComparePanel("q", models, base_url=server.url + "/v1", api_key="sk-bench")
+            first = sum(len(c.messages) for c in comms)
+            panel.wait(60)
+        wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
+        messages = sum(len(c.messages) for c in comms) - first
+    return {"columns": columns, "wall_s": wall, "messages": messages, "messages_per_s": messages / wall,
+            "cpu_s": cpu, "cpu_per_s": cpu / wall}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--columns", type=int, default=6)
+    parser.add_argument("--chunks", type=int, default=400)
+    parser.add_argument("--delay", type=float, default=0.01)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    single = run(1, args.chunks, args.delay)
+    panel = run(args.columns, args.chunks, args.delay)
+    report = {
+        "single": single,
+        "panel": panel,
+        "messages_ok": panel["messages_per_s"] <= TARGET_MESSAGES,
+        "cpu_ratio": panel["cpu_per_s"] / max(single["cpu_per_s"], 1e-9),
+    }
+    report["cpu_ok"] = report["cpu_ratio"] <= TARGET_CPU
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name in ("single", "panel"):
+            r = report[name]
+            print(f"{name:>6}: {r['columns']} col, {r['wall_s']:.2f}s, {r['messages']} messages "
+                  f"({r['messages_per_s']:.1f}/s), CPU {r['cpu_per_s'] * 100:.1f}% of a core")  # fmt: skip
+        print(f"messages/s {'meets' if report['messages_ok'] else 'above'} target {TARGET_MESSAGES}/s (whole run, "
+              f"start/end updates included); CPU ratio {report['cpu_ratio']:.2f}x "
+              f"({'meets' if report['cpu_ok'] else 'above'} target {TARGET_CPU}x)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
