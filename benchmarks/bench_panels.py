@@ -20,8 +20,8 @@ import sys
 import time
 from typing import Any
 
+from thinkbook._compare_panel import ComparePanel
 from thinkbook._engine import Engine, set_default_engine
-from thinkbook._panels import ComparePanel
 from thinkbook.testing import LoopbackServer, ScriptedResponse, recording_comms
 
 TARGET_MESSAGES = 25.0
@@ -49,7 +49,7 @@ def run(columns: int, chunks: int, delay: float) -> dict[str, float]:
             handle = submit("q", model="qwen-plus", base_url=server.url + "/v1", api_key="sk-bench", display=False)
             # the same driving path as a panel column, with one view
             from thinkbook._display import LiveDisplay
-            from thinkbook._panels import _start_stream
+            from thinkbook._panel_common import _start_stream
 
             handle.result(60)
             cpu0, wall0 = time.process_time(), time.monotonic()

@@ -44,14 +44,17 @@ function render({ model, el }) {
   function paint() {
     root.textContent = "";
     const rows = get("rows") || [];
-    if (!get("finished")) return void h("div", "tb-note", root, T.waiting);
+    if (!get("finished")) return void (h("div", "tb-note", root, T.waiting).dataset.tb = "waiting");
     const wrap = h("div", "tb-table-wrap", root), table = h("table", "tb-summary", wrap);
+    table.dataset.tb = "summary";
     h("caption", "", table, T.caption);
     const hr = h("tr", "", h("thead", "", table));
     for (const [, t] of COLS) h("th", "", hr, T[t]).scope = "col";
     const body = h("tbody", "", table);
     rows.forEach((row, i) => {
       const tr = h("tr", row.status === "error" ? "tb-row-error" : "", body);
+      tr.dataset.tb = "row";
+      tr.dataset.status = row.status || "";
       COLS.forEach(([key], j) => {
         const cell = h(j ? "td" : "th", "", tr, cellText(row, key, T));
         if (!j) cell.scope = "row";
@@ -59,7 +62,7 @@ function render({ model, el }) {
         const fast = key === "total_seconds" && get("fastest") === i, cheap = key === "cost" && get("cheapest") === i;
         if (fast || cheap) {
           cell.classList.add("tb-best");
-          h("span", "tb-badge", cell, fast ? T.fastest : T.cheapest);
+          h("span", "tb-badge", cell, fast ? T.fastest : T.cheapest).dataset.tb = fast ? "fastest" : "cheapest";
         }
       });
     });

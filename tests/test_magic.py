@@ -61,7 +61,7 @@ def shell() -> Iterator[InteractiveShell]:
     magics.pending.clear()
     for name, trait in magics.traits(config=True).items():
         setattr(magics, name, trait.default())
-    for name in ("_think", "_think_error", "_think_handle", "code", "result"):
+    for name in ("_think", "_think_error", "_think_handle", "_think_panel", "code", "result"):
         ip.user_ns.pop(name, None)
 
 
@@ -601,3 +601,141 @@ def test_bg_record_writes_the_file_when_the_stream_ends(
     handle = think(shell, f"-m local --base-url {server.url}/v1 --bg --record {path}")
     assert handle.result(timeout=5).answer == "a"
     assert thinkbook.replay(path, speed=0, display=False).answer == "a"
+
+
+# --- panels: %think panel and %%think --compare -------------------------------------------------
+
+
+def test_compare_sends_each_configuration(
+    shell: InteractiveShell, server: LoopbackServer, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from thinkbook._compare_panel import ComparePanel
+
+    server.enqueue(answer("a", "1"), answer("b", "2"), answer("c", "3"))
+    shell.user_ns["code"] = "x = 1"
+    items = "qwen-plus:off,qwen3.6-plus:budget=2000,qwen-plus:on"
+    think(shell, f'--compare {items} --system "Be brief." {bailian(server)}', "{code}\nWhy?")
+    bodies = {(b["model"], b.get("enable_thinking")): b for b in (r.json() for r in server.requests)}
+    assert set(bodies) == {("qwen-plus", False), ("qwen3.6-plus", None), ("qwen-plus", True)}  # 3.6 thinks anyway
+    assert "thinking_budget" not in bodies["qwen-plus", False]
+    assert bodies["qwen3.6-plus", None]["thinking_budget"] == 2000
+    assert "thinking_budget" not in bodies["qwen-plus", True]
+    for body in bodies.values():  # the line's options and the templated cell reach every column
+        assert body["messages"] == [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "x = 1\nWhy?"},
+        ]
+    assert all(r.headers["authorization"] == f"Bearer {FAKE_KEY}" for r in server.requests)
+    panel = shell.user_ns["_think_panel"]
+    assert isinstance(panel, ComparePanel)  # the cell waited for every column
+    assert [row["status"] for row in panel.summary()] == ["done"] * 3
+    assert sorted(r.answer for r in panel.results if r) == ["1", "2", "3"]
+    out, err = capsys.readouterr()
+    assert "| configuration |" in out and "qwen3.6-plus · budget 2000" in out  # no widgets here: the table
+    assert FAKE_KEY not in out + err and err == ""
+
+
+def test_compare_line_options_fill_what_items_leave_out(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.enqueue(answer(), answer())
+    think(shell, f"--compare local-a,local-b:off --think --budget 300 --base-url {server.url}/v1 --out cmp")
+    bodies = {r.json()["model"]: r.json() for r in server.requests}  # a vLLM-style server's field names
+    assert bodies["local-a"]["chat_template_kwargs"] == {"enable_thinking": True}
+    assert bodies["local-a"]["thinking_token_budget"] == 300
+    assert bodies["local-b"]["chat_template_kwargs"] == {"enable_thinking": False}
+    assert "thinking_token_budget" not in bodies["local-b"]
+    assert shell.user_ns["cmp"] is shell.user_ns["_think_panel"]
+    shell.user_ns.pop("cmp")
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ("qwen-plus", "2 to 6 models"),
+        ("a,b,c,d,e,f,g", "2 to 6 models"),
+        ("qwen-plus,,qwen-flash", "empty item"),
+        ("qwen-plus:budget=0,qwen-flash", "budget must be a positive integer"),
+        ("qwen-plus:budget=lots,qwen-flash", "budget must be a positive integer"),
+        ("qwen-plus:fast=1,qwen-flash", "unknown option 'fast'"),
+        (":off,qwen-flash", "needs a model name"),
+        ("qwen-plus:off:budget=100,qwen-flash", "a budget with thinking off"),
+        ("qwen-plus:on:off,qwen-flash", "contradict"),
+        ("qwen-plus,qwen-flash --chat x", "--compare cannot be combined with --chat"),
+        ("qwen-plus,qwen-flash --bg", "--compare cannot be combined with --bg"),
+        ("qwen-plus,qwen-flash --record r.jsonl", "--compare cannot be combined with --record"),
+        ("qwen-plus,qwen-flash --replay r.jsonl", "--compare cannot be combined with --replay"),
+        ("qwen-plus,qwen-flash --json", "--compare cannot be combined with --json"),
+        ("qwen-plus,qwen-flash -m qwen-max", "--compare cannot be combined with -m/--model"),
+    ],
+)
+def test_compare_errors_are_one_line_and_send_nothing(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str], items: str, message: str
+) -> None:
+    think(shell, f"--compare {items} --base-url {server.url}/v1")
+    assert message in one_error_line(capsys)
+    assert server.requests == [] and "_think_panel" not in shell.user_ns
+    assert isinstance(shell.user_ns["_think_error"], ConfigurationError)
+
+
+def test_compare_model_names_may_hold_a_colon() -> None:
+    from thinkbook._magic_args import parse_compare
+
+    assert parse_compare("qwen3:8b:off, qwen3:8b") == (
+        {"model": "qwen3:8b", "enable_thinking": False},
+        {"model": "qwen3:8b"},
+    )
+
+
+def test_think_panel_line_magic(
+    shell: InteractiveShell, server: LoopbackServer, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from thinkbook._chat_panel import ChatPanel
+
+    server.enqueue(answer("想", "好"))
+    shell.run_line_magic("think", f'panel -m qwen3.6-plus --system "Be brief." {bailian(server)}')
+    panel = shell.user_ns["_think_panel"]
+    assert isinstance(panel, ChatPanel)
+    assert panel.settings()["model"] == "qwen3.6-plus" and panel.settings()["system"] == "Be brief."
+    assert FAKE_KEY not in json.dumps(panel.controls.get_state(), default=str)  # the key is never synced
+    panel.send("你好")
+    assert panel.wait(5) is not None and panel.conversation.turns == 1
+    sent = server.requests[0]
+    assert sent.headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert sent.json()["model"] == "qwen3.6-plus"
+    assert sent.json()["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert FAKE_KEY not in "".join(capsys.readouterr())
+
+
+def test_think_panel_region_and_defaults(shell: InteractiveShell, magics: ThinkMagics) -> None:
+    shell.run_line_magic("think", "panel --region beijing")
+    panel = shell.user_ns["_think_panel"]
+    assert panel.settings()["model"] == "qwen-plus" and panel.settings()["region"] == "beijing"
+    magics.default_model = "qwen3.6-plus"
+    shell.run_line_magic("think", "panel")
+    assert shell.user_ns["_think_panel"].settings()["model"] == "qwen3.6-plus"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("panel --bg", "%think panel takes -m"),
+        ("panel --chat x", "not --chat"),
+        ("panel --api-key-env THINKBOOK_NOT_SET_ANYWHERE", "THINKBOOK_NOT_SET_ANYWHERE is not set"),
+        ("panel --budget 100 --no-think", "thinking_budget was given with enable_thinking=False"),
+        ("panel --frobnicate", "unrecognized arguments"),
+    ],
+)
+def test_think_panel_errors(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    shell.run_line_magic("think", line)
+    assert message in one_error_line(capsys)
+    assert "_think_panel" not in shell.user_ns
+
+
+def test_help_mentions_the_panels(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    shell.run_line_magic("think", "--help")
+    text = capsys.readouterr().out
+    assert "%think panel [-m MODEL]" in text and "--compare M1,M2,..." in text and "qwen-plus:off" in text

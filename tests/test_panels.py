@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from thinkbook import Conversation, clear_prices, set_price
+from thinkbook._chat_panel import ChatPanel
+from thinkbook._compare_panel import ComparePanel
 from thinkbook._errors import ConfigurationError
-from thinkbook._panels import ChatPanel, ComparePanel, capabilities, session_totals
+from thinkbook._panel_common import capabilities, session_totals
 from thinkbook._view import ThinkView
 from thinkbook.testing import LoopbackServer, RecordedRequest, RecordingComm, ScriptedResponse, recording_comms
 

@@ -59,10 +59,14 @@ def __getattr__(name: str) -> object:
         from ._view import ThinkView
 
         return ThinkView
-    if name in ("ChatPanel", "ComparePanel", "CompareConfig"):
-        from . import _panels
+    if name == "ChatPanel":
+        from ._chat_panel import ChatPanel
 
-        return getattr(_panels, name)
+        return ChatPanel
+    if name in ("ComparePanel", "CompareConfig"):
+        from . import _compare_panel
+
+        return getattr(_compare_panel, name)
     raise AttributeError(f"module 'thinkbook' has no attribute {name!r}")
 
 __all__ = [

@@ -29,6 +29,7 @@ from IPython.utils.text import dedent
 from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 
 from . import _magic_lines as lines
+from . import _magic_panels as panels
 from ._api import ThinkHandle, _prepare, replay_request
 from ._conversation import Conversation
 from ._engine import StreamRun
@@ -124,6 +125,9 @@ class ThinkMagics(Magics):
             cell = ""  # %think --replay FILE: IPython refuses a cell magic with an empty cell
         try:
             options = self._parse(line)
+            if options.compare is not None:
+                self._compare(options, cell)
+                return None
             plan = self._build(options, cell)
         except ThinkbookError as error:
             self._fail(error)
@@ -183,6 +187,17 @@ class ThinkMagics(Magics):
                 extra_body={},
             )
         return Plan(options, request, prompt, None, self.max_retries, timeout)
+
+    def _compare(self, options: MagicOptions, cell: str) -> None:
+        """``--compare``: the cell goes to a ComparePanel (``_think_panel``); the cell waits for all."""
+        prompt = cell if options.raw else render_template(cell, self._namespace)
+        if not prompt.strip():
+            raise ConfigurationError("the cell is empty: write the question under the %%think line")
+        key = self._api_key(options.api_key_env or self.api_key_env)
+        with warnings_as_lines():
+            panel = panels.compare_panel(prompt, options, self, key)
+        panels.show(panel, self._namespace, options.out)
+        panels.run_to_end(panel)
 
     def _start(self, plan: Plan) -> Launch:
         """Start the stream (with its live view when there is one)."""
@@ -350,7 +365,7 @@ class ThinkMagics(Magics):
         return name, ChatState(chat, options.api_key_env or existing.api_key_env)
 
     def _line_command(self, line: str) -> None:
-        """``%think chats | history NAME | reset NAME | models | --help``."""
+        """``%think chats | history NAME | reset NAME | models | panel [options] | --help``."""
         words = line.split()
         command, rest = (words[0], words[1:]) if words else ("--help", [])
         try:
@@ -368,12 +383,18 @@ class ThinkMagics(Magics):
                 print(f"chat {name!r} is empty again")
             elif command == "models":
                 print(lines.catalog())
+            elif command == "panel":
+                options = self._parse(line.split(None, 1)[1] if len(words) > 1 else "")
+                key = self._api_key(options.api_key_env or self.api_key_env)
+                panels.show(panels.chat_panel(options, self, key), self._namespace)
             else:
                 raise ConfigurationError(
                     f"unknown %think command {command!r}: use {lines.COMMANDS} (ask a question with %%think in a cell)"
                 )
         except ConfigurationError as error:
             report(error)
+        except ThinkbookError as error:
+            self._fail(error)
 
 
 def _think_function() -> Any:

@@ -32,6 +32,8 @@ Line magics:
   %think history NAME     print a chat's turns (with their reasoning)
   %think reset NAME       forget a chat's turns
   %think models           print the thinking-model catalog
+  %think panel [-m MODEL] [--region R] [--base-url URL] [--api-key-env NAME] [--system TEXT]
+                          a chat panel: prompt box, Send/Stop, settings, totals (in _think_panel)
   %think --replay FILE    play a recording back (no cell needed; also %%think --replay FILE)
   %think --help           this text
   %think_config           show the defaults; %think_config default_model=qwen-plus sets one
@@ -39,7 +41,12 @@ Line magics:
 
 Results: the last one is in _think (the ThinkResult, or the partial answer after a stop or an
 error), its error in _think_error; --out VAR stores it in VAR too. With --bg the cell returns a
-handle at once (also in _think_handle): .result(), .cancel(), .done(), .partial."""
+handle at once (also in _think_handle): .result(), .cancel(), .done(), .partial.
+
+Comparing: %%think --compare qwen-plus,qwen-plus:off,qwen3.6-plus:budget=2000 sends the cell to
+2-6 configurations side by side (a ComparePanel, kept in _think_panel); an item may end in :on,
+:off or :budget=N. --base-url, --api-key-env, --system, --region and --protocol apply to every
+column (--think, --no-think and --budget too, where an item sets nothing itself)."""
 
 _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("-m", "--model"), {"help": "model name, e.g. qwen-plus, qwen3.6-plus, deepseek-reasoner"}),
@@ -65,6 +72,7 @@ _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--record",), {"metavar": "FILE", "help": "save the live response's wire bytes to FILE (JSON lines)"}),
     (("--replay",), {"metavar": "FILE", "help": "play a recording back (the cell is not sent)"}),
     (("--speed",), {"metavar": "X", "help": "replay speed: 2 = twice as fast, 0 = no pauses"}),
+    (("--compare",), {"metavar": "M1,M2,...", "help": "send the cell to 2-6 models side by side (see below)"}),
 ]
 
 
@@ -106,6 +114,7 @@ class MagicOptions:
     record: str | None = None
     replay: str | None = None
     speed: float | None = None
+    compare: tuple[dict[str, Any], ...] | None = None
 
     def given(self) -> dict[str, Any]:
         """The options that were given, for the output metadata (no secrets: keys never pass here)."""
@@ -151,12 +160,15 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
         record=args.record,
         replay=args.replay,
         speed=_number("--speed", args.speed, positive=False),
+        compare=parse_compare(args.compare),
     )
     _check_combinations(options)
     return options
 
 
 def _check_combinations(options: MagicOptions) -> None:
+    if options.compare is not None:
+        _check_compare(options)
     if options.new and options.chat is None:
         raise ConfigurationError("--new starts a chat over: give its name with --chat NAME")
     if options.chat is not None and not options.chat.strip():
@@ -178,6 +190,61 @@ def _check_combinations(options: MagicOptions) -> None:
             raise ConfigurationError(f"--record {options.record}: the folder {folder} does not exist")
     if options.api_key_env is not None and not options.api_key_env.strip():
         raise ConfigurationError("--api-key-env needs the name of an environment variable")
+
+
+def parse_compare(text: str | None) -> tuple[dict[str, Any], ...] | None:
+    """``--compare qwen-plus,qwen-plus:off,qwen3.6-plus:budget=2000``: one config dict per item.
+
+    An item is a model name, optionally followed by ``:on``, ``:off`` or ``:budget=N`` (any
+    number, peeled from the right, so a model name with a colon such as ``qwen3:8b`` stays whole).
+    """
+    if text is None:
+        return None
+    items = [item.strip() for item in text.split(",")]
+    if any(not item for item in items):
+        raise ConfigurationError(f"--compare {text!r} has an empty item: separate the models with commas")
+    if not 2 <= len(items) <= 6:
+        raise ConfigurationError(f"--compare takes 2 to 6 models separated by commas, got {len(items)}")
+    return tuple(_compare_item(item) for item in items)
+
+
+def _compare_item(item: str) -> dict[str, Any]:
+    parts = item.split(":")
+    config: dict[str, Any] = {}
+    while len(parts) > 1 and (parts[-1].strip() in ("on", "off") or "=" in parts[-1]):
+        option = parts.pop().strip()
+        if option in ("on", "off"):
+            if config.get("enable_thinking", option == "on") != (option == "on"):
+                raise ConfigurationError(f"--compare item {item!r}: :on and :off contradict each other")
+            config["enable_thinking"] = option == "on"
+            continue
+        name, _, value = option.partition("=")
+        if name.strip() != "budget":
+            raise ConfigurationError(f"--compare item {item!r}: unknown option {name!r} (use :on, :off or :budget=N)")
+        config["thinking_budget"] = _positive_int(f"--compare item {item!r}: budget", value.strip())
+    model = ":".join(parts).strip()
+    if not model or "=" in model:
+        raise ConfigurationError(f"--compare item {item!r} needs a model name first, e.g. qwen-plus:off")
+    if config.get("enable_thinking") is False and "thinking_budget" in config:
+        raise ConfigurationError(f"--compare item {item!r}: a budget with thinking off: pick one")
+    return {"model": model, **config}
+
+
+def _check_compare(options: MagicOptions) -> None:
+    """``--compare`` runs its own panel: the options of a single answer or a chat do not fit."""
+    for flag, given in (
+        ("--chat", options.chat is not None),
+        ("--bg", options.bg),
+        ("--record", options.record is not None),
+        ("--replay", options.replay is not None),
+        ("--json", options.json),
+        ("-m/--model", options.model is not None),
+        ("--preserve", options.preserve),
+        ("--static", options.static),
+        ("--no-stream-view", not options.stream_view),
+    ):
+        if given:
+            raise ConfigurationError(f"--compare cannot be combined with {flag}: it shows its own side-by-side panel")
 
 
 def _positive_int(flag: str, text: str | None) -> int | None:

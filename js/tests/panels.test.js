@@ -201,6 +201,7 @@ describe("ComparePanel summary", () => {
     compare.render({ model, el });
     expect(el.querySelector("table")).toBe(null);
     expect(el.textContent).toContain("Waiting");
+    expect(el.querySelector('[data-tb="waiting"]')).not.toBe(null);
     model.set("fastest", 0);
     model.set("cheapest", 0);
     model.set("markdown", "| x |");
@@ -214,6 +215,12 @@ describe("ComparePanel summary", () => {
     const best = [...rows[0].querySelectorAll(".tb-best")].map((c) => c.textContent);
     expect(best).toEqual(["3.00sfastest", "0.0010 CNYcheapest"]);
     expect(rows[1].querySelectorAll(".tb-best").length).toBe(0);
+    // Hooks for the browser tests.
+    expect(table.dataset.tb).toBe("summary");
+    expect([...rows].map((r) => [r.dataset.tb, r.dataset.status])).toEqual([["row", "done"], ["row", "done"],
+      ["row", "error"]]);
+    expect(rows[0].querySelector('[data-tb="fastest"]').textContent).toBe("fastest");
+    expect(rows[0].querySelector('[data-tb="cheapest"]').textContent).toBe("cheapest");
     expect(el.querySelector("img")).toBe(null); // labels are text
     expect(rows[1].textContent).toContain("<img src=x");
     expect(rows[2].className).toBe("tb-row-error");

@@ -1,0 +1,407 @@
+"""ChatPanel: a multi-turn chat with a thinking model inside one output.
+
+The panel is an ``ipywidgets.VBox``: the turns (a user bubble and a ThinkView each, see
+:mod:`thinkbook._panel_common`) above :class:`ChatControls`, a small anywidget
+(``js/chatpanel.js``, styled by ``js/panels.css``) with the settings, the prompt box,
+Send/Stop, Clear, Export and the session totals. ``send()`` returns at once; the turn streams
+in the background on the shared engine.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import html
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import anywidget
+import ipywidgets  # type: ignore[import-untyped]
+import traitlets
+
+from ._conversation import Conversation
+from ._display import LiveDisplay
+from ._endpoints import REGION_HOSTS
+from ._engine import Engine, StreamRun, default_engine
+from ._errors import ConfigurationError, ThinkbookError
+from ._panel_common import (
+    BUDGET_MAX,
+    _start_stream,
+    _usage_dict,
+    capabilities,
+    chat_markdown,
+    model_choices,
+    session_totals,
+)
+from ._types import ThinkResult
+from ._view import ThinkView, _js_dir, _one_line, default_lang
+
+_SETTINGS = ("model", "enable_thinking", "thinking_budget", "preserve_thinking", "system", "region", "base_url")
+
+
+class ChatControls(anywidget.AnyWidget):
+    """The ChatPanel's controls and session totals (front end: ``js/chatpanel.js``).
+
+    Browser → kernel custom messages: ``{"t": "send", "text"}``, ``{"t": "stop"}``,
+    ``{"t": "clear"}``, ``{"t": "export", "format": "md" | "json"}``; the kernel answers an
+    export with ``{"t": "export", "format", "filename", "text"}``. Settings are synced traits
+    that the panel validates (a value the model cannot take is corrected and ``notice`` says why).
+    """
+
+    _esm = _js_dir() / "chatpanel.js"
+    _css = _js_dir() / "panels.css"
+
+    lang = traitlets.Unicode("en").tag(sync=True)
+    choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    regions: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    model = traitlets.Unicode("").tag(sync=True)
+    caps = traitlets.Dict().tag(sync=True)
+    enable_thinking = traitlets.Bool(None, allow_none=True).tag(sync=True)
+    thinking_budget = traitlets.Int(None, allow_none=True).tag(sync=True)
+    budget_max = traitlets.Int(BUDGET_MAX).tag(sync=True)
+    preserve_thinking = traitlets.Bool(False).tag(sync=True)
+    system = traitlets.Unicode("").tag(sync=True)
+    region = traitlets.Unicode("").tag(sync=True)
+    base_url = traitlets.Unicode("").tag(sync=True)
+    busy = traitlets.Bool(False).tag(sync=True)
+    turns = traitlets.Int(0).tag(sync=True)
+    totals = traitlets.Dict().tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+
+
+class _Turn:
+    def __init__(self, text: str, view: ThinkView, box: ipywidgets.Widget) -> None:
+        self.text = text
+        self.view = view
+        self.box = box
+        self.future: concurrent.futures.Future[ThinkResult] | None = None
+        self.run: StreamRun | None = None
+
+
+def _user_bubble(text: str, lang: str) -> ipywidgets.HTML:
+    who = "你" if lang == "zh" else "You"
+    bubble = ipywidgets.HTML(
+        f'<div class="tb-user" data-tb="user" role="note" aria-label="{who}"><span class="tb-who">{who}</span>'
+        f'<div class="tb-user-text">{html.escape(text)}</div></div>'
+    )
+    bubble.add_class("tb-user-wrap")
+    return bubble
+
+
+class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
+    """A multi-turn chat with a thinking model inside one output.
+
+    The turns scroll as a conversation, each assistant turn a ThinkView (fold, answer, counters);
+    below them the controls (model, thinking, budget, preserve-thinking, system prompt,
+    region/endpoint, prompt box, Send/Stop, Clear, Export) and the session totals.
+
+    ``panel.conversation`` is the :class:`~thinkbook.Conversation` behind it: continue it in code
+    (``panel.conversation.send(...)``) or in ``%%think --chat``; :meth:`refresh` redraws the panel
+    from it. Totals count every finished turn of the session (Clear forgets the chat, not what it
+    cost). ``send()`` returns at once; :meth:`wait` waits for the turn.
+
+    >>> panel = ChatPanel(model="qwen3.6-plus", preserve_thinking=True)  # doctest: +SKIP
+    >>> panel  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: str = "qwen-plus",
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        protocol: str | None = None,
+        region: str | None = None,
+        enable_thinking: bool | None = None,
+        thinking_budget: int | None = None,
+        preserve_thinking: bool = False,
+        system: str | None = None,
+        conversation: Conversation | None = None,
+        lang: str | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.lang = lang or default_lang()
+        self.conversation = conversation or Conversation(
+            model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, system=system, display=False
+        )
+        self.conversation.display = False
+        self._api_key = api_key
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self._engine = engine
+        self._lock = threading.RLock()
+        self._turns: list[_Turn] = []
+        self._current: _Turn | None = None
+        self._session: list[ThinkResult] = []
+        self.turns_box = ipywidgets.VBox(layout=ipywidgets.Layout(max_height="70vh", overflow="auto"))
+        self.turns_box.add_class("tb-chat-log")
+        conv = self.conversation
+        self.controls = ChatControls(
+            lang=self.lang,
+            choices=model_choices(),
+            regions=sorted(REGION_HOSTS),
+            model=conv.model,
+            system=conv.system or "",
+            region=conv.region or "",
+            base_url=conv.base_url or "",
+        )
+        super().__init__(children=[self.turns_box, self.controls])
+        self.add_class("tb-chat")
+        self.configure(
+            enable_thinking=enable_thinking if conversation is None else conv.enable_thinking,
+            thinking_budget=thinking_budget if conversation is None else conv.thinking_budget,
+            preserve_thinking=preserve_thinking if conversation is None else conv.preserve_thinking,
+        )
+        self.controls.observe(self._on_control, names=list(_SETTINGS))
+        self.controls.on_msg(self._on_message)
+        self._update_totals()
+        if conv.results:
+            self.refresh()
+
+    # --- settings ------------------------------------------------------------------------------
+
+    def configure(self, **settings: Any) -> None:
+        """Change settings from code: ``model``, ``enable_thinking``, ``thinking_budget``,
+        ``preserve_thinking``, ``system``, ``region``, ``base_url``.
+
+        Invalid combinations raise :class:`ConfigurationError` (turning thinking off for a
+        thinking-only model, a budget for a model that takes none or with thinking off); the UI
+        instead corrects them and says why.
+        """
+        unknown = set(settings) - set(_SETTINGS)
+        if unknown:
+            raise ConfigurationError(f"unknown ChatPanel setting(s): {', '.join(sorted(unknown))}")
+        c = self.controls
+        model = settings.get("model", c.model)
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigurationError("model must be a non-empty string")
+        caps = capabilities(model.strip())
+        enable = settings.get("enable_thinking", c.enable_thinking)
+        budget = settings.get("thinking_budget", c.thinking_budget)
+        if caps["thinking_locked"] and enable is False and "enable_thinking" in settings:
+            raise ConfigurationError(f"{model} is a thinking-only model: its thinking cannot be turned off")
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget <= 0):
+            raise ConfigurationError(f"thinking_budget must be a positive integer number of tokens, got {budget!r}")
+        if budget is not None and "thinking_budget" in settings:
+            if not caps["budget"]:
+                raise ConfigurationError(f"thinking_budget does not apply to {model}")
+            if enable is False:
+                raise ConfigurationError("thinking_budget was given with enable_thinking=False: pick one")
+        with c.hold_trait_notifications():
+            for key in ("system", "region", "base_url"):
+                if key in settings:
+                    setattr(c, key, settings[key] or "")
+            c.model = model.strip()
+            c.enable_thinking = enable
+            c.thinking_budget = budget
+            if "preserve_thinking" in settings:
+                c.preserve_thinking = bool(settings["preserve_thinking"])
+        self._normalize()
+
+    def _normalize(self) -> str:
+        """Make the controls consistent with the model; returns what had to change (for ``notice``)."""
+        c = self.controls
+        caps = capabilities(c.model)
+        notes = []
+        with c.hold_trait_notifications():
+            c.caps = caps
+            if caps["thinking_locked"] and c.enable_thinking is not None:
+                if c.enable_thinking is False:
+                    notes.append(f"{c.model} always thinks")
+                c.enable_thinking = None
+            if c.thinking_budget is not None and (c.thinking_budget <= 0 or not caps["budget"]):
+                if c.thinking_budget > 0:
+                    notes.append(f"{c.model} takes no thinking budget")
+                c.thinking_budget = None
+            if c.thinking_budget is not None and c.enable_thinking is False:
+                c.thinking_budget = None
+            if c.preserve_thinking and not caps["preserve"]:
+                notes.append(f"{c.model} cannot preserve thinking")
+                c.preserve_thinking = False
+        return "; ".join(notes)
+
+    def _on_control(self, change: Mapping[str, Any]) -> None:
+        notice = self._normalize()
+        if notice or change["name"] == "model":
+            self.controls.notice = notice
+
+    def _apply_settings(self) -> None:
+        c, conv = self.controls, self.conversation
+        conv.model = c.model
+        conv.enable_thinking = c.enable_thinking
+        conv.thinking_budget = c.thinking_budget
+        conv.preserve_thinking = c.preserve_thinking
+        conv.region = c.region or None
+        conv.base_url = c.base_url.strip() or None
+        if (c.system or None) != conv.system:
+            conv.set_system(c.system or None)
+
+    # --- turns ----------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """True while a turn streams."""
+        return self._current is not None
+
+    def send(self, text: str) -> concurrent.futures.Future[ThinkResult]:
+        """Start the next user turn in the background; the future gives the result.
+
+        Raises ConfigurationError for an empty prompt, while another turn streams, or for a
+        request that cannot be prepared (bad settings, no key and no recording...).
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigurationError("the prompt is empty")
+        with self._lock:
+            if self._current is not None:
+                raise ConfigurationError("a turn is still streaming: stop it or wait for it first")
+            self._apply_settings()
+            request = self.conversation.prepare_turn(
+                text, max_retries=self.max_retries, timeout=self.timeout, api_key=self._api_key
+            )
+            live = LiveDisplay(request, lang=self.lang)
+            turn = _Turn(text, live.view, ipywidgets.VBox([_user_bubble(text, self.lang), live.view]))
+            turn.box.add_class("tb-turn")
+            self._turns.append(turn)
+            self.turns_box.children = (*self.turns_box.children, turn.box)
+            self._current = turn
+            self.controls.busy = True
+            self.controls.notice = ""
+            turn.future, turn.run = _start_stream(
+                request, live, engine=self._engine or default_engine(), max_retries=self.max_retries,
+                timeout=self.timeout, on_stop=self.stop,
+            )  # fmt: skip
+            turn.future.add_done_callback(lambda future: self._finished(turn, future))
+            return turn.future
+
+    def _finished(self, turn: _Turn, future: concurrent.futures.Future[ThinkResult]) -> None:
+        result: ThinkResult | None = None
+        if not future.cancelled() and future.exception() is None:
+            result = future.result()
+            self.conversation.record_turn(turn.text, result)
+        elif not future.cancelled():
+            error = future.exception()
+            if error is not None:
+                self.controls.notice = _one_line(error)
+                result = getattr(error, "partial", None)
+        with self._lock:
+            if result is not None and result.usage is not None:
+                self._session.append(result)
+            if self._current is turn:
+                self._current = None
+            self.controls.busy = False
+            self._update_totals()
+
+    def stop(self) -> None:
+        """Stop the streaming turn (its partial text stays on screen but is not added to the chat)."""
+        with self._lock:
+            turn = self._current
+        if turn is not None and turn.future is not None:
+            turn.future.cancel()
+
+    def wait(self, timeout: float | None = None) -> ThinkResult | None:
+        """Wait for the current turn (its view final too); its result, or None if it failed or stopped."""
+        with self._lock:
+            turn = self._current or (self._turns[-1] if self._turns else None)
+        if turn is None or turn.future is None or turn.run is None:
+            return None
+        done, _ = concurrent.futures.wait([turn.future], timeout=timeout)
+        if not done:
+            raise TimeoutError("the turn is still streaming")
+        turn.run.settled.wait(timeout)
+        if turn.future.cancelled() or turn.future.exception() is not None:
+            return None
+        return turn.future.result()
+
+    def clear(self) -> None:
+        """Stop any stream and forget the chat (the system prompt and the session totals stay)."""
+        self.stop()
+        with self._lock:
+            self.conversation.reset()
+            old, self._turns = self._turns, []
+            self.turns_box.children = ()
+            self.controls.notice = ""
+            self._update_totals()
+        for turn in old:
+            if turn.future is None or turn.future.done():
+                turn.view.close()
+
+    def refresh(self) -> None:
+        """Redraw the turns from ``conversation`` (after it was continued in code)."""
+        with self._lock:
+            if self._current is not None:
+                raise ConfigurationError("a turn is still streaming")
+            users = [m for m in self.conversation.messages if m["role"] == "user"]
+            turns = []
+            for message, result in zip(users, self.conversation.results, strict=False):
+                text = str(message.get("content", ""))
+                view = ThinkView.from_result(result, lang=self.lang)
+                box = ipywidgets.VBox([_user_bubble(text, self.lang), view])
+                box.add_class("tb-turn")
+                turns.append(_Turn(text, view, box))
+            self._turns = turns
+            self.turns_box.children = tuple(t.box for t in turns)
+            self._update_totals()
+
+    # --- totals and export ------------------------------------------------------------------------
+
+    @property
+    def totals(self) -> dict[str, Any]:
+        """Session totals: turns, tokens by kind, ``cost`` per currency, ``unpriced`` turns."""
+        known = {id(r) for r in self._session}
+        extra = [r for r in self.conversation.results if id(r) not in known]  # turns added in code
+        return session_totals([*self._session, *extra], self.conversation.model)
+
+    def _update_totals(self) -> None:
+        self.controls.totals = self.totals
+        self.controls.turns = self.conversation.turns
+
+    def settings(self) -> dict[str, Any]:
+        """The chat's settings (never the API key)."""
+        conv = self.conversation
+        return {
+            "model": conv.model,
+            "enable_thinking": conv.enable_thinking,
+            "thinking_budget": conv.thinking_budget,
+            "preserve_thinking": conv.preserve_thinking,
+            "system": conv.system,
+            "region": conv.region,
+            "base_url": conv.base_url,
+        }
+
+    def to_markdown(self) -> str:
+        """The chat as markdown: each turn's question, folded reasoning, answer and usage."""
+        return chat_markdown(self.conversation, self.totals)
+
+    def to_json(self) -> str:
+        """The chat as JSON: settings, messages (with reasoning), every turn's result and usage, totals."""
+        conv = self.conversation
+        data = {
+            "settings": self.settings(),
+            "messages": conv.messages,
+            "turns": [{**r.to_dict(), "usage": _usage_dict(r.usage) or None} for r in conv.results],
+            "totals": self.totals,
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+    # --- browser messages -----------------------------------------------------------------------
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("t")
+        try:
+            if kind == "send":
+                self.send(str(content.get("text", "")))
+            elif kind == "stop":
+                self.stop()
+            elif kind == "clear":
+                self.clear()
+            elif kind == "export":
+                fmt = "json" if content.get("format") == "json" else "md"
+                text = self.to_json() if fmt == "json" else self.to_markdown()
+                self.controls.send({"t": "export", "format": fmt, "filename": f"chat.{fmt}", "text": text})
+        except (ThinkbookError, ValueError) as error:
+            self.controls.notice = _one_line(error)

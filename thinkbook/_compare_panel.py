@@ -1,0 +1,370 @@
+"""ComparePanel: the same prompt sent to 2-6 configurations at once, streaming side by side.
+
+The panel is an ``ipywidgets.VBox``: a grid of columns (a label and a ThinkView each, see
+:mod:`thinkbook._panel_common`) above :class:`CompareSummary`, a small anywidget
+(``js/comparepanel.js``) with the summary table.
+
+The kernel-to-browser message rate of ``n`` columns stays within one ThinkView's budget: each
+column's batch, counters and snapshot intervals are stretched by ``n`` (six columns paint every
+0.3 s each; one message per column per tick instead of one per 50 ms).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import html
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anywidget
+import ipywidgets  # type: ignore[import-untyped]
+import traitlets
+
+from ._api import _prepare
+from ._display import LiveDisplay
+from ._engine import Engine, StreamRun, default_engine
+from ._errors import ConfigurationError, ThinkbookError
+from ._panel_common import _failed_view, _start_stream, _usage_dict
+from ._pricing import estimate_cost
+from ._request import PreparedRequest
+from ._types import ThinkResult
+from ._view import ThinkView, _js_dir, _one_line, default_lang
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """One column of a ComparePanel: a model and its thinking settings (plus optional endpoint)."""
+
+    model: str
+    enable_thinking: bool | None = None
+    thinking_budget: int | None = None
+    label: str | None = None
+    base_url: str | None = None
+    protocol: str | None = None
+    region: str | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        if self.label:
+            return self.label
+        text = self.model
+        if self.enable_thinking is False:
+            text += " · thinking off"
+        elif self.enable_thinking:
+            text += " · thinking on"
+        if self.thinking_budget is not None:
+            text += f" · budget {self.thinking_budget}"
+        return text
+
+    @classmethod
+    def coerce(cls, value: str | Mapping[str, Any] | CompareConfig) -> CompareConfig:
+        if isinstance(value, CompareConfig):
+            return value
+        if isinstance(value, str):
+            return cls(model=value.strip())
+        if isinstance(value, Mapping):
+            known = {"model", "enable_thinking", "thinking_budget", "label", "base_url", "protocol", "region"}
+            options = {k: v for k, v in value.items() if k in known}
+            extra = {k: v for k, v in value.items() if k not in known and k != "api_key"}
+            if "model" not in options:
+                raise ConfigurationError(f"a compare config needs a model: {dict(value)!r}")
+            return cls(**options, extra_body=extra)
+        raise ConfigurationError(f"a compare config is a model name, a dict or a CompareConfig, got {value!r}")
+
+
+class CompareSummary(anywidget.AnyWidget):
+    """The ComparePanel's summary row (front end: ``js/comparepanel.js``).
+
+    ``rows``: one dict per column (see :meth:`ComparePanel.summary`); ``fastest`` / ``cheapest``:
+    the indexes to highlight (-1: none); ``markdown``: the table to copy.
+    """
+
+    _esm = _js_dir() / "comparepanel.js"
+    _css = _js_dir() / "panels.css"
+
+    lang = traitlets.Unicode("en").tag(sync=True)
+    prompt = traitlets.Unicode("").tag(sync=True)
+    rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    fastest = traitlets.Int(-1).tag(sync=True)
+    cheapest = traitlets.Int(-1).tag(sync=True)
+    finished = traitlets.Bool(False).tag(sync=True)
+    markdown = traitlets.Unicode("").tag(sync=True)
+
+
+class _Column:
+    def __init__(self, config: CompareConfig, view: ThinkView) -> None:
+        self.config = config
+        self.view = view
+        self.future: concurrent.futures.Future[ThinkResult] | None = None
+        self.run: StreamRun | None = None
+        self.result: ThinkResult | None = None
+        self.error: str = ""
+        self.status = "waiting"
+        self.live: LiveDisplay | None = None
+        self.request: PreparedRequest | None = None
+
+
+SUMMARY_COLUMNS = (
+    ("label", "configuration"),
+    ("status", "status"),
+    ("time_to_first_token", "first token (s)"),
+    ("thinking_seconds", "thinking (s)"),
+    ("reasoning_tokens", "reasoning tokens"),
+    ("answer_tokens", "answer tokens"),
+    ("total_seconds", "total (s)"),
+    ("cost", "cost"),
+    ("answer_chars", "answer length (chars)"),
+)
+
+
+class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
+    """The same prompt sent to 2-6 configurations at once, streaming side by side.
+
+    ``configs``: model names, dicts (``{"model": ..., "enable_thinking": False, "thinking_budget":
+    2000, "label": ...}``) or :class:`CompareConfig`. Columns sit in a grid that stacks on narrow
+    outputs; each is a ThinkView. A column that fails shows its error; the others go on. When all
+    finish, the summary row shows time to first token, thinking time, reasoning / answer tokens,
+    total time, cost and answer length, marking the fastest and the cheapest; :meth:`to_markdown`
+    and :meth:`to_dataframe` export it. Streams start at once (``start=False`` defers to
+    :meth:`start`); :meth:`wait` waits for all, :meth:`stop` stops all.
+
+    >>> configs = ["qwen-plus", {"model": "qwen-plus", "enable_thinking": False}]
+    >>> ComparePanel("9.11 和 9.9 哪个大？", configs)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        prompt: str,
+        configs: Sequence[str | Mapping[str, Any] | CompareConfig],
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        protocol: str | None = None,
+        region: str | None = None,
+        system: str | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        lang: str | None = None,
+        engine: Engine | None = None,
+        start: bool = True,
+    ) -> None:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ConfigurationError("the prompt is empty")
+        if isinstance(configs, str | Mapping) or not 2 <= len(configs) <= 6:
+            raise ConfigurationError("ComparePanel compares 2 to 6 configurations")
+        self.prompt = prompt
+        self.configs = [CompareConfig.coerce(c) for c in configs]
+        self.lang = lang or default_lang()
+        self._defaults = {"base_url": base_url, "protocol": protocol, "region": region}
+        self._api_key = api_key
+        self.system = system
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._started = False
+        self._columns = [self._prepare_column(config) for config in self.configs]
+        self.summary_widget = CompareSummary(lang=self.lang, prompt=prompt, rows=self._rows())
+        self.grid = ipywidgets.GridBox(
+            [self._column_box(c) for c in self._columns],
+            layout=ipywidgets.Layout(
+                grid_template_columns="repeat(auto-fit, minmax(min(100%, 22rem), 1fr))", grid_gap="0.5rem"
+            ),
+        )
+        self.grid.add_class("tb-compare-grid")
+        super().__init__(children=[self.grid, self.summary_widget])
+        self.add_class("tb-compare")
+        if start:
+            self.start()
+
+    def _prepare_column(self, config: CompareConfig) -> _Column:
+        """Prepare one column's request now; a configuration that cannot be sent shows its error."""
+        try:
+            request = _prepare(
+                self.prompt, model=config.model, base_url=config.base_url or self._defaults["base_url"],
+                api_key=self._api_key, protocol=config.protocol or self._defaults["protocol"],
+                region=config.region or self._defaults["region"], enable_thinking=config.enable_thinking,
+                thinking_budget=config.thinking_budget, preserve_thinking=None, system=self.system,
+                max_retries=self.max_retries, timeout=self.timeout, display=False,
+                extra_body=config.extra_body,
+            )  # fmt: skip
+        except (ThinkbookError, ValueError) as error:
+            header = {"enable_thinking": config.enable_thinking, "thinking_budget": config.thinking_budget}
+            column = _Column(config, _failed_view(config.model, error, self.lang, **header))
+            column.error, column.status = _one_line(error), "error"
+            return column
+        live = LiveDisplay(request, lang=self.lang)
+        _share_budget(live.view, len(self.configs))
+        column = _Column(config, live.view)
+        column.live, column.request = live, request
+        return column
+
+    def _column_box(self, column: _Column) -> ipywidgets.VBox:
+        label = ipywidgets.HTML(f'<div class="tb-col-label" data-tb="col-label" role="heading" aria-level="3">'
+                                f"{html.escape(column.config.title)}</div>")  # fmt: skip
+        box = ipywidgets.VBox([label, column.view])
+        box.add_class("tb-compare-col")
+        return box
+
+    @property
+    def views(self) -> list[ThinkView]:
+        """The columns' ThinkViews, in order."""
+        return [c.view for c in self._columns]
+
+    def start(self) -> None:
+        """Send the prompt to every configuration (once); returns at once."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        engine = self._engine or default_engine()
+        for column in self._columns:
+            if column.live is None or column.request is None:
+                continue
+
+            def cancel(column: _Column = column) -> None:
+                if column.future is not None:
+                    column.future.cancel()
+
+            column.future, column.run = _start_stream(
+                column.request, column.live, engine=engine, max_retries=self.max_retries, timeout=self.timeout,
+                on_stop=cancel,
+            )  # fmt: skip
+            column.future.add_done_callback(functools.partial(self._finished, column))
+        self._maybe_summarize()
+
+    def _finished(self, column: _Column, future: concurrent.futures.Future[ThinkResult]) -> None:
+        if future.cancelled():
+            column.status = "stopped"
+            column.result = column.run.partial() if column.run else None
+        elif (error := future.exception()) is not None:
+            column.status, column.error = "error", _one_line(error)
+            column.result = getattr(error, "partial", None)
+        else:
+            column.status, column.result = "done", future.result()
+        self._maybe_summarize()
+
+    def _maybe_summarize(self) -> None:
+        with self._lock:
+            rows = self._rows()
+            finished = all(c.status != "waiting" for c in self._columns)
+            fastest, cheapest = _best(rows, "total_seconds"), _best(rows, "cost")
+            for i, row in enumerate(rows):
+                row["fastest"], row["cheapest"] = i == fastest, i == cheapest
+            widget = self.summary_widget
+            if not finished and widget.rows:
+                return  # the browser shows the table only once every column is over: one update then
+            with widget.hold_sync():
+                widget.rows = rows
+                widget.fastest, widget.cheapest = (fastest, cheapest) if finished else (-1, -1)
+                widget.markdown = _markdown_table(rows) if finished else ""
+                widget.finished = finished
+
+    def _rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for column in self._columns:
+            result, config = column.result, column.config
+            usage = _usage_dict(result.usage if result else None)
+            timings = result.timings if result else None
+            cost = estimate_cost((result.model if result else None) or config.model, result.usage if result else None)
+            rows.append({
+                "label": config.title,
+                "model": config.model,
+                "status": column.status,
+                "error": column.error,
+                "time_to_first_token": timings.time_to_first_token if timings else None,
+                "thinking_seconds": timings.thinking_seconds if timings else None,
+                "reasoning_tokens": usage.get("reasoning_tokens"),
+                "answer_tokens": usage.get("answer_tokens"),
+                "total_seconds": timings.total_seconds if timings else None,
+                "cost": round(cost.amount, 6) if cost else None,
+                "currency": cost.currency if cost else None,
+                "answer_chars": len(result.answer) if result else None,
+            })  # fmt: skip
+        return rows
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per configuration (see ``SUMMARY_COLUMNS``), with ``fastest`` / ``cheapest`` marks."""
+        self._maybe_summarize()
+        return [dict(r) for r in self.summary_widget.rows]
+
+    @property
+    def results(self) -> list[ThinkResult | None]:
+        """Each column's result (partial for a stopped or failed column, None when nothing arrived)."""
+        return [c.result for c in self._columns]
+
+    def wait(self, timeout: float | None = None) -> list[ThinkResult | None]:
+        """Wait until every column has finished (and its view is final); the results."""
+        futures = [c.future for c in self._columns if c.future is not None]
+        _, pending = concurrent.futures.wait(futures, timeout=timeout)
+        if pending:
+            raise TimeoutError(f"{len(pending)} column(s) still streaming")
+        for column in self._columns:
+            if column.run is not None:
+                column.run.settled.wait(timeout)
+        self._maybe_summarize()
+        return self.results
+
+    def stop(self) -> None:
+        """Stop every column still streaming."""
+        for column in self._columns:
+            if column.future is not None:
+                column.future.cancel()
+
+    def to_markdown(self) -> str:
+        """The summary as a markdown table (fastest / cheapest marked)."""
+        return _markdown_table(self.summary())
+
+    def to_dataframe(self) -> Any:
+        """The summary as a pandas DataFrame (needs pandas, which thinkbook does not depend on)."""
+        try:
+            import pandas  # type: ignore[import-untyped, unused-ignore]
+        except ImportError as missing:
+            raise ImportError("to_dataframe() needs pandas: pip install pandas (or use to_markdown())") from missing
+        return pandas.DataFrame(self.summary()).set_index("label")
+
+
+def _share_budget(view: ThinkView, columns: int) -> None:
+    """Give ``columns`` views together the message budget of one (see the module docstring)."""
+    view.batch_interval *= columns
+    view.max_batch_interval = max(view.max_batch_interval, view.batch_interval)
+    view.counters_interval *= columns
+    view.snapshot_interval *= columns
+
+
+def _best(rows: Sequence[Mapping[str, Any]], key: str) -> int:
+    """Index of the finished row with the smallest ``key`` (-1 if none has one)."""
+    candidates = [(row[key], i) for i, row in enumerate(rows) if row["status"] == "done" and row.get(key) is not None]
+    return min(candidates)[1] if candidates else -1
+
+
+def _cell(row: Mapping[str, Any], key: str) -> str:
+    value = row.get(key)
+    if value is None:
+        return "—"
+    if key == "cost":
+        return f"{value:.4f} {row.get('currency') or ''}".strip()
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    def escape(text: str) -> str:
+        return " ".join(text.replace("|", "\\|").split())
+
+    head = [title for _, title in SUMMARY_COLUMNS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [escape(_cell(row, key)) for key, _ in SUMMARY_COLUMNS]
+        marks = [m for m, on in (("fastest", row.get("fastest")), ("cheapest", row.get("cheapest"))) if on]
+        if marks:
+            cells[0] += " (" + ", ".join(marks) + ")"
+        if row.get("error"):
+            cells[1] += ": " + escape(str(row["error"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

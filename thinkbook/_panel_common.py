@@ -1,0 +1,147 @@
+"""What ChatPanel and ComparePanel share: model capabilities, the background stream driver, totals.
+
+Every assistant turn (ChatPanel) and every column (ComparePanel) is a plain
+:class:`~thinkbook._view.ThinkView`, driven by a :class:`~thinkbook._display.LiveDisplay` that is
+never ``start()``-ed (so nothing is displayed on its own): :func:`_start_stream` has the shared
+engine push batches into it and finish it exactly as for ``think()``. Reasoning fold, markdown
+answer, sanitizing, counters and the delta/snapshot protocol are the ThinkView's, unchanged.
+Streams run in the background (``_api._drive``): other cells run meanwhile, Stop cancels the
+engine task.
+
+No API key is ever put in a synced trait: keys stay in the Conversation / the panel's private
+attribute and go only into the request headers. A chat's markdown export lives here too, next to
+the totals line it ends with.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ._api import _drive
+from ._catalog import lookup, models
+from ._conversation import Conversation
+from ._display import LiveDisplay
+from ._engine import Engine, StreamRun
+from ._pricing import estimate_cost
+from ._request import PreparedRequest
+from ._types import ThinkResult, Usage
+from ._view import ThinkView
+
+BUDGET_MAX = 38912  # the largest thinking_budget the Bailian guide lists (Qwen3 commercial models)
+_TOKEN_KINDS = ("prompt_tokens", "cached_tokens", "reasoning_tokens", "answer_tokens", "total_tokens")
+
+
+def model_choices() -> list[dict[str, Any]]:
+    """The catalog as the model picker shows it: name, family, thinking mode and what applies."""
+    return [
+        {
+            "name": m.name,
+            "family": m.family,
+            "mode": m.mode,
+            "default_thinking": m.default_thinking,
+            "budget": m.budget,
+            "preserve": m.preserve,
+        }
+        for m in models()
+    ]
+
+
+def capabilities(model: str) -> dict[str, Any]:
+    """What the controls allow for ``model``: thinking lock, budget and preserve availability.
+
+    Models outside the catalog (other servers) allow everything: the server decides.
+    """
+    info = lookup(model) if model else None
+    if info is None:
+        return {"known": False, "mode": None, "default_thinking": None, "thinking_locked": False,
+                "budget": True, "preserve": True}  # fmt: skip
+    return {
+        "known": True,
+        "family": info.family,
+        "mode": info.mode,
+        "default_thinking": info.default_thinking,
+        "thinking_locked": info.thinking_only,
+        "budget": info.budget,
+        "preserve": info.preserve,
+    }
+
+
+def _usage_dict(usage: Usage | None) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    data = {k: v for k, v in usage.to_dict().items() if k != "raw"}
+    data["answer_tokens"] = usage.answer_tokens
+    return data
+
+
+def session_totals(results: Sequence[ThinkResult], model: str | None = None) -> dict[str, Any]:
+    """Tokens by kind and estimated cost over ``results`` (cost per currency; unpriced turns counted)."""
+    totals: dict[str, Any] = {"turns": len(results), **dict.fromkeys(_TOKEN_KINDS, 0)}
+    costs: dict[str, float] = {}
+    unpriced = 0
+    for result in results:
+        usage = _usage_dict(result.usage)
+        for kind in _TOKEN_KINDS:
+            totals[kind] += usage.get(kind) or 0
+        cost = estimate_cost(result.model or model, result.usage)
+        if cost is None:
+            unpriced += 1
+        else:
+            costs[cost.currency] = costs.get(cost.currency, 0.0) + cost.amount
+    totals["cost"] = costs
+    totals["unpriced"] = unpriced
+    return totals
+
+
+def _start_stream(
+    request: PreparedRequest,
+    live: LiveDisplay,
+    *,
+    engine: Engine,
+    max_retries: int,
+    timeout: float | None,
+    on_stop: Callable[[], object],
+) -> tuple[concurrent.futures.Future[ThinkResult], StreamRun]:
+    """Run ``request`` into ``live.view`` in the background (like ``_api._start``, never displaying)."""
+    run = StreamRun(request)
+    live.view.begin(can_stop=True, on_stop=on_stop)
+    future = engine.submit(_drive(engine, run, max_retries, timeout, live))
+    return future, run
+
+
+def _failed_view(model: str, error: BaseException, lang: str, **header: Any) -> ThinkView:
+    view = ThinkView(model=model, lang=lang, **header)
+    view.end(error=error)
+    return view
+
+
+def _totals_line(totals: Mapping[str, Any]) -> str:
+    parts = [f"{k.removesuffix('_tokens')} {totals[k]}" for k in _TOKEN_KINDS if totals.get(k)]
+    text = f"Session: {totals['turns']} turn(s)" + (" · tokens " + " · ".join(parts) if parts else "")
+    costs = totals.get("cost") or {}
+    if costs:
+        text += " · cost " + " + ".join(f"{amount:.4f} {currency}" for currency, amount in costs.items())
+    return text
+
+
+def chat_markdown(conversation: Conversation, totals: Mapping[str, Any]) -> str:
+    """A chat as markdown: each turn's question, folded reasoning, answer and usage; the totals."""
+    conv = conversation
+    lines = [f"# Chat with {conv.model}", ""]
+    if conv.system:
+        lines += ["**System:** " + conv.system, ""]
+    users = [m for m in conv.messages if m["role"] == "user"]
+    for index, (message, result) in enumerate(zip(users, conv.results, strict=False), 1):
+        lines += [f"## Turn {index}", "", "**You:**", "", str(message.get("content", "")), ""]
+        lines += [f"**{result.model or conv.model}:**", ""]
+        if result.reasoning:
+            lines += ["<details><summary>Reasoning</summary>", "", result.reasoning, "", "</details>", ""]
+        lines += [result.answer, ""]
+        usage = _usage_dict(result.usage)
+        if usage:
+            parts = [f"{k.removesuffix('_tokens')} {usage[k]}" for k in _TOKEN_KINDS if usage.get(k) is not None]
+            lines += ["*Tokens: " + " · ".join(parts) + "*", ""]
+    lines += ["---", "", _totals_line(totals), ""]
+    return "\n".join(lines)
