@@ -15,14 +15,18 @@ parse six times the bytes; the CPU ratio therefore also shows per-view overhead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from thinkbook._compare_panel import ComparePanel
 from thinkbook._engine import Engine, set_default_engine
-from thinkbook.testing import LoopbackServer, ScriptedResponse, recording_comms
+from thinkbook.testing import ScriptedResponse, recording_comms
 
 TARGET_MESSAGES = 25.0
 TARGET_CPU = 2.0
@@ -36,9 +40,39 @@ def stream(chunks: int, delay: float, model: str) -> ScriptedResponse:
     return ScriptedResponse.from_sse(events, delay=delay)
 
 
+# The server runs in its own process: serving six streams must not count as the view's CPU.
+_SERVER = """
+import sys
+sys.path.insert(0, {here!r})
+from bench_panels import stream
+from thinkbook.testing import LoopbackServer
+server = LoopbackServer(lambda r: stream({chunks}, {delay}, r.json()["model"])).start()
+print(server.url, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+@contextlib.contextmanager
+def server_process(chunks: int, delay: float) -> Iterator[str]:
+    code = _SERVER.format(here=str(Path(__file__).parent), chunks=chunks, delay=delay)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.communicate(timeout=10)
+
+
+class _Url:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
 def run(columns: int, chunks: int, delay: float) -> dict[str, float]:
     set_default_engine(Engine())
-    with recording_comms() as comms, LoopbackServer(lambda r: stream(chunks, delay, r.json()["model"])) as server:
+    with recording_comms() as comms, server_process(chunks, delay) as url:
+        server = _Url(url)
         models = ["qwen-plus", "qwen-flash", "qwen-turbo", "qwen3.6-plus", "qwen3.5-plus", "qwen3-max"][:columns]
         if columns == 1:
             models = [*models, "qwen-flash"]  # ComparePanel needs 2: time one view on its own below

@@ -138,6 +138,7 @@ class ThinkView(anywidget.AnyWidget):
         self._result: ThinkResult | None = None
         self._on_stop: Callable[[], object] | None = None
         self._ended = False
+        self._live_status = "waiting"
         self.counters = self._live_counters()
         self.on_msg(self._handle_message)
 
@@ -261,10 +262,10 @@ class ThinkView(anywidget.AnyWidget):
                 now_chars >= then_chars * self.snapshot_growth
                 for now_chars, then_chars in zip(self._side_chars(), self._chars_at_snapshot, strict=True)
             )
-            if status is not None or (now - self._last_snapshot >= self.snapshot_interval and grown):
+            if status is not None:
+                self._live_status = status  # the delta carried it; the next snapshot records it
+            if now - self._last_snapshot >= self.snapshot_interval and grown:
                 self._snapshot(now, answer_html=self._markdown.finished_html, answer_tail=self._tail_html)
-                if status is not None:
-                    self.status = status
 
     def _side_chars(self) -> tuple[int, int]:
         return self._reasoning_chars, self._answer_chars
@@ -278,6 +279,8 @@ class ThinkView(anywidget.AnyWidget):
             self.answer_tail = answer_tail
             self.counters = self._live_counters()
             self.seq = self._sent_seq
+            if not self._ended:
+                self.status = self._live_status
 
     # --- counters --------------------------------------------------------------------------
 
@@ -329,11 +332,11 @@ class ThinkView(anywidget.AnyWidget):
 
     def begin(self, *, can_stop: bool = False, on_stop: Callable[[], object] | None = None) -> None:
         """Mark the request as sent (status "waiting"); ``on_stop`` runs when Stop is clicked."""
-        with self._lock:
+        with self._lock, self.hold_sync():
             self._started = self._clock()
-            self.status = "waiting"
-        if can_stop and on_stop is not None:
-            self.allow_stop(on_stop)
+            self.status = self._live_status = "waiting"
+            if can_stop and on_stop is not None:
+                self.allow_stop(on_stop)
 
     def allow_stop(self, on_stop: Callable[[], object]) -> None:
         """Show the Stop button (the kernel can receive its click); ``on_stop`` runs on a click.
