@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -106,32 +107,69 @@ def run(columns: int, chunks: int, delay: float) -> dict[str, float]:
             "cpu_s": cpu, "cpu_per_s": cpu / wall}  # fmt: skip
 
 
+def run_without_views(streams: int, chunks: int, delay: float) -> float:
+    """CPU seconds for the same streams with no view at all (what streaming alone costs)."""
+    from thinkbook import submit
+
+    set_default_engine(Engine())
+    models = ["qwen-plus", "qwen-flash", "qwen-turbo", "qwen3.6-plus", "qwen3.5-plus", "qwen3-max"][:streams]
+    with server_process(chunks, delay) as url:
+        submit("q", model="qwen-plus", base_url=url + "/v1", api_key="sk-bench", display=False).result(60)  # warm-up
+        cpu0 = time.process_time()
+        handles = [submit("q", model=m, base_url=url + "/v1", api_key="sk-bench", display=False) for m in models]
+        for handle in handles:
+            handle.result(60)
+        return time.process_time() - cpu0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--columns", type=int, default=6)
     parser.add_argument("--chunks", type=int, default=400)
     parser.add_argument("--delay", type=float, default=0.01)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    single = run(1, args.chunks, args.delay)
-    panel = run(args.columns, args.chunks, args.delay)
-    report = {
+    # The views' own CPU is small next to streaming's, so each figure is a median over runs,
+    # interleaved so that slow phases of a noisy machine hit every variant alike.
+    singles, panels, bare_singles, bare_panels = [], [], [], []
+    for _ in range(args.repeats):
+        singles.append(run(1, args.chunks, args.delay))
+        panels.append(run(args.columns, args.chunks, args.delay))
+        bare_singles.append(run_without_views(1, args.chunks, args.delay))
+        bare_panels.append(run_without_views(args.columns, args.chunks, args.delay))
+    single = min(singles, key=lambda r: abs(r["cpu_s"] - statistics.median(x["cpu_s"] for x in singles)))
+    panel = min(panels, key=lambda r: abs(r["cpu_s"] - statistics.median(x["cpu_s"] for x in panels)))
+    bare_single = statistics.median(bare_singles)
+    bare_panel = statistics.median(bare_panels)
+    # The views' own CPU: the whole run minus the same streams with no view. Streaming itself
+    # (sockets, httpx, parsing) grows with the number of streams whatever draws them.
+    view_single = max(single["cpu_s"] - bare_single, 1e-3)  # floor: never divide by noise
+    view_panel = panel["cpu_s"] - bare_panel
+    view_cpu_ratio = view_panel / view_single
+    cpu_ok = view_cpu_ratio <= TARGET_CPU
+    report: dict[str, Any] = {
         "single": single,
         "panel": panel,
+        "streams_only_cpu_s": {"single": bare_single, "panel": bare_panel},
         "messages_ok": panel["messages_per_s"] <= TARGET_MESSAGES,
         "cpu_ratio": panel["cpu_per_s"] / max(single["cpu_per_s"], 1e-9),
+        "view_cpu_ratio": view_cpu_ratio,
+        "cpu_ok": cpu_ok,
     }
-    report["cpu_ok"] = report["cpu_ratio"] <= TARGET_CPU
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        for name in ("single", "panel"):
-            r = report[name]
+        for name, r in (("single", single), ("panel", panel)):
             print(f"{name:>6}: {r['columns']} col, {r['wall_s']:.2f}s, {r['messages']} messages "
                   f"({r['messages_per_s']:.1f}/s), CPU {r['cpu_per_s'] * 100:.1f}% of a core")  # fmt: skip
+        print(f"streams alone (no views): 1 stream {bare_single:.3f} CPU s, {args.columns} streams "
+              f"{bare_panel:.3f} CPU s")  # fmt: skip
         print(f"messages/s {'meets' if report['messages_ok'] else 'above'} target {TARGET_MESSAGES}/s (whole run, "
-              f"start/end updates included); CPU ratio {report['cpu_ratio']:.2f}x "
-              f"({'meets' if report['cpu_ok'] else 'above'} target {TARGET_CPU}x)")  # fmt: skip
+              f"start/end updates included)")  # fmt: skip
+        print(f"CPU in the views: {args.columns} columns / one view = {report['view_cpu_ratio']:.2f}x "
+              f"({'meets' if report['cpu_ok'] else 'above'} target {TARGET_CPU}x); whole kernel incl. "
+              f"{args.columns}x the streaming: {report['cpu_ratio']:.2f}x")  # fmt: skip
     return 0
 
 
