@@ -798,3 +798,29 @@ class RecordingComm(BaseComm):
     def bytes_sent(self) -> int:
         """Bytes of every message after the initial open (what streaming cost)."""
         return sum(m["bytes"] for m in self.messages if m["msg_type"] == "comm_msg")
+
+
+def openai_events(
+    reasoning: Iterable[str],
+    answer: Iterable[str],
+    usage: dict[str, Any] | None = None,
+    *,
+    model: str = "qwen-plus",
+    chunk_id: str = "chatcmpl-test",
+) -> list[dict[str, Any]]:
+    """Chunks of an OpenAI-compatible (Bailian compatible-mode) thinking stream.
+
+    One chunk per reasoning piece, then one per answer piece, the ``stop`` chunk and, when given,
+    the final usage chunk (``choices: []``); pass them to :meth:`ScriptedResponse.from_sse`,
+    which adds ``[DONE]``.
+    """
+    base = {"id": chunk_id, "object": "chat.completion.chunk", "model": model}
+    events: list[dict[str, Any]] = [
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None, "reasoning_content": r}}]}
+        for r in reasoning
+    ]
+    events += [{**base, "choices": [{"index": 0, "delta": {"content": a}}]} for a in answer]
+    events.append({**base, "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "stop"}]})
+    if usage is not None:
+        events.append({**base, "choices": [], "usage": usage})
+    return events

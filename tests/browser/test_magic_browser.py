@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from thinkbook import testing
+
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -60,16 +62,7 @@ _COUNT_STEPS_JS = """([selector, n]) => {
 
 
 def openai_events(reasoning: list[str], answer: list[str], usage: dict[str, Any]) -> list[dict[str, Any]]:
-    """OpenAI-compatible stream chunks: reasoning, answer, stop, usage (``[DONE]`` is added by from_sse)."""
-    base = {"id": "chatcmpl-magic-browser", "object": "chat.completion.chunk", "model": "qwen-plus"}
-    events: list[dict[str, Any]] = [
-        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None, "reasoning_content": r}}]}
-        for r in reasoning
-    ]
-    events += [{**base, "choices": [{"index": 0, "delta": {"content": a}}]} for a in answer]
-    events.append({**base, "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "stop"}]})
-    events.append({**base, "choices": [], "usage": usage})
-    return events
+    return testing.openai_events(reasoning, answer, usage, chunk_id="chatcmpl-magic-browser")
 
 
 def setup_cell(events: list[dict[str, Any]], *, delay: float) -> str:

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from thinkbook import testing
+
 pytestmark = pytest.mark.browser
 
 THINKVIEW_JS = Path(__file__).resolve().parents[2] / "js" / "thinkview.js"
@@ -35,16 +37,7 @@ XSS_PAYLOADS = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</scr
 
 
 def openai_events(reasoning: list[str], answer: list[str], usage: dict[str, Any]) -> list[dict[str, Any]]:
-    """OpenAI-compatible (DashScope compatible-mode) stream chunks: reasoning, answer, stop, usage."""
-    base = {"id": "chatcmpl-browser", "object": "chat.completion.chunk", "model": "qwen-plus"}
-    events: list[dict[str, Any]] = [
-        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None, "reasoning_content": r}}]}
-        for r in reasoning
-    ]
-    events += [{**base, "choices": [{"index": 0, "delta": {"content": a}}]} for a in answer]
-    events.append({**base, "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "stop"}]})
-    events.append({**base, "choices": [], "usage": usage})
-    return events
+    return testing.openai_events(reasoning, answer, usage, chunk_id="chatcmpl-browser")
 
 
 def stream_cell(events: list[dict[str, Any]], *, delay: float, after: str = "") -> str:
