@@ -54,10 +54,13 @@ class Plan:
     timeout: float | None
 
 
-def report(error: BaseException, suffix: str = "") -> None:
-    """One line on stderr: ``thinkbook: <message>`` (no traceback)."""
+def report(error: BaseException | Warning, suffix: str = "", *, note: bool = False) -> None:
+    """One line: ``thinkbook: <message>`` (no traceback); errors on stderr, notes on stdout.
+
+    Notes (an offline replay, an ignored budget) go to stdout so notebooks don't paint them red.
+    """
     message = " ".join((str(error) or type(error).__name__).split())
-    print(f"thinkbook: {message}{suffix}", file=sys.stderr)
+    print(f"thinkbook: {message}{suffix}", file=sys.stdout if note else sys.stderr)
 
 
 @contextlib.contextmanager
@@ -70,7 +73,7 @@ def warnings_as_lines() -> Iterator[None]:
         finally:
             for warning in caught:
                 if issubclass(warning.category, ThinkbookWarning):
-                    report(warning.message)  # type: ignore[arg-type]
+                    report(warning.message, note=True)  # type: ignore[arg-type]
                 else:
                     warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
