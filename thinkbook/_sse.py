@@ -126,12 +126,11 @@ class SSEDecoder:
         for line in lines:
             if not line:
                 if data:
+                    # One data line is the norm: skip the join for it.
+                    raw = data[0] if len(data) == 1 else b"\n".join(data)
                     events.append(
                         ServerSentEvent(
-                            b"\n".join(data).decode("utf-8", "replace"),
-                            self._event or "message",
-                            self._last_id,
-                            self._retry,
+                            raw.decode("utf-8", "replace"), self._event or "message", self._last_id, self._retry
                         )
                     )
                     data.clear()
