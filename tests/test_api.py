@@ -251,3 +251,29 @@ def test_several_streams_run_side_by_side(server: LoopbackServer) -> None:
     elapsed = time.monotonic() - start
     assert sorted(r.answer for r in results) == ["answer 0", "answer 1", "answer 2"]
     assert elapsed < 1.5  # 3 x 0.7 s streams in parallel, not one after another
+
+
+async def test_stop_from_the_view_ends_athink_with_the_partial(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import thinkbook._api as api
+
+    started: list[Any] = []
+    real_start = api._start
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        future, run = real_start(*args, **kwargs)
+        started.append(future)
+        return future, run
+
+    monkeypatch.setattr(api, "_start", spy)
+    server.enqueue(ScriptedResponse.from_sse(openai_events(["first ", "second"], ["never"]), stall_after=2))
+    task = asyncio.create_task(thinkbook.athink("q", model="m", base_url=server.url, api_key=FAKE_KEY))
+    while not started:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.4)
+    started[0].cancel()  # what the view's Stop button does
+    with pytest.raises(thinkbook.StreamStoppedError) as info:
+        await task
+    assert info.value.partial is not None and info.value.partial.reasoning == "first second"
+    assert await asyncio.to_thread(server.wait_for_disconnect, 2.0)

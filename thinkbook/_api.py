@@ -18,7 +18,7 @@ from typing import Any
 from ._display import Display, LiveDisplay, should_display
 from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
-from ._errors import ConfigurationError, MissingAPIKeyError, ThinkInterrupted, warn_user
+from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._replay import Recording, find_recording, load_recording, replay_url
 from ._request import Message, PreparedRequest, build_messages, prepare_request
 from ._types import Done, ThinkEvent, ThinkResult
@@ -231,12 +231,21 @@ async def run_async(
     """Run one request on the engine and await it from any event loop; cancelling cancels it.
 
     With a display, the view's Stop button cancels the stream (delivered while the cell awaits on
-    ipykernel >= 7.4).
+    ipykernel >= 7.4); the await then raises :class:`StreamStoppedError` with the partial answer.
     """
-    future, _ = _start(
+    future, run = _start(
         request, max_retries=max_retries, timeout=timeout, display=display, engine=engine, can_stop=True
     )
-    return await asyncio.wrap_future(future)
+    try:
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the caller cancelled us: that is theirs to handle
+        # The stream was stopped from outside (the view's Stop button): not a cancellation of
+        # the caller's task.
+        await asyncio.to_thread(_wait_quietly, run)
+        raise StreamStoppedError("stopped with the Stop button", partial=run.partial()) from None
 
 
 class ThinkHandle:

@@ -16,6 +16,7 @@ Exception tree::
     │   ├── APIConnectionError      could not reach the server, or the connection broke
     │   │   └── APITimeoutError     no answer within the timeout
     │   ├── StreamInterruptedError  the connection ended before the model finished
+    │   ├── StreamStoppedError      the view's Stop button stopped an awaited stream (.partial)
     │   └── ResponseFormatError     the server sent something that is not the expected format
     └── (warnings) ThinkbookWarning
 
@@ -51,6 +52,7 @@ __all__ = [
     "RateLimitError",
     "ResponseFormatError",
     "StreamInterruptedError",
+    "StreamStoppedError",
     "ThinkInterrupted",
     "ThinkbookError",
     "ThinkbookWarning",
@@ -154,6 +156,14 @@ class APITimeoutError(APIConnectionError):
 
 class StreamInterruptedError(APIError):
     """The connection ended before the model said it had finished."""
+
+
+class StreamStoppedError(APIError):
+    """The view's Stop button stopped a stream that was being awaited; ``.partial`` has the text.
+
+    (A blocking call stopped with Ctrl-C raises :class:`ThinkInterrupted` instead. An async
+    stream cannot raise a ``KeyboardInterrupt``: asyncio would let it escape the event loop.)
+    """
 
 
 class ResponseFormatError(APIError):
