@@ -11,7 +11,7 @@ import concurrent.futures
 import contextlib
 import os
 import queue
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,13 +138,23 @@ def _live_for(request: PreparedRequest, display: Display) -> LiveDisplay | None:
     return LiveDisplay(request, finalize="static" if display == "static" else "widget")
 
 
+# Runs on the engine thread when a stream has ended, before its future reports: (result, error,
+# run); both None means it was stopped.
+EndHook = Callable[[ThinkResult | None, BaseException | None, StreamRun], None]
+
+
 async def _drive(
-    engine: Engine, run: StreamRun, max_retries: int, timeout: float | None, live: LiveDisplay | None
+    engine: Engine,
+    run: StreamRun,
+    max_retries: int,
+    timeout: float | None,
+    live: LiveDisplay | None,
+    on_end: EndHook | None = None,
 ) -> ThinkResult:
     """Collect the stream and, whatever happens, leave the view in its final state.
 
     The final render can take a moment for long answers: it runs off the engine loop, so other
-    streams keep flowing.
+    streams keep flowing. ``on_end`` sees the outcome before anyone waiting on the run does.
     """
     try:
         try:
@@ -152,13 +162,19 @@ async def _drive(
         except asyncio.CancelledError:
             if live is not None:
                 await asyncio.to_thread(live.finish, run.partial(), stopped=True)
+            if on_end is not None:
+                on_end(None, None, run)
             raise
         except BaseException as error:
             if live is not None:
                 await asyncio.to_thread(live.finish, error=error)
+            if on_end is not None:
+                on_end(None, error, run)
             raise
         if live is not None:
             await asyncio.to_thread(live.finish, result)
+        if on_end is not None:
+            on_end(result, None, run)
         return result
     finally:
         run.settled.set()
@@ -169,19 +185,20 @@ def _start(
     *,
     max_retries: int,
     timeout: float | None,
-    display: Display,
+    live: LiveDisplay | None,
     engine: Engine | None,
     can_stop: bool,
     record: bool = False,
+    on_end: EndHook | None = None,
 ) -> tuple[concurrent.futures.Future[ThinkResult], StreamRun]:
+    """Show ``live`` (if any), start the stream on the engine, and wire the Stop button to it."""
     engine = engine or default_engine()
-    live = _live_for(request, display)
     run = StreamRun(request)
     if record:
         run.recording = []
     if live is not None:
         live.start()
-    future = engine.submit(_drive(engine, run, max_retries, timeout, live))
+    future = engine.submit(_drive(engine, run, max_retries, timeout, live, on_end))
     if live is not None and can_stop:
         live.view.allow_stop(future.cancel)
     return future, run
@@ -200,9 +217,8 @@ def run_blocking(
     With a display, the view updates live; the kernel cannot deliver a Stop click while this
     blocks, so the interrupt button is the way to stop (the view then says "stopped").
     """
-    future, run = _start(
-        request, max_retries=max_retries, timeout=timeout, display=display, engine=engine, can_stop=False
-    )
+    live = _live_for(request, display)
+    future, run = _start(request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=False)
     while True:
         try:
             return future.result(timeout=_WAKE_SECONDS)
@@ -233,9 +249,8 @@ async def run_async(
     With a display, the view's Stop button cancels the stream (delivered while the cell awaits on
     ipykernel >= 7.4); the await then raises :class:`StreamStoppedError` with the partial answer.
     """
-    future, run = _start(
-        request, max_retries=max_retries, timeout=timeout, display=display, engine=engine, can_stop=True
-    )
+    live = _live_for(request, display)
+    future, run = _start(request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=True)
     try:
         return await asyncio.wrap_future(future)
     except asyncio.CancelledError:
@@ -298,9 +313,9 @@ def start_background(
     record: bool = False,
 ) -> ThinkHandle:
     """Start ``request`` and return at once; the view's Stop button can cancel it."""
+    live = _live_for(request, display)
     future, run = _start(
-        request, max_retries=max_retries, timeout=timeout, display=display, engine=engine, can_stop=True,
-        record=record,
+        request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=True, record=record
     )
     return ThinkHandle(future, run)
 

@@ -72,10 +72,11 @@ class LiveDisplay:
         self._handle: Any = None
         self._flush_scheduled = False
 
-    def start(self, *, on_stop: Any = None) -> None:
+    def start(self) -> None:
+        """Draw the view in the current output (the Stop button is wired by ``allow_stop``)."""
         from IPython.display import display
 
-        self.view.begin(can_stop=on_stop is not None, on_stop=on_stop)
+        self.view.begin()
         self._handle = display(self.view, display_id=True)  # type: ignore[no-untyped-call]
 
     def on_batch(self, batch: list[ThinkEvent]) -> None:

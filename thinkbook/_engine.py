@@ -179,8 +179,7 @@ class Engine:
                     recording = run.recording
                     if recording is not None:
                         recording.clear()  # only the attempt that answered is kept
-                    content_type = response.headers.get("content-type", "")
-                    if response.status_code >= 400 and "event-stream" not in content_type:
+                    if response.status_code >= 400 and "event-stream" not in run.response_content_type:
                         raise _status_error(response, await response.aread(), secrets)
                     async for data in response.aiter_bytes():
                         if recording is not None:

@@ -8,7 +8,6 @@ options added to the output metadata, and the magic's ``--lang``.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import threading
@@ -16,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._api import ThinkHandle, _drive
+from ._api import ThinkHandle, _start
 from ._display import LiveDisplay, _StaticOutput, in_notebook
-from ._engine import StreamRun, default_engine
+from ._engine import StreamRun
 from ._request import PreparedRequest
 from ._types import AnswerDelta, ReasoningDelta, ThinkResult
 
@@ -109,30 +108,20 @@ def launch(
     a result or an error: whoever waits on the handle then sees everything ``on_end`` stored.
     (A cancelled handle reports at once; ``on_end`` follows when the stream has closed.)
     """
-    engine = default_engine()
-    run = StreamRun(request)
-    if record:
-        run.recording = []
-    report = on_end or (lambda outcome, run: None)
 
-    async def guarded() -> ThinkResult:
-        try:
-            result = await _drive(engine, run, max_retries, timeout, live)
-        except asyncio.CancelledError:
-            report(Outcome(stopped=True, partial=run.partial()), run)
-            raise
-        except Exception as error:
-            report(Outcome(error=error, partial=getattr(error, "partial", None) or run.partial()), run)
-            raise
+    def hook(result: ThinkResult | None, error: BaseException | None, run: StreamRun) -> None:
+        assert on_end is not None
+        if result is not None:
+            on_end(Outcome(result=result), run)
+        elif error is not None:
+            on_end(Outcome(error=error, partial=getattr(error, "partial", None) or run.partial()), run)
         else:
-            report(Outcome(result=result), run)
-            return result
+            on_end(Outcome(stopped=True, partial=run.partial()), run)
 
-    if live is not None:
-        live.start()
-    future = engine.submit(guarded())
-    if live is not None and can_stop:
-        live.view.allow_stop(future.cancel)
+    future, run = _start(
+        request, max_retries=max_retries, timeout=timeout, live=live, engine=None, can_stop=can_stop,
+        record=record, on_end=hook if on_end is not None else None,
+    )  # fmt: skip
     return Launch(ThinkHandle(future, run), future, live, run.settled)
 
 
