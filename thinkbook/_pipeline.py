@@ -36,7 +36,8 @@ Clock = Callable[[], float]
 _COMPACT_EVERY = 256
 
 
-def _append(parts: list[str], text: str) -> None:
+def append_text(parts: list[str], text: str) -> None:
+    """Append a delta, joining every few hundred into one string (see above)."""
     parts.append(text)
     if len(parts) % _COMPACT_EVERY == 0:
         parts[-_COMPACT_EVERY:] = ["".join(parts[-_COMPACT_EVERY:])]
@@ -65,12 +66,12 @@ class Accumulator:
     def add_reasoning(self, text: str) -> None:
         if self.first_reasoning_at is None:
             self.first_reasoning_at = self._clock()
-        _append(self._reasoning, text)
+        append_text(self._reasoning, text)
 
     def add_answer(self, text: str) -> None:
         if self.first_answer_at is None:
             self.first_answer_at = self._clock()
-        _append(self._answer, text)
+        append_text(self._answer, text)
 
     def add(self, event: ThinkEvent) -> None:
         match event:

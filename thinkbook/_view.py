@@ -32,6 +32,7 @@ import traitlets
 from ._counters import token_weight
 from ._fallback import FinalState, plain_text, static_html
 from ._markdown import IncrementalMarkdown, render_markdown
+from ._pipeline import append_text
 from ._pricing import estimate_cost
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent, ThinkResult, UsageUpdate
 
@@ -153,7 +154,7 @@ class ThinkView(anywidget.AnyWidget):
                         if self._first_reasoning is None:
                             self._first_reasoning = self._clock()
                             self._set_status("thinking")
-                        self._reasoning_parts.append(text)
+                        append_text(self._reasoning_parts, text)  # compacted: a long thought stays small
                         self._pending_reasoning.append(text)
                         self._pending_chars += len(text)
                         self._reasoning_chars += len(text)
