@@ -276,7 +276,19 @@ def run_cell(page: Any, index: int, timeout: float = CELL_TIMEOUT) -> float:
     cell.locator(".jp-InputArea-editor").click()
     started = time.monotonic()
     page.keyboard.press("Control+Enter")
-    page.wait_for_function(_PROMPT_DONE_JS, arg=[CODE_CELLS, index], timeout=timeout * 1000, polling=100)
+    try:
+        page.wait_for_function(_PROMPT_DONE_JS, arg=[CODE_CELLS, index], timeout=timeout * 1000, polling=100)
+    except Exception:
+        OUTPUT_DIR.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT_DIR / f"newcomer-cell-{index}-stuck.png"), full_page=True)
+        prompt = cell.locator(".jp-InputArea-prompt").inner_text()
+        kernel = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+        dialogs = page.locator(".jp-Dialog").all_inner_texts()
+        pytest.fail(
+            f"code cell {index} did not finish within {timeout:.0f}s: prompt {prompt!r}, kernel status {kernel!r}, "
+            f"dialogs {dialogs}; screenshot newcomer-cell-{index}-stuck.png",
+            pytrace=False,
+        )
     return time.monotonic() - started
 
 
