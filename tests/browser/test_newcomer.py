@@ -68,6 +68,12 @@ _PROMPT_DONE_JS = """([selector, index]) => {
   return !!prompt && /^\\[\\d+\\]:$/.test(prompt.textContent.trim());
 }"""
 
+_PROMPT_STARTED_JS = """([selector, index]) => {
+  const cell = document.querySelectorAll(selector)[index];
+  const prompt = cell && cell.querySelector('.jp-InputArea-prompt');
+  return !!prompt && /^\\[(\\*|\\d+)\\]:$/.test(prompt.textContent.trim());
+}"""
+
 _VIEW_DONE_JS = """(view) => {
   const st = view.querySelector('[data-tb="status"]');
   return !!st && /\\btb-st-(done|stopped|error)\\b/.test(st.className);
@@ -273,9 +279,15 @@ def run_cell(page: Any, index: int, timeout: float = CELL_TIMEOUT) -> float:
     """Run code cell ``index`` (click its editor, Ctrl+Enter); wait for its ``[n]:`` prompt; return seconds."""
     cell = page.locator(CODE_CELLS).nth(index)
     cell.scroll_into_view_if_needed()
-    cell.locator(".jp-InputArea-editor").click()
     started = time.monotonic()
-    page.keyboard.press("Control+Enter")
+    for _attempt in range(3):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Control+Enter")
+        # Right after a notebook opens, JupyterLab can drop the first key press (the editor is still being
+        # attached); a cell that was queued shows [*] or [n], one whose press was lost still shows [ ].
+        with contextlib.suppress(Exception):
+            page.wait_for_function(_PROMPT_STARTED_JS, arg=[CODE_CELLS, index], timeout=10_000, polling=100)
+            break
     try:
         page.wait_for_function(_PROMPT_DONE_JS, arg=[CODE_CELLS, index], timeout=timeout * 1000, polling=100)
     except Exception:
