@@ -432,7 +432,7 @@ def test_offline_fallback_replays_the_shipped_recording(
     monkeypatch.chdir(tmp_path)  # no ./recordings here
     fast = thinkbook._api.replay_request
     monkeypatch.setattr("thinkbook._api.replay_request", lambda recording, speed=1.0: fast(recording, 0))
-    think(shell, "-m qwen-plus", "你是谁")
+    think(shell, "-m qwen-plus --think", "你是谁")
     assert shell.user_ns["_think"].answer.startswith("我是千问")
     captured = capsys.readouterr()
     notes = [line for line in captured.out.splitlines() if line.startswith("thinkbook:")]

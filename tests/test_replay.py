@@ -41,7 +41,7 @@ def test_recordings_hold_no_credentials() -> None:
 
 def test_offline_fallback_replays_and_says_so(engine: object) -> None:
     with pytest.warns(thinkbook.ThinkbookWarning, match="replaying a recorded answer.*DASHSCOPE_API_KEY"):
-        result = thinkbook.think("你是谁", model="qwen-plus")
+        result = thinkbook.think("你是谁", model="qwen-plus", enable_thinking=True)
     assert result.answer == EXPECTED["bailian_openai_whoami.sse"]["answer"]
     with pytest.warns(thinkbook.ThinkbookWarning):
         budget = thinkbook.think("你是谁？", model="qwen-plus", thinking_budget=50)
@@ -56,6 +56,39 @@ def test_offline_conversation_follows_the_two_turn_recording(engine: object) -> 
         second = chat.send("你在对比时为什么排除了Kafka?")
     assert second.answer.startswith("我并没有排除Kafka")
     assert second.usage is not None and second.usage.prompt_tokens == 3463
+
+
+def _record(directory: Path, name: str, model: str, answer: str, **parameters: object) -> None:
+    body = {"model": model, "messages": [{"role": "user", "content": "9.11 和 9.9 哪个大"}], **parameters}
+    chunk = json.dumps({"choices": [{"delta": {"content": answer}, "finish_reason": "stop"}]})
+    dump_recording(directory / name, protocol="openai", model=model, request=body, chunks=[(0, f"data: {chunk}\n\n".encode())])
+
+
+def test_offline_replay_tells_thinking_on_from_off(
+    tmp_path: Path, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hybrid model's answers with and without thinking are different recordings of one question."""
+    (tmp_path / "recordings").mkdir()
+    _record(tmp_path / "recordings", "a-on.jsonl", "qwen-plus", "thought: 9.9", enable_thinking=True)
+    _record(tmp_path / "recordings", "b-off.jsonl", "qwen-plus", "quick: 9.9", enable_thinking=False)
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", thinkbook.ThinkbookWarning)
+        assert thinkbook.think("9.11 和 9.9 哪个大?", model="qwen-plus", enable_thinking=True).answer == "thought: 9.9"
+        assert thinkbook.think("9.11 和 9.9 哪个大", model="qwen-plus", enable_thinking=False).answer == "quick: 9.9"
+        # qwen-plus does not think unless asked: leaving it unsaid is the "off" recording.
+        assert thinkbook.think("9.11 和 9.9 哪个大", model="qwen-plus").answer == "quick: 9.9"
+    # A thinking-only model has no "off" answer to find.
+    _record(tmp_path / "recordings", "qwq-off.jsonl", "qwq-plus", "never", enable_thinking=False)
+    with pytest.raises(thinkbook.MissingAPIKeyError, match="no recorded answer"):
+        thinkbook.think("9.11 和 9.9 哪个大", model="qwq-plus")
+
+
+def test_offline_requests_meet_the_same_option_errors_as_live_ones(engine: object) -> None:
+    with pytest.raises(thinkbook.ConfigurationError, match="thinking-only model"):
+        thinkbook.think("你是谁", model="qwq-plus", enable_thinking=False)
+    with pytest.raises(thinkbook.ConfigurationError, match="thinking_budget must be a positive integer"):
+        thinkbook.think("你是谁", model="qwen-plus", thinking_budget=0)
 
 
 def test_no_recording_means_the_missing_key_error(engine: object) -> None:

@@ -20,7 +20,7 @@ from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._replay import Recording, find_recording, load_recording, replay_url
-from ._request import Message, PreparedRequest, build_messages, prepare_request
+from ._request import Message, PreparedRequest, build_messages, check_thinking_options, prepare_request
 from ._types import Done, ThinkEvent, ThinkResult
 
 Prompt = str | Sequence[Mapping[str, Any]]
@@ -60,7 +60,7 @@ def _prepare(
     except MissingAPIKeyError as missing:
         if base_url or region or api_key:
             raise
-        return _offline_replay(model, messages, thinking_budget, missing)
+        return _offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
     return prepare_request(
         endpoint,
         model,
@@ -98,15 +98,23 @@ def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
 
 
 def _offline_replay(
-    model: str, messages: list[Message], thinking_budget: int | None, missing: MissingAPIKeyError
+    model: str,
+    messages: list[Message],
+    enable_thinking: bool | None,
+    thinking_budget: int | None,
+    preserve_thinking: bool | None,
+    missing: MissingAPIKeyError,
 ) -> PreparedRequest:
     """No key and no endpoint configured: answer from a recording when one matches.
 
-    Recordings next to the notebook (``./recordings/*.jsonl``) come first, then the shipped ones.
+    The thinking options are checked exactly as for a live request first, so offline users meet
+    the same errors (``enable_thinking=False`` on a thinking-only model, ...). Recordings next to
+    the notebook (``./recordings/*.jsonl``) come first, then the shipped ones.
     """
+    enable, budget, _ = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
     local = Path.cwd() / "recordings"
     extra = (local,) if local.is_dir() else ()
-    recording = find_recording(model, messages, thinking_budget=thinking_budget, extra_dirs=extra)
+    recording = find_recording(model, messages, enable_thinking=enable, thinking_budget=budget, extra_dirs=extra)
     if recording is None:
         raise MissingAPIKeyError(
             f"{missing} (thinkbook also has no recorded answer for this prompt and model to replay offline)",

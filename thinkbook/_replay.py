@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
+from ._catalog import lookup
 from ._errors import ConfigurationError
 
 FORMAT_VERSION = 1
@@ -49,6 +50,12 @@ class Recording:
     def user_turns(self) -> list[str]:
         """The text of every user message, in order (what the recording answers)."""
         return [_text_of(m.get("content")) for m in self.messages if m.get("role") == "user"]
+
+    @property
+    def enable_thinking(self) -> bool | None:
+        """Whether the recorded request asked for thinking (None: it left it to the model's default)."""
+        value = self.request.get("enable_thinking", self.request.get("parameters", {}).get("enable_thinking"))
+        return value if isinstance(value, bool) else None
 
     @property
     def thinking_budget(self) -> int | None:
@@ -182,18 +189,30 @@ def _normalize(text: str) -> str:
     return " ".join(text.split()).rstrip("?？").lower()
 
 
+def _thinks(model: str, enable_thinking: bool | None) -> bool | None:
+    """Whether a request thinks: what it asked, else the catalog model's default, else unknown."""
+    if enable_thinking is not None:
+        return enable_thinking
+    info = lookup(model)
+    return info.default_thinking if info is not None else None
+
+
 def find_recording(
     model: str,
     messages: list[dict[str, Any]],
     *,
+    enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     extra_dirs: tuple[Path, ...] = (),
 ) -> Recording | None:
-    """A recording of the same model answering the same user turns with the same budget.
+    """A recording of the same model answering the same user turns, thinking the same way.
 
     Turns are compared with whitespace and a final question mark ignored, so "你是谁" matches
-    "你是谁?".
+    "你是谁?". Thinking on and off are told apart (a model's default counts when a request leaves
+    it unsaid), so a hybrid model's two answers to one question can both be recorded; the budget
+    must match too.
     """
+    wanted_thinking = _thinks(model, enable_thinking)
     wanted = [_normalize(_text_of(m.get("content"))) for m in messages if m.get("role") == "user"]
     candidates: list[Recording] = []
     for directory in extra_dirs:
@@ -204,6 +223,11 @@ def find_recording(
             recording.model.lower() == model.lower()
             and [_normalize(turn) for turn in recording.user_turns] == wanted
             and recording.thinking_budget == thinking_budget
+            and _same_or_unknown(_thinks(recording.model, recording.enable_thinking), wanted_thinking)
         ):
             return recording
     return None
+
+
+def _same_or_unknown(recorded: bool | None, wanted: bool | None) -> bool:
+    return recorded is None or wanted is None or recorded == wanted
