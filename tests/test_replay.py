@@ -61,7 +61,9 @@ def test_offline_conversation_follows_the_two_turn_recording(engine: object) -> 
 def _record(directory: Path, name: str, model: str, answer: str, **parameters: object) -> None:
     body = {"model": model, "messages": [{"role": "user", "content": "9.11 和 9.9 哪个大"}], **parameters}
     chunk = json.dumps({"choices": [{"delta": {"content": answer}, "finish_reason": "stop"}]})
-    dump_recording(directory / name, protocol="openai", model=model, request=body, chunks=[(0, f"data: {chunk}\n\n".encode())])
+    dump_recording(
+        directory / name, protocol="openai", model=model, request=body, chunks=[(0, f"data: {chunk}\n\n".encode())]
+    )
 
 
 def test_offline_replay_tells_thinking_on_from_off(
