@@ -93,6 +93,17 @@ def test_offline_requests_meet_the_same_option_errors_as_live_ones(engine: objec
         thinkbook.think("你是谁", model="qwen-plus", thinking_budget=0)
 
 
+def test_offline_replay_speed_comes_from_the_environment(engine: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings.simplefilter("ignore", thinkbook.ThinkbookWarning)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
+    start = time.monotonic()
+    thinkbook.think("你是谁", model="qwen-plus", enable_thinking=True)
+    assert time.monotonic() - start < 1.0  # recorded at one event every 20 ms: ~8 s at speed 1
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "fast")
+    with pytest.raises(thinkbook.ConfigurationError, match="THINKBOOK_REPLAY_SPEED must be a number"):
+        thinkbook.think("你是谁", model="qwen-plus", enable_thinking=True)
+
+
 def test_no_recording_means_the_missing_key_error(engine: object) -> None:
     with pytest.raises(thinkbook.MissingAPIKeyError, match=r"DASHSCOPE_API_KEY.*no recorded answer"):
         thinkbook.think("what is 2+2", model="qwen-plus")

@@ -120,12 +120,32 @@ def _offline_replay(
             f"{missing} (thinkbook also has no recorded answer for this prompt and model to replay offline)",
             variable=missing.variable,
         ) from None
+    speed = _offline_replay_speed()
     warn_user(
         f"no {missing.variable} set: replaying a recorded answer "
         f"({recording.source or recording.path.name}). Set {missing.variable} (or pass "
         "api_key=/base_url=, or --api-key-env/--base-url to %%think) to ask the live model."
     )
-    return replay_request(recording)
+    return replay_request(recording, speed)
+
+
+def _offline_replay_speed() -> float:
+    """``THINKBOOK_REPLAY_SPEED``: how fast offline answers replay (1 = as recorded, 0 = no pauses).
+
+    Classrooms and CI runs of the teaching notebooks speed the replays up without touching the cells.
+    """
+    raw = os.environ.get("THINKBOOK_REPLAY_SPEED", "").strip()
+    if not raw:
+        return 1.0
+    try:
+        speed = float(raw)
+    except ValueError:
+        speed = -1.0
+    if not speed >= 0:  # also refuses NaN
+        raise ConfigurationError(
+            f"THINKBOOK_REPLAY_SPEED must be a number >= 0 (1 = as recorded, 0 = no pauses), got {raw!r}"
+        )
+    return speed
 
 
 async def _collect(

@@ -1,0 +1,1 @@
+"""The written-out takes behind ``notebooks/recordings/*.jsonl``: one module per notebook."""
