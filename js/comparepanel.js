@@ -1,5 +1,6 @@
 // thinkbook ComparePanel summary (anywidget, no build step). The columns are ThinkViews rendered by
-// JupyterLab in a grid; this widget draws the summary table once every column has finished.
+// JupyterLab in a grid; this widget draws the summary table once every column has finished, and
+// carries the columns' batched deltas: {t: "D", d: {channel: delta}} goes to each column's views.
 const L = {
   en: { caption: "Comparison", label: "Configuration", status: "Status", ttft: "First token", think: "Thinking",
     rtok: "Reasoning tokens", atok: "Answer tokens", total: "Total time", cost: "Cost", chars: "Answer length",
@@ -95,4 +96,16 @@ function render({ model, el }) {
   };
 }
 
-export default { render };
+// Once per model (not per rendered view): every view of a channel gets its delta exactly once.
+export function dispatch(m) {
+  const hub = globalThis.__TB_HUB__;
+  if (!m || m.t !== "D" || !m.d || !hub) return;
+  for (const ch in m.d) for (const f of hub.get(ch) || []) f(m.d[ch]);
+}
+
+function initialize({ model }) {
+  model.on("msg:custom", dispatch);
+  return () => model.off("msg:custom", dispatch);
+}
+
+export default { initialize, render };

@@ -52,15 +52,18 @@ function copy(text, btn, T) {
 
 function render({ model, el }) {
   const get = (k) => model.get(k);
-  const root = h("div", "tb-view", el), bar = h("div", "tb-bar", root);
+  const root = h("div", "tb-view", el), lbl = h("div", "tb-col-label", root), bar = h("div", "tb-bar", root);
   const mName = h("span", "tb-model", bar), mThink = h("span", "tb-think", bar), stEl = h("span", "tb-st", bar);
   const badge = h("span", "tb-replay", bar), errEl = h("span", "tb-err", bar), stop = h("button", "tb-btn tb-stop", bar);
   const det = h("details", "tb-reason"), sum = h("summary", "", det), rBox = h("div", "tb-rtext", det);
   const ans = h("div", "tb-answer tb-code", root), doneEl = h("div", "tb-done", ans), tailEl = h("div", "tb-tail", ans);
   const foot = h("div", "tb-foot", root), cnt = h("span", "tb-counters", foot), cpAll = h("button", "tb-btn", foot);
   // Stable hooks for tests and user styles, independent of the class names.
-  for (const [node, name] of [[stEl, "status"], [stop, "stop"], [det, "reasoning"], [ans, "answer"], [cnt, "counters"]])
+  for (const [node, name] of [[stEl, "status"], [stop, "stop"], [det, "reasoning"], [ans, "answer"], [cnt, "counters"],
+    [lbl, "col-label"]])
     node.dataset.tb = name;
+  lbl.setAttribute("role", "heading");
+  lbl.setAttribute("aria-level", "3");
 
   // Logical state, updated as messages arrive: applied seq, reasoning, finished answer html, tail html.
   let applied = 0, gap = false, st, seen = false, counters = get("counters") || {}, rText = "", dH = "", tH = "";
@@ -134,6 +137,9 @@ function render({ model, el }) {
   const offs = [["msg:custom", onMsg]];
   for (const k in H) offs.push(["change:" + k, () => (H[k] && H[k](), kick())]);
   for (const [n, f] of offs) model.on(n, f);
+  // A panel batching its views sends their deltas in its own messages, addressed by channel.
+  const ch = get("channel"), hub = ch ? (globalThis.__TB_HUB__ ||= new Map()) : null;
+  if (hub) (hub.get(ch) || hub.set(ch, new Set()).get(ch)).add(onMsg);
 
   sum.addEventListener("click", () => (user = true));
   det.addEventListener("toggle", () => det.open && stick && (rBox.scrollTop = rBox.scrollHeight));
@@ -162,6 +168,8 @@ function render({ model, el }) {
     root.classList.toggle("tb-live", live);
 
     // Status line.
+    lbl.hidden = !hd.label;
+    tx(lbl, hd.label || "");
     tx(mName, hd.model || "");
     tx(mThink, hd.thinking === true ? T.on + (num(hd.budget) ? ` · ${T.budget} ${fmt(hd.budget)}` : "")
       : hd.thinking === false ? T.off : "");
@@ -242,6 +250,7 @@ function render({ model, el }) {
   return () => {
     dead = true;
     for (const [n, f] of offs) model.off(n, f);
+    if (hub) hub.get(ch)?.delete(onMsg) && !hub.get(ch).size && hub.delete(ch);
     clearInterval(timer);
     root.remove();
   };

@@ -21,13 +21,16 @@ import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
 from ._conversation import Conversation
-from ._display import LiveDisplay
 from ._endpoints import REGION_HOSTS
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError
+from ._fallback import plain_text, static_html
 from ._panel_common import (
     BUDGET_MAX,
+    StaticFallback,
+    _FinalDisplay,
     _start_stream,
+    _totals_line,
     _usage_dict,
     capabilities,
     chat_markdown,
@@ -77,6 +80,7 @@ class _Turn:
         self.box = box
         self.future: concurrent.futures.Future[ThinkResult] | None = None
         self.run: StreamRun | None = None
+        self.handled = threading.Event()  # the panel has taken the turn's outcome (chat, totals, outputs)
 
 
 def _user_bubble(text: str, lang: str) -> ipywidgets.HTML:
@@ -89,7 +93,7 @@ def _user_bubble(text: str, lang: str) -> ipywidgets.HTML:
     return bubble
 
 
-class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
+class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     """A multi-turn chat with a thinking model inside one output.
 
     The turns scroll as a conversation, each assistant turn a ThinkView (fold, answer, counters);
@@ -99,7 +103,9 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
     ``panel.conversation`` is the :class:`~thinkbook.Conversation` behind it: continue it in code
     (``panel.conversation.send(...)``) or in ``%%think --chat``; :meth:`refresh` redraws the panel
     from it. Totals count every finished turn of the session (Clear forgets the chat, not what it
-    cost). ``send()`` returns at once; :meth:`wait` waits for the turn.
+    cost). ``send()`` returns at once; :meth:`wait` waits for the turn. Whenever a turn ends, the
+    panel's outputs also get the chat as sanitized HTML and text, for saved notebooks opened
+    without a kernel.
 
     >>> panel = ChatPanel(model="qwen3.6-plus", preserve_thinking=True)  # doctest: +SKIP
     >>> panel  # doctest: +SKIP
@@ -136,6 +142,7 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
         self._turns: list[_Turn] = []
         self._current: _Turn | None = None
         self._session: list[ThinkResult] = []
+        self._display_handles: list[Any] = []
         self.turns_box = ipywidgets.VBox(layout=ipywidgets.Layout(max_height="70vh", overflow="auto"))
         self.turns_box.add_class("tb-chat-log")
         conv = self.conversation
@@ -261,7 +268,7 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
             request = self.conversation.prepare_turn(
                 text, max_retries=self.max_retries, timeout=self.timeout, api_key=self._api_key
             )
-            live = LiveDisplay(request, lang=self.lang)
+            live = _FinalDisplay(request, lang=self.lang, on_final=lambda: self._turn_final(turn))
             turn = _Turn(text, live.view, ipywidgets.VBox([_user_bubble(text, self.lang), live.view]))
             turn.box.add_class("tb-turn")
             self._turns.append(turn)
@@ -277,6 +284,12 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
             return turn.future
 
     def _finished(self, turn: _Turn, future: concurrent.futures.Future[ThinkResult]) -> None:
+        try:
+            self._take_outcome(turn, future)
+        finally:
+            turn.handled.set()
+
+    def _take_outcome(self, turn: _Turn, future: concurrent.futures.Future[ThinkResult]) -> None:
         result: ThinkResult | None = None
         if not future.cancelled() and future.exception() is None:
             result = future.result()
@@ -293,6 +306,12 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
                 self._current = None
             self.controls.busy = False
             self._update_totals()
+        if not future.cancelled():  # the view is final already (a stopped one becomes final later)
+            self._update_displays()
+
+    def _turn_final(self, turn: _Turn) -> None:
+        if turn.future is not None and turn.future.cancelled():
+            self._update_displays()
 
     def stop(self) -> None:
         """Stop the streaming turn (its partial text stays on screen but is not added to the chat)."""
@@ -311,6 +330,7 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
         if not done:
             raise TimeoutError("the turn is still streaming")
         turn.run.settled.wait(timeout)
+        turn.handled.wait(timeout)  # its done-callback (chat, totals, outputs) may still be running
         if turn.future.cancelled() or turn.future.exception() is not None:
             return None
         return turn.future.result()
@@ -324,6 +344,7 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
             self.turns_box.children = ()
             self.controls.notice = ""
             self._update_totals()
+        self._update_displays()
         for turn in old:
             if turn.future is None or turn.future.done():
                 turn.view.close()
@@ -344,6 +365,24 @@ class ChatPanel(ipywidgets.VBox):  # type: ignore[misc]
             self._turns = turns
             self.turns_box.children = tuple(t.box for t in turns)
             self._update_totals()
+        self._update_displays()
+
+    def _fallback(self) -> tuple[str, str]:
+        who = ("你", "助手") if self.lang == "zh" else ("You", "Assistant")
+        with self._lock:
+            turns = list(self._turns)
+        out = ['<div class="tb-static tb-chat">']
+        text = []
+        for turn in turns:
+            model = html.escape(str(turn.view.header.get("model") or who[1]))
+            out.append(f'<div class="tb-turn"><p><strong>{who[0]}:</strong></p>'
+                       f'<pre style="white-space:pre-wrap">{html.escape(turn.text)}</pre>'
+                       f"<p><strong>{model}:</strong></p>{static_html(turn.view.final_state())}</div>")  # fmt: skip
+            text.append(f"{who[0]}: {turn.text}\n\n{plain_text(turn.view.final_state())}")
+        totals = _totals_line(self.totals)
+        out.append(f"<p><small>{html.escape(totals)}</small></p></div>")
+        text.append(totals)
+        return "".join(out), "\n\n".join(text)
 
     # --- totals and export ------------------------------------------------------------------------
 

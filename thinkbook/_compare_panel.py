@@ -1,21 +1,29 @@
 """ComparePanel: the same prompt sent to 2-6 configurations at once, streaming side by side.
 
-The panel is an ``ipywidgets.VBox``: a grid of columns (a label and a ThinkView each, see
-:mod:`thinkbook._panel_common`) above :class:`CompareSummary`, a small anywidget
-(``js/comparepanel.js``) with the summary table.
+The panel is an ``ipywidgets.VBox``: a grid of columns (one ThinkView each, titled by its
+configuration, see :mod:`thinkbook._panel_common`) above :class:`CompareSummary`, a small
+anywidget (``js/comparepanel.js``) with the summary table.
 
-The kernel-to-browser message rate of ``n`` columns stays within one ThinkView's budget: each
-column's batch, counters and snapshot intervals are stretched by ``n`` (six columns paint every
-0.3 s each; one message per column per tick instead of one per 50 ms).
+Columns are batched together so that ``n`` of them cost about what one ThinkView costs
+(:class:`_Batcher`): the engine hands each column's events to one coordinator, which on a single
+50 ms tick pushes them into the views (consecutive deltas merged, so a view does its per-event
+work once per tick, not per token), takes each view's delta and sends them all in ONE custom
+message of the summary widget, ``{"t": "D", "d": {channel: delta}}``; ``js/comparepanel.js``
+hands each delta to the views of that channel (``ThinkView.channel``). The views keep their own
+sequence numbers and snapshot traits, so a view that missed a batch heals exactly as a single
+view does. At most one column's open answer block is re-rendered per tick (the one waiting
+longest), so markdown work stays that of one view however many columns answer at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import functools
 import html
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +35,18 @@ from ._api import _prepare
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError
-from ._panel_common import _failed_view, _start_stream, _usage_dict
+from ._panel_common import (
+    StaticFallback,
+    _failed_view,
+    _FinalDisplay,
+    _start_stream,
+    _usage_dict,
+    column_html,
+    column_text,
+)
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
-from ._types import ThinkResult
+from ._types import AnswerDelta, ReasoningDelta, ThinkEvent, ThinkResult
 from ._view import ThinkView, _js_dir, _one_line, default_lang
 
 
@@ -95,6 +111,139 @@ class CompareSummary(anywidget.AnyWidget):
     markdown = traitlets.Unicode("").tag(sync=True)
 
 
+def _coalesce(events: Sequence[ThinkEvent]) -> list[ThinkEvent]:
+    """``events`` with each run of consecutive reasoning (or answer) deltas merged into one."""
+    out: list[ThinkEvent] = []
+    kind: type[ReasoningDelta] | type[AnswerDelta] | None = None
+    texts: list[str] = []
+    for event in events:
+        if type(event) is kind:
+            texts.append(event.text)  # type: ignore[union-attr, unused-ignore]
+            continue
+        if kind is not None:
+            out.append(kind("".join(texts)))
+        if isinstance(event, ReasoningDelta | AnswerDelta):
+            kind, texts = type(event), [event.text]
+        else:
+            kind, texts = None, []
+            out.append(event)
+    if kind is not None:
+        out.append(kind("".join(texts)))
+    return out
+
+
+class _Batcher:
+    """One tick for every column of a panel: the views' deltas leave in one message of ``hub``.
+
+    ``on_batch`` (engine loop, per network read) only queues the events; ``_tick`` (one timer on
+    the engine loop, at most every ``interval``) pushes each column's queue into its view, takes
+    the deltas that are due (each view's own rules: ``due_in``) and sends them together. A column
+    leaves the batch (:meth:`leave`) before its view's final ``end()``, which then sends the rest
+    itself.
+    """
+
+    def __init__(self, hub: anywidget.AnyWidget, *, interval: float = 0.05, clock: Any = time.monotonic) -> None:
+        self._hub = hub
+        self._views: dict[int, ThinkView] = {}
+        self._pending: dict[int, list[ThinkEvent]] = {}
+        self._last_answer: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_tick = float("-inf")
+        self._clock = clock
+        self.interval = interval
+        self.messages = 0  # hub messages sent (tests, benchmark)
+
+    def join(self, index: int, view: ThinkView) -> None:
+        with self._lock:
+            self._views[index] = view
+            self._last_answer[index] = float("-inf")
+
+    def on_batch(self, index: int, batch: list[ThinkEvent]) -> None:
+        """Queue a column's events (on the engine loop); the next tick, at most ``interval`` away, takes them."""
+        with self._lock:
+            if index not in self._views:
+                return
+            self._pending.setdefault(index, []).extend(batch)
+            self._schedule(self._last_tick + self.interval)
+
+    def _schedule(self, when: float) -> None:
+        """Tick at ``when`` (clock time, never before ``interval`` after the last tick), or sooner if due sooner."""
+        loop = asyncio.get_running_loop()
+        at = loop.time() + max(0.0, max(when, self._last_tick + self.interval) - self._clock())
+        if self._timer is not None:
+            if self._timer.when() <= at + 1e-3:
+                return
+            self._timer.cancel()
+        self._timer = loop.call_at(at, self._tick)
+
+    def _tick(self) -> None:
+        with self._lock:
+            self._timer = None
+            now = self._last_tick = self._clock()
+            for index, events in self._pending.items():
+                self._views[index].push(_coalesce(events))
+            self._pending.clear()
+            # One open answer block re-rendered per tick: the column that waited longest.
+            waiting = [i for i, view in self._views.items() if view._pending_answer]
+            render = min(waiting, key=self._last_answer.__getitem__, default=None)
+            deltas: dict[str, Any] = {}
+            wait = float("inf")
+            for index, view in self._views.items():
+                due = view.due_in()
+                if due <= 0:
+                    view.flush(functools.partial(deltas.__setitem__, view.channel), answer=index == render)
+                    if index == render:
+                        self._last_answer[index] = now
+                    due = view.due_in()
+                wait = min(wait, due)
+            if deltas:
+                self._hub.send({"t": "D", "d": deltas})
+                self.messages += 1
+            if wait != float("inf"):  # something waits (a slow column's few characters, a deferred answer)
+                self._schedule(now + wait)
+
+    def leave(self, index: int) -> None:
+        """The column's stream is over: push what is queued and stop batching it (any thread)."""
+        with self._lock:
+            view = self._views.pop(index, None)
+            events = self._pending.pop(index, None)
+            if view is not None and events:
+                view.push(_coalesce(events))
+
+
+class _ColumnDisplay(_FinalDisplay):
+    """A column's LiveDisplay: its events go through the panel's batcher, never straight to the view."""
+
+    def __init__(
+        self,
+        request: PreparedRequest,
+        batcher: _Batcher,
+        index: int,
+        *,
+        title: str,
+        lang: str,
+        on_final: Callable[[], object],
+    ) -> None:
+        super().__init__(request, lang=lang, on_final=on_final)
+        view = self.view
+        with view.hold_sync():
+            view.header = {**view.header, "label": title}
+            view.channel = view.model_id
+            view.add_class("tb-compare-col")
+        self._batcher, self._index = batcher, index
+        batcher.join(index, view)
+
+    def on_batch(self, batch: list[ThinkEvent]) -> None:
+        self._batcher.on_batch(self._index, batch)
+
+    def finish(
+        self, result: ThinkResult | None = None, *, error: BaseException | None = None, stopped: bool = False
+    ) -> None:
+        self._batcher.leave(self._index)
+        super().finish(result, error=error, stopped=stopped)
+
+
 class _Column:
     def __init__(self, config: CompareConfig, view: ThinkView) -> None:
         self.config = config
@@ -104,6 +253,8 @@ class _Column:
         self.result: ThinkResult | None = None
         self.error: str = ""
         self.status = "waiting"
+        self.final = False  # the view shows its final state
+        self.handled = threading.Event()  # the panel has taken the column's outcome (status, result)
         self.live: LiveDisplay | None = None
         self.request: PreparedRequest | None = None
 
@@ -121,7 +272,7 @@ SUMMARY_COLUMNS = (
 )
 
 
-class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
+class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     """The same prompt sent to 2-6 configurations at once, streaming side by side.
 
     ``configs``: model names, dicts (``{"model": ..., "enable_thinking": False, "thinking_budget":
@@ -129,8 +280,10 @@ class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
     outputs; each is a ThinkView. A column that fails shows its error; the others go on. When all
     finish, the summary row shows time to first token, thinking time, reasoning / answer tokens,
     total time, cost and answer length, marking the fastest and the cheapest; :meth:`to_markdown`
-    and :meth:`to_dataframe` export it. Streams start at once (``start=False`` defers to
-    :meth:`start`); :meth:`wait` waits for all, :meth:`stop` stops all.
+    and :meth:`to_dataframe` export it. Once all are over, the panel's outputs also hold the whole
+    comparison as sanitized HTML and text, for saved notebooks opened without a kernel. Streams
+    start at once (``start=False`` defers to :meth:`start`); :meth:`wait` waits for all,
+    :meth:`stop` stops all.
 
     >>> configs = ["qwen-plus", {"model": "qwen-plus", "enable_thinking": False}]
     >>> ComparePanel("9.11 和 9.9 哪个大？", configs)  # doctest: +SKIP
@@ -167,10 +320,14 @@ class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
         self._engine = engine
         self._lock = threading.Lock()
         self._started = False
-        self._columns = [self._prepare_column(config) for config in self.configs]
-        self.summary_widget = CompareSummary(lang=self.lang, prompt=prompt, rows=self._rows())
+        self._finalized = False
+        self._display_handles: list[Any] = []
+        self.summary_widget = CompareSummary(lang=self.lang, prompt=prompt)
+        self._batcher = _Batcher(self.summary_widget)
+        self._columns = [self._prepare_column(i, config) for i, config in enumerate(self.configs)]
+        self.summary_widget.rows = self._rows()
         self.grid = ipywidgets.GridBox(
-            [self._column_box(c) for c in self._columns],
+            [c.view for c in self._columns],
             layout=ipywidgets.Layout(
                 grid_template_columns="repeat(auto-fit, minmax(min(100%, 22rem), 1fr))", grid_gap="0.5rem"
             ),
@@ -181,7 +338,7 @@ class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
         if start:
             self.start()
 
-    def _prepare_column(self, config: CompareConfig) -> _Column:
+    def _prepare_column(self, index: int, config: CompareConfig) -> _Column:
         """Prepare one column's request now; a configuration that cannot be sent shows its error."""
         try:
             request = _prepare(
@@ -194,21 +351,50 @@ class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
             )  # fmt: skip
         except (ThinkbookError, ValueError) as error:
             header = {"enable_thinking": config.enable_thinking, "thinking_budget": config.thinking_budget}
-            column = _Column(config, _failed_view(config.model, error, self.lang, **header))
-            column.error, column.status = _one_line(error), "error"
+            view = _failed_view(config.model, error, self.lang, label=config.title, **header)
+            view.add_class("tb-compare-col")
+            column = _Column(config, view)
+            column.error, column.status, column.final = _one_line(error), "error", True
             return column
-        live = LiveDisplay(request, lang=self.lang)
+        live = _ColumnDisplay(request, self._batcher, index, title=config.title, lang=self.lang,
+                              on_final=functools.partial(self._column_final, index))  # fmt: skip
         _share_budget(live.view, len(self.configs))
         column = _Column(config, live.view)
         column.live, column.request = live, request
         return column
 
-    def _column_box(self, column: _Column) -> ipywidgets.VBox:
-        label = ipywidgets.HTML(f'<div class="tb-col-label" data-tb="col-label" role="heading" aria-level="3">'
-                                f"{html.escape(column.config.title)}</div>")  # fmt: skip
-        box = ipywidgets.VBox([label, column.view])
-        box.add_class("tb-compare-col")
-        return box
+    def _column_final(self, index: int) -> None:
+        self._columns[index].final = True
+        self._maybe_finalize()
+
+    def _maybe_finalize(self) -> None:
+        """Once every column is over and its view final: put the whole comparison in the outputs."""
+        with self._lock:
+            if self._finalized or not all(c.final and c.status != "waiting" for c in self._columns):
+                return
+            self._finalized = True
+        self._update_displays()
+
+    def _fallback(self) -> tuple[str, str]:
+        labels = ("Prompt", "Summary") if self.lang != "zh" else ("提示词", "对比结果")
+        rows = self.summary()
+        finished = all(r["status"] != "waiting" for r in rows)
+        out = ['<div class="tb-static tb-compare">',
+               f"<p><strong>{labels[0]}:</strong> {html.escape(self.prompt)}</p>",
+               '<div style="display:flex;flex-wrap:wrap;gap:0.5em">']  # fmt: skip
+        out += [column_html(c.config.title, c.view) for c in self._columns]
+        out.append("</div>")
+        if finished:
+            head = "".join(f"<th>{html.escape(title)}</th>" for _, title in SUMMARY_COLUMNS)
+            cells = ("".join(f"<td>{html.escape(cell)}</td>" for cell in _table_cells(row)) for row in rows)
+            body = "".join(f"<tr>{tds}</tr>" for tds in cells)
+            out.append(f"<table><caption>{labels[1]}</caption><thead><tr>{head}</tr></thead>"
+                       f"<tbody>{body}</tbody></table>")  # fmt: skip
+        out.append("</div>")
+        text = [f"{labels[0]}: {self.prompt}"] + [column_text(c.config.title, c.view) for c in self._columns]
+        if finished:
+            text.append(_markdown_table(rows))
+        return "".join(out), "\n\n".join(text)
 
     @property
     def views(self) -> list[ThinkView]:
@@ -246,7 +432,11 @@ class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
             column.result = getattr(error, "partial", None)
         else:
             column.status, column.result = "done", future.result()
-        self._maybe_summarize()
+        try:
+            self._maybe_summarize()
+            self._maybe_finalize()
+        finally:
+            column.handled.set()
 
     def _maybe_summarize(self) -> None:
         with self._lock:
@@ -306,7 +496,10 @@ class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
         for column in self._columns:
             if column.run is not None:
                 column.run.settled.wait(timeout)
+            if column.future is not None:
+                column.handled.wait(timeout)  # its done-callback may still be running
         self._maybe_summarize()
+        self._maybe_finalize()
         return self.results
 
     def stop(self) -> None:
@@ -329,10 +522,11 @@ class ComparePanel(ipywidgets.VBox):  # type: ignore[misc]
 
 
 def _share_budget(view: ThinkView, columns: int) -> None:
-    """Give ``columns`` views together the message budget of one (see the module docstring)."""
-    view.batch_interval *= columns
-    view.max_batch_interval = max(view.max_batch_interval, view.batch_interval)
-    view.counters_interval *= columns
+    """Give ``columns`` views together the message budget of one (see the module docstring).
+
+    Deltas of all columns share one message per tick; snapshots (one trait update per view) are
+    what still counts per column, so each column takes them ``columns`` times less often.
+    """
     view.snapshot_interval *= columns
 
 
@@ -359,12 +553,16 @@ def _markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
     head = [title for _, title in SUMMARY_COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [escape(_cell(row, key)) for key, _ in SUMMARY_COLUMNS]
-        marks = [m for m, on in (("fastest", row.get("fastest")), ("cheapest", row.get("cheapest"))) if on]
-        if marks:
-            cells[0] += " (" + ", ".join(marks) + ")"
-        if row.get("error"):
-            cells[1] += ": " + escape(str(row["error"]))
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["| " + " | ".join(escape(cell) for cell in _table_cells(row)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def _table_cells(row: Mapping[str, Any]) -> list[str]:
+    """A summary row as text cells: fastest / cheapest marked after the label, the error after the status."""
+    cells = [_cell(row, key) for key, _ in SUMMARY_COLUMNS]
+    marks = [m for m, on in (("fastest", row.get("fastest")), ("cheapest", row.get("cheapest"))) if on]
+    if marks:
+        cells[0] += " (" + ", ".join(marks) + ")"
+    if row.get("error"):
+        cells[1] += ": " + str(row["error"])
+    return cells

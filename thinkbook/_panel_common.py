@@ -16,6 +16,7 @@ the totals line it ends with.
 from __future__ import annotations
 
 import concurrent.futures
+import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from ._catalog import lookup, models
 from ._conversation import Conversation
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun
+from ._fallback import plain_text, static_html
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
 from ._types import ThinkResult, Usage
@@ -145,3 +147,79 @@ def chat_markdown(conversation: Conversation, totals: Mapping[str, Any]) -> str:
             lines += ["*Tokens: " + " · ".join(parts) + "*", ""]
     lines += ["---", "", _totals_line(totals), ""]
     return "\n".join(lines)
+
+
+class _FinalDisplay(LiveDisplay):
+    """A panel's LiveDisplay that says when its view is final (after ``end()``), e.g. to refresh fallbacks."""
+
+    def __init__(self, request: PreparedRequest, *, lang: str, on_final: Callable[[], object]) -> None:
+        super().__init__(request, lang=lang)
+        self._on_final = on_final
+
+    def finish(
+        self, result: ThinkResult | None = None, *, error: BaseException | None = None, stopped: bool = False
+    ) -> None:
+        super().finish(result, error=error, stopped=stopped)
+        self._on_final()
+
+
+class StaticFallback:
+    """Mixin for a panel (an ipywidgets container): its outputs carry sanitized ``text/html`` / ``text/plain``.
+
+    Shown with ``display(panel)`` or as a cell's value, the panel is displayed with a display id;
+    :meth:`_update_displays` (when the panel's content is final: a compare run over, a chat turn
+    ended) rewrites those outputs in place, so a saved notebook opened without a kernel (GitHub,
+    nbviewer, nbconvert) shows the content as ThinkView's fallback does: reasoning folded in
+    ``<details>``, answers as the sanitized HTML the live view showed, counters, summaries. Only
+    escaped text and already sanitized answer HTML go in; never an API key.
+    """
+
+    _display_handles: list[Any]
+
+    def _fallback(self) -> tuple[str, str]:
+        """``(html, text)`` of the panel's content now."""
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle: Any = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict):
+            data["text/html"], data["text/plain"] = self._fallback()
+        return bundle
+
+    def _bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        bundle = self._repr_mimebundle_()
+        if isinstance(bundle, tuple):
+            return dict(bundle[0]), dict(bundle[1] or {})
+        if not isinstance(bundle, dict):  # a closed widget: its content stays readable
+            html_text, text = self._fallback()
+            return {"text/html": html_text, "text/plain": text}, {}
+        return dict(bundle), {}
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        data, metadata = self._bundle()
+        handle = display(data, metadata=metadata, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._display_handles.append(handle)
+
+    def _update_displays(self) -> None:
+        if not self._display_handles:
+            return
+        data, metadata = self._bundle()
+        for handle in list(self._display_handles):
+            handle.update(data, metadata=metadata, raw=True)
+
+
+def column_html(title: str, view: ThinkView) -> str:
+    """One view's fallback under a heading: exactly ThinkView's static HTML (reasoning escaped in a
+    folded ``<details>``, the sanitized answer, counters)."""
+    return (
+        '<div class="tb-compare-col" style="flex:1 1 20rem;min-width:0">'
+        f"<h4>{html.escape(title)}</h4>{static_html(view.final_state())}</div>"
+    )
+
+
+def column_text(title: str, view: ThinkView) -> str:
+    return f"## {title}\n\n{plain_text(view.final_state())}"

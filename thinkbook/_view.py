@@ -76,6 +76,9 @@ class ThinkView(anywidget.AnyWidget):
     seq = traitlets.Int(0).tag(sync=True)
     counters = traitlets.Dict().tag(sync=True)
     can_stop = traitlets.Bool(False).tag(sync=True)
+    # Set by a panel that batches several views' deltas into one message of its own widget: the
+    # front end then also takes deltas addressed to this channel (see ``flush(send=...)``).
+    channel = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -93,6 +96,7 @@ class ThinkView(anywidget.AnyWidget):
         snapshot_interval: float = 1.5,
         snapshot_growth: float = 3.0,
         timestamps: bool = False,
+        label: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -103,6 +107,8 @@ class ThinkView(anywidget.AnyWidget):
             "lang": lang or default_lang(),
             "replay": replay,
         }
+        if label:  # a heading above the view (a panel's column title)
+            self.header["label"] = label
         self.finalize = finalize
         self._clock = clock
         self.batch_interval = batch_interval
@@ -216,8 +222,12 @@ class ThinkView(anywidget.AnyWidget):
                 return float("inf")
             return max(0.0, self._last_flush + wait - now)
 
-    def flush(self) -> None:
-        """Send one delta with everything pending, and a snapshot when one is due."""
+    def flush(self, send: Callable[[dict[str, Any]], object] | None = None, *, answer: bool = True) -> None:
+        """Send one delta with everything pending, and a snapshot when one is due.
+
+        ``send`` takes the delta instead of this widget's comm (a panel batching several views
+        into one message); ``answer=False`` leaves the answer's re-render for a later flush.
+        """
         with self._lock:
             if self._ended:
                 return
@@ -227,7 +237,7 @@ class ThinkView(anywidget.AnyWidget):
             if self._pending_reasoning:
                 message["r"] = "".join(self._pending_reasoning)
                 self._pending_reasoning.clear()
-            if self._pending_answer:
+            if self._pending_answer and answer:
                 blocks, tail = self._markdown.update()
                 if blocks:
                     message["b"] = blocks
@@ -255,7 +265,7 @@ class ThinkView(anywidget.AnyWidget):
                 message["s"] = self._sent_seq
                 if self.timestamps:
                     message["ts"] = time.time() * 1000
-                self.send(message)
+                (send or self.send)(message)
             status = self._pending_status
             self._pending_status = None
             # Each side counts on its own: a long reasoning must not starve the answer of snapshots.

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import chat, { totalsText } from "../chatpanel.js";
 import compare, { cellText } from "../comparepanel.js";
+import thinkview from "../thinkview.js";
 
 // An anywidget-like model: get/set/save_changes/send/on/off, and msg() to deliver kernel messages.
 function fakeModel(traits) {
@@ -245,5 +246,76 @@ describe("ComparePanel summary", () => {
     expect(el.querySelector("caption").textContent).toBe("对比结果");
     el.querySelector('[data-tb="copy"]').click();
     expect(writeText).toHaveBeenCalledWith("| md |");
+  });
+});
+
+describe("ComparePanel batching: one message carries every column's deltas", () => {
+  const views = [];
+  function column(channel, traits = {}) {
+    const el = document.createElement("div");
+    document.body.append(el);
+    const model = fakeModel({ header: { model: "m", lang: "en", label: channel + " title" }, status: "waiting", seq: 0,
+      reasoning: "", answer_html: "", answer_tail: "", counters: {}, channel, ...traits });
+    const cleanup = thinkview.render({ model, el });
+    views.push(cleanup);
+    return { el, model, cleanup, text: () => el.querySelector(".tb-rtext")?.textContent ?? "",
+      answer: () => el.querySelector(".tb-answer").textContent, status: () => el.querySelector(".tb-st").textContent };
+  }
+  function hub() {
+    const model = fakeModel({ lang: "en", rows: [], finished: false, fastest: -1, cheapest: -1, markdown: "" });
+    const stop = compare.initialize({ model });
+    return { model, stop };
+  }
+  afterEach(() => {
+    for (const c of views.splice(0)) c();
+    delete globalThis.__TB_RAF__;
+  });
+
+  it("hands each column its own delta, to every rendered view of it, once", () => {
+    globalThis.__TB_RAF__ = (f) => f();
+    const h = hub();
+    const a = column("c1"), b = column("c2"), a2 = column("c1");
+    h.model.msg({ t: "D", d: { c1: { t: "d", s: 1, st: "thinking", r: "alpha " }, c2: { t: "d", s: 1, r: "beta" } } });
+    h.model.msg({ t: "D", d: { c1: { t: "d", s: 2, r: "more", st: "answering", b: ["<p>A1</p>"] } } });
+    expect(a.text()).toBe("alpha more");
+    expect(a2.text()).toBe("alpha more");
+    expect(b.text()).toBe("beta");
+    expect(a.answer()).toBe("A1");
+    expect(a.status()).toBe("answering");
+    // The column title is a heading of the view.
+    const label = a.el.querySelector('[data-tb="col-label"]');
+    expect(label.textContent).toBe("c1 title");
+    expect(label.getAttribute("role")).toBe("heading");
+    h.stop();
+  });
+
+  it("a column that missed a batch waits for its snapshot, then takes deltas again", () => {
+    globalThis.__TB_RAF__ = (f) => f();
+    const h = hub();
+    const a = column("k1");
+    h.model.msg({ t: "D", d: { k1: { t: "d", s: 1, r: "one " } } });
+    h.model.msg({ t: "D", d: { k1: { t: "d", s: 3, r: "three " } } }); // s=2 never arrived
+    expect(a.text()).toBe("one ");
+    a.model.set("reasoning", "one two three ");
+    a.model.set("seq", 3);
+    expect(a.text()).toBe("one two three ");
+    h.model.msg({ t: "D", d: { k1: { t: "d", s: 4, r: "four" } } });
+    expect(a.text()).toBe("one two three four");
+    // Its own comm still works (the final delta of a column comes that way).
+    a.model.msg({ t: "d", s: 5, r: "!" });
+    expect(a.text()).toBe("one two three four!");
+  });
+
+  it("a removed view leaves the channel; unknown channels and other messages are ignored", () => {
+    globalThis.__TB_RAF__ = (f) => f();
+    const h = hub();
+    const a = column("z1");
+    views.pop()();
+    expect(globalThis.__TB_HUB__.has("z1")).toBe(false);
+    h.model.msg({ t: "D", d: { z1: { t: "d", s: 1, r: "late" }, nope: { t: "d", s: 1, r: "x" } } });
+    h.model.msg({ t: "other" });
+    expect(a.el.textContent).not.toContain("late");
+    h.stop();
+    expect(h.model.listenerCount()).toBe(0);
   });
 });
