@@ -17,6 +17,7 @@ from IPython.core.interactiveshell import InteractiveShell
 import thinkbook
 from thinkbook import AuthenticationError, ConfigurationError, MissingAPIKeyError, ThinkHandle, ThinkResult
 from thinkbook._magic import ThinkMagics
+from thinkbook._replay import load_recording
 from thinkbook.testing import LoopbackServer, ScriptedResponse
 
 FAKE_KEY = "sk-test-SECRET0123456789abcdef"
@@ -441,6 +442,18 @@ def test_offline_fallback_replays_the_shipped_recording(
     final = published[-1]
     assert final["update"] and final["metadata"]["thinkbook"]["endpoint"] == "replay:qwen-plus-whoami.jsonl"
     assert "Replayed from a recording" in final["data"]["text/html"]
+
+
+def test_recording_a_replay_keeps_its_provenance(
+    shell: InteractiveShell, notebook: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With no key, --record copies the replayed answer: the copy must not pass for a live recording."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
+    think(shell, "-m qwen-plus --think --record copy.jsonl", "你是谁")
+    source = load_recording(tmp_path / "copy.jsonl").source
+    assert source.startswith("copied from a replay") and "not a live recording" in source
+    assert "built from the Bailian deep-thinking guide" in source
 
 
 def test_offline_without_a_recording_explains_how_to_go_live(

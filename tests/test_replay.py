@@ -86,6 +86,37 @@ def test_offline_replay_tells_thinking_on_from_off(
         thinkbook.think("9.11 和 9.9 哪个大", model="qwq-plus")
 
 
+def test_offline_replay_tells_preserved_reasoning_from_dropped(
+    tmp_path: Path, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second turn that sends the first turn's reasoning back is another request than one that does not."""
+    first, second = "我需要为一个日均千万消息的电商系统选择消息队列,请推荐", "你在对比时为什么排除了Kafka?"
+    (tmp_path / "recordings").mkdir()
+    history = [
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": "RocketMQ", "reasoning_content": "想一想"},
+        {"role": "user", "content": second},
+    ]
+    chunk = json.dumps({"choices": [{"delta": {"content": "PLAIN"}, "finish_reason": "stop"}]})
+    body = {"model": "qwen3.7-plus", "messages": history}
+    dump_recording(
+        tmp_path / "recordings" / "plain.jsonl",
+        protocol="openai",
+        model="qwen3.7-plus",
+        request=body,
+        chunks=[(0, f"data: {chunk}\n\n".encode())],
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
+    warnings.simplefilter("ignore", thinkbook.ThinkbookWarning)
+    preserving = thinkbook.Conversation("qwen3.7-plus", preserve_thinking=True)
+    preserving.send(first)  # turn 1 has nothing to preserve: the shipped recording answers it
+    assert preserving.send(second).answer.startswith("我并没有排除Kafka")  # the shipped preserve recording
+    plain = thinkbook.Conversation("qwen3.7-plus")
+    plain.send(first)
+    assert plain.send(second).answer == "PLAIN"
+
+
 def test_offline_requests_meet_the_same_option_errors_as_live_ones(engine: object) -> None:
     with pytest.raises(thinkbook.ConfigurationError, match="thinking-only model"):
         thinkbook.think("你是谁", model="qwq-plus", enable_thinking=False)

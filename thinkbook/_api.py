@@ -111,10 +111,12 @@ def _offline_replay(
     the same errors (``enable_thinking=False`` on a thinking-only model, ...). Recordings next to
     the notebook (``./recordings/*.jsonl``) come first, then the shipped ones.
     """
-    enable, budget, _ = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
+    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
     local = Path.cwd() / "recordings"
     extra = (local,) if local.is_dir() else ()
-    recording = find_recording(model, messages, enable_thinking=enable, thinking_budget=budget, extra_dirs=extra)
+    recording = find_recording(
+        model, messages, enable_thinking=enable, thinking_budget=budget, preserve_thinking=preserve, extra_dirs=extra
+    )
     if recording is None:
         raise MissingAPIKeyError(
             f"{missing} (thinkbook also has no recorded answer for this prompt and model to replay offline)",

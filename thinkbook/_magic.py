@@ -37,7 +37,7 @@ from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
-from ._replay import dump_recording, load_recording
+from ._replay import dump_recording, load_recording, recording_source
 from ._request import PreparedRequest
 from ._template import render_template
 
@@ -271,7 +271,15 @@ class ThinkMagics(Magics):
             self._write_recording(options.record, plan.request, run)
 
     def _write_recording(self, path: str, request: PreparedRequest, run: StreamRun) -> None:
-        """``--record FILE``: the wire bytes of the answer, with the request body (never the key)."""
+        """``--record FILE``: the wire bytes of the answer, with the request body (never the key).
+
+        Recording a replay (no key set) copies the replayed file's provenance: a copy of an
+        illustrative or seed-built answer must never pass for a live one.
+        """
+        source = "recorded with %%think --record"
+        if request.endpoint.base_url.startswith("replay:"):
+            original = recording_source(request)
+            source = f"copied from a replay ({original or request.endpoint.base_url}), not a live recording"
         try:
             dump_recording(
                 os.path.expanduser(path),
@@ -281,7 +289,7 @@ class ThinkMagics(Magics):
                 chunks=run.recording or [],
                 status=run.response_status,
                 content_type=run.response_content_type or "text/event-stream",
-                source="recorded with %%think --record",
+                source=source,
             )
         except OSError as exc:
             self._fail(ConfigurationError(f"--record {path}: could not write the recording ({exc})"))

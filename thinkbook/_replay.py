@@ -58,6 +58,13 @@ class Recording:
         return value if isinstance(value, bool) else None
 
     @property
+    def preserve_thinking(self) -> bool:
+        """Whether the recorded request sent earlier turns' reasoning back (``preserve_thinking``)."""
+        return (
+            self.request.get("preserve_thinking", self.request.get("parameters", {}).get("preserve_thinking")) is True
+        )
+
+    @property
     def thinking_budget(self) -> int | None:
         budget = self.request.get("thinking_budget", self.request.get("parameters", {}).get("thinking_budget"))
         return budget if isinstance(budget, int) else None
@@ -203,6 +210,7 @@ def find_recording(
     *,
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
     extra_dirs: tuple[Path, ...] = (),
 ) -> Recording | None:
     """A recording of the same model answering the same user turns, thinking the same way.
@@ -210,7 +218,7 @@ def find_recording(
     Turns are compared with whitespace and a final question mark ignored, so "你是谁" matches
     "你是谁?". Thinking on and off are told apart (a model's default counts when a request leaves
     it unsaid), so a hybrid model's two answers to one question can both be recorded; the budget
-    must match too.
+    and ``preserve_thinking`` (sent or not) must match too.
     """
     wanted_thinking = _thinks(model, enable_thinking)
     wanted = [_normalize(_text_of(m.get("content"))) for m in messages if m.get("role") == "user"]
@@ -223,11 +231,29 @@ def find_recording(
             recording.model.lower() == model.lower()
             and [_normalize(turn) for turn in recording.user_turns] == wanted
             and recording.thinking_budget == thinking_budget
+            and _keeps_reasoning(recording.preserve_thinking, recording.messages)
+            == _keeps_reasoning(preserve_thinking, messages)
             and _same_or_unknown(_thinks(recording.model, recording.enable_thinking), wanted_thinking)
         ):
             return recording
     return None
 
 
+def _keeps_reasoning(preserve_thinking: bool | None, messages: list[dict[str, Any]]) -> bool:
+    """``preserve_thinking`` only changes a request that has earlier assistant turns to send back."""
+    return bool(preserve_thinking) and any(m.get("role") == "assistant" for m in messages)
+
+
 def _same_or_unknown(recorded: bool | None, wanted: bool | None) -> bool:
     return recorded is None or wanted is None or recorded == wanted
+
+
+def recording_source(request: Any) -> str:
+    """The ``source`` of the recording a replay request reads ("" for a live request or a lost file)."""
+    url = httpx.URL(request.endpoint.url)
+    if url.host != REPLAY_HOST:
+        return ""
+    try:
+        return load_recording(Path(unquote(url.path))).source
+    except ConfigurationError:
+        return ""
