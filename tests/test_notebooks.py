@@ -25,6 +25,33 @@ KEYS = ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_A
 # Text each notebook's outputs must contain once run offline: the replayed answers and the lessons.
 EXPECTED: dict[str, tuple[str, ...]] = {
     "01-quickstart.ipynb": ("思考过程", "我是千问", "replaying a recorded answer", "thinking-only"),
+    "02-thinking-on-off.ipynb": (
+        "thinking-only",
+        "requests the server received: 0",
+        "答案：3",
+        "illustrative recordings, not a measurement",
+    ),
+    "03-thinking-budget.ipynb": (
+        "我是千问",
+        "reasoning tokens: 50",
+        "(budget 200)",
+        "illustrative recordings, not a measurement",
+    ),
+    "04-multi-turn-preserve.ipynb": (
+        "我并没有排除Kafka",
+        "2 turns, preserve_thinking",
+        "[reasoning]",
+        "input, preserve_thinking=False",
+        "chat 'mq' is empty again",
+    ),
+    "06-classroom.ipynb": (
+        "答案：2 小时",
+        "答案：40 秒",
+        "holds a key or an Authorization header: False",
+        "no recording: MissingAPIKeyError",
+        "you wrote 30, the model says 40",
+        "the model's answer is right",
+    ),
     "05-compare-models.ipynb": ("MiniMax-M2.5", "answer 3/10  right", "failed (its column says why)", "(fastest)"),
 }
 

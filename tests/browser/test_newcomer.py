@@ -275,12 +275,33 @@ def quickstart_tab_open(page: Any) -> bool:
     return any(text.strip() == QUICKSTART_NAME for text in tabs.all_inner_texts())
 
 
-def run_cell(page: Any, index: int, timeout: float = CELL_TIMEOUT) -> float:
+def dismiss_dialogs(page: Any, notes: list[str]) -> None:
+    """Answer any JupyterLab dialog the way a newcomer would (its default button), and say so.
+
+    A fresh profile can raise one a moment after the notebook opens (seen intermittently here); it
+    takes the keyboard, so a Ctrl+Enter meant for a cell would be lost.
+    """
+    for _ in range(3):
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() == 0:
+            return
+        text = " ".join(dialog.first.inner_text().split())
+        accept = dialog.first.locator(".jp-Dialog-button.jp-mod-accept")
+        if accept.count():
+            accept.first.click()
+        else:
+            page.keyboard.press("Escape")
+        notes.append(f"JupyterLab raised a dialog, answered with its default button: {text[:200]!r}")
+        page.wait_for_timeout(300)
+
+
+def run_cell(page: Any, index: int, notes: list[str], timeout: float = CELL_TIMEOUT) -> float:
     """Run code cell ``index`` (click its editor, Ctrl+Enter); wait for its ``[n]:`` prompt; return seconds."""
     cell = page.locator(CODE_CELLS).nth(index)
     cell.scroll_into_view_if_needed()
     started = time.monotonic()
     for _attempt in range(3):
+        dismiss_dialogs(page, notes)
         cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Control+Enter")
         # Right after a notebook opens, JupyterLab can drop the first key press (the editor is still being
@@ -410,14 +431,13 @@ def test_readme_first_command_opens_a_working_quickstart(
             timings["notebook open + kernel idle"] = time.monotonic() - opened
 
             # Dialogs JupyterLab may raise on a fresh profile (kernel choice, ...) would block the run.
-            dialogs = page.locator(".jp-Dialog")
-            assert dialogs.count() == 0, f"a dialog is open: {dialogs.all_inner_texts()}"
+            dismiss_dialogs(page, notes)
 
             think_index, think_source = first_think_cell(clone / "notebooks" / QUICKSTART_NAME)
             for index in range(think_index):
-                timings[f"cell {index}"] = run_cell(page, index)
+                timings[f"cell {index}"] = run_cell(page, index, notes)
             think_started = time.monotonic()
-            timings[f"cell {think_index} (%%think)"] = run_cell(page, think_index)
+            timings[f"cell {think_index} (%%think)"] = run_cell(page, think_index, notes)
             cell = page.locator(CODE_CELLS).nth(think_index)
             view = cell.locator(".tb-view")
             view.wait_for(state="attached", timeout=30_000)
