@@ -3,11 +3,12 @@
 const L = {
   en: { reasoning: "Reasoning", answer: "Answer", tokens: "Tokens", now: "Thinking…", thought: "Thought for",
     stop: "Stop", copy: "Copy", copied: "Copied", copyAll: "Copy answer", replay: "replaying a recorded answer",
+    replayIllustrative: "replaying an illustrative recording (not model output)",
     on: "thinking on", off: "thinking off", budget: "budget", input: "input", cached: "cached", reas: "reasoning",
     ans: "answer", total: "total", ttft: "first token", tthink: "thinking", rate: "tok/s", cost: "cost",
     waiting: "waiting…", thinking: "thinking", answering: "answering", done: "done", stopped: "stopped", error: "error" },
   zh: { reasoning: "思考过程", answer: "完整回复", tokens: "Token 消耗", now: "思考中…", thought: "已思考",
-    stop: "停止", copy: "复制", copied: "已复制", copyAll: "复制回复", replay: "正在回放录制的回答",
+    stop: "停止", copy: "复制", copied: "已复制", copyAll: "复制回复", replay: "正在回放录制的回答", replayIllustrative: "正在回放示例录制（非模型输出）",
     on: "思考：开", off: "思考：关", budget: "预算", input: "输入", cached: "缓存", reas: "思考",
     ans: "回复", total: "总计", ttft: "首 token", tthink: "思考用时", rate: "tokens/s", cost: "费用",
     waiting: "等待中…", thinking: "思考中", answering: "回答中", done: "已完成", stopped: "已停止", error: "出错" },
@@ -176,7 +177,7 @@ function render({ model, el }) {
     tx(stEl, T[st] || st);
     stEl.className = "tb-st tb-st-" + st;
     badge.hidden = !rp;
-    tx(badge, rp ? T.replay : "");
+    tx(badge, rp ? (rp.startsWith("replay:illustrative:") ? T.replayIllustrative : T.replay) : "");
     badge.title = rp || "";
     tx(errEl, err);
     errEl.title = err;

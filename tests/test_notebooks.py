@@ -30,6 +30,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "requests the server received: 0",
         "答案：3",
         "illustrative recordings, not a measurement",
+        "Replayed from an illustrative recording (not model output)",  # the saved view says what it replayed
     ),
     "03-thinking-budget.ipynb": (
         "我是千问",

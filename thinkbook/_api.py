@@ -19,6 +19,7 @@ from ._display import Display, LiveDisplay, should_display
 from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
+from ._fallback import ILLUSTRATIVE_REPLAY
 from ._replay import Recording, find_recording, load_recording, replay_url
 from ._request import Message, PreparedRequest, build_messages, check_thinking_options, prepare_request
 from ._types import Done, ThinkEvent, ThinkResult
@@ -90,7 +91,7 @@ def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
         raise ConfigurationError(f"speed must be a number >= 0 (0 = no pauses), got {speed!r}")
     endpoint = Endpoint(
         url=replay_url(recording.path, float(speed)),
-        base_url=f"replay:{recording.path.name}",
+        base_url=f"{ILLUSTRATIVE_REPLAY if recording.illustrative else 'replay:'}{recording.path.name}",
         protocol="dashscope" if recording.protocol == "dashscope" else "openai",
         provider="bailian",
     )

@@ -11,6 +11,9 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+# Replays of recordings written to illustrate (not model output) carry this prefix in the view header.
+ILLUSTRATIVE_REPLAY = "replay:illustrative:"
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "reasoning": "Reasoning",
@@ -26,6 +29,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stopped": "Stopped: the answer is incomplete.",
         "error": "Error",
         "replay": "Replayed from a recording",
+        "replay_illustrative": "Replayed from an illustrative recording (not model output)",
     },
     "zh": {
         "reasoning": "思考过程",
@@ -41,6 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stopped": "已停止：回复不完整。",
         "error": "错误",
         "replay": "回放录制的回答",
+        "replay_illustrative": "回放示例录制（用于演示，非模型输出）",
     },
 }
 
@@ -110,7 +115,8 @@ def static_html(state: FinalState) -> str:
     labels = LABELS.get(state.lang, LABELS["en"])
     out = ['<div class="tb-static">']
     if state.replay:
-        out.append(f"<p><em>{html.escape(labels['replay'])}</em></p>")
+        label = labels["replay_illustrative" if state.replay.startswith(ILLUSTRATIVE_REPLAY) else "replay"]
+        out.append(f"<p><em>{html.escape(label)}</em></p>")
     if state.reasoning:
         out.append(
             f"<details><summary>{html.escape(thought_summary(state))}</summary>"

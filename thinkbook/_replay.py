@@ -52,6 +52,11 @@ class Recording:
         return [_text_of(m.get("content")) for m in self.messages if m.get("role") == "user"]
 
     @property
+    def illustrative(self) -> bool:
+        """Written by people to show the mechanics (its ``source`` says so), not a model's answer."""
+        return self.source.startswith("illustrative")
+
+    @property
     def enable_thinking(self) -> bool | None:
         """Whether the recorded request asked for thinking (None: it left it to the model's default)."""
         value = self.request.get("enable_thinking", self.request.get("parameters", {}).get("enable_thinking"))

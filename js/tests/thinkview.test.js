@@ -516,6 +516,14 @@ describe("status line and stop button", () => {
     expect(v.answerText()).toBe("partial");
   });
 
+  it("says so when the replayed recording is illustrative, not model output", () => {
+    const replay = "replay:illustrative:nb02-qwen-plus-decimal-on.jsonl";
+    const v = view(fakeModel({ header: { model: "m", thinking: true, budget: null, lang: "en", replay } }));
+    expect(v.q(".tb-replay").textContent).toBe("replaying an illustrative recording (not model output)");
+    const zh = view(fakeModel({ header: { model: "m", thinking: true, budget: null, lang: "zh", replay } }));
+    expect(zh.q(".tb-replay").textContent).toBe("正在回放示例录制（非模型输出）");
+  });
+
   it("hides the replay badge when replay is null or empty", () => {
     const v = view(fakeModel({ header: { model: "m", thinking: null, budget: null, lang: "en", replay: "" } }));
     expect(v.q(".tb-replay").hidden).toBe(true);
