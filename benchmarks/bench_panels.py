@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,46 +67,95 @@ def server_process(chunks: int, delay: float) -> Iterator[str]:
         proc.communicate(timeout=10)
 
 
-class _Url:
-    def __init__(self, url: str) -> None:
-        self.url = url
+class _Meter:
+    """CPU time (of the calling thread, whichever it is) spent inside the given methods, nested calls once.
+
+    Wraps the entry points through which the views get their work: construction, every batch of
+    events, the timers' flushes, the end of a stream, the summary. Streaming (sockets, httpx, SSE,
+    parsing) runs outside them and is not counted; nor is the event loop's own timer bookkeeping.
+    """
+
+    def __init__(self, targets: list[tuple[type, str]]) -> None:
+        self.seconds = 0.0
+        self._targets = targets
+        self._saved: list[tuple[type, str, Any]] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _Meter:
+        for cls, name in self._targets:
+            original = cls.__dict__[name]
+            self._saved.append((cls, name, original))
+            setattr(cls, name, self._wrap(original))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for cls, name, original in reversed(self._saved):
+            setattr(cls, name, original)
+
+    def _wrap(self, function: Any) -> Any:
+        meter, local = self, self._local
+
+        @functools.wraps(function)
+        def metered(*args: Any, **kwargs: Any) -> Any:
+            if getattr(local, "depth", 0):
+                return function(*args, **kwargs)
+            local.depth = 1
+            started = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.thread_time() - started
+                local.depth = 0
+                with meter._lock:
+                    meter.seconds += spent
+
+        return metered
+
+
+def _view_entry_points(columns: int) -> list[tuple[type, str]]:
+    from thinkbook._compare_panel import ComparePanel, _Batcher, _ColumnDisplay
+    from thinkbook._display import LiveDisplay
+    from thinkbook._view import ThinkView
+
+    common: list[tuple[type, str]] = [(ThinkView, "begin"), (LiveDisplay, "finish")]
+    if columns == 1:
+        return [*common, (LiveDisplay, "__init__"), (LiveDisplay, "on_batch"), (LiveDisplay, "_scheduled_flush")]
+    return [*common, (ComparePanel, "__init__"), (_ColumnDisplay, "on_batch"), (_Batcher, "_tick"),
+            (_ColumnDisplay, "finish"), (ComparePanel, "_finished"), (ComparePanel, "_maybe_summarize"),
+            (ComparePanel, "_maybe_finalize")]  # fmt: skip
 
 
 def run(columns: int, chunks: int, delay: float) -> dict[str, float]:
+    from thinkbook import submit
+    from thinkbook._display import LiveDisplay
+    from thinkbook._engine import default_engine
+    from thinkbook._panel_common import _start_stream
+
     set_default_engine(Engine())
     with recording_comms() as comms, server_process(chunks, delay) as url:
-        server = _Url(url)
         models = ["qwen-plus", "qwen-flash", "qwen-turbo", "qwen3.6-plus", "qwen3.5-plus", "qwen3-max"][:columns]
-        if columns == 1:
-            models = [*models, "qwen-flash"]  # ComparePanel needs 2: time one view on its own below
-        cpu0, wall0 = time.process_time(), time.monotonic()
-        if columns == 1:
-            from thinkbook import submit
-
-            handle = submit("q", model="qwen-plus", base_url=server.url + "/v1", api_key="sk-bench", display=False)
-            # the same driving path as a panel column, with one view
-            from thinkbook._display import LiveDisplay
-            from thinkbook._panel_common import _start_stream
-
-            handle.result(60)
+        # Warm-up (engine thread, HTTP client, connection) in both variants: not part of the measure.
+        handle = submit("q", model="qwen-plus", base_url=url + "/v1", api_key="sk-bench", display=False)
+        handle.result(60)
+        with _Meter(_view_entry_points(columns)) as meter:
             cpu0, wall0 = time.process_time(), time.monotonic()
-            request = handle.run.request
-            live = LiveDisplay(request)
-            first = sum(len(c.messages) for c in comms)
-            from thinkbook._engine import default_engine
-
-            future, settled = _start_stream(request, live, engine=default_engine(), max_retries=0, timeout=None,
-                                            on_stop=lambda: None)  # fmt: skip
-            future.result(60)
-            settled.settled.wait(10)
-        else:
-            panel = ComparePanel("q", models, base_url=server.url + "/v1", api_key="sk-bench")
-            first = sum(len(c.messages) for c in comms)
-            panel.wait(60)
-        wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
+            if columns == 1:  # the same driving path as a panel column, with one view
+                request = handle.run.request
+                live = LiveDisplay(request)
+                first = sum(len(c.messages) for c in comms)
+                future, settled = _start_stream(request, live, engine=default_engine(), max_retries=0, timeout=None,
+                                                on_stop=lambda: None)  # fmt: skip
+                future.result(60)
+                settled.settled.wait(10)
+            else:
+                panel = ComparePanel("q", models, base_url=url + "/v1", api_key="sk-bench")
+                first = sum(len(c.messages) for c in comms)
+                panel.wait(60)
+            wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
         messages = sum(len(c.messages) for c in comms) - first
     return {"columns": columns, "wall_s": wall, "messages": messages, "messages_per_s": messages / wall,
-            "cpu_s": cpu, "cpu_per_s": cpu / wall}  # fmt: skip
+            "cpu_s": cpu, "cpu_per_s": cpu / wall, "view_cpu_s": meter.seconds}  # fmt: skip
 
 
 def run_without_views(streams: int, chunks: int, delay: float) -> float:
@@ -146,47 +197,54 @@ def main() -> int:
     single, panel = _median_run(singles), _median_run(panels)
     bare_single = statistics.median(bare_singles)
     bare_panel = statistics.median(bare_panels)
-    # The views' own CPU: the whole run minus the same streams with no view. Streaming itself
-    # (sockets, httpx, parsing) grows with the number of streams whatever draws them.
+    # (1) Measured in the views' entry points (thread CPU time): the headline, little noise.
+    metered_ratio = panel["view_cpu_s"] / single["view_cpu_s"]
+    metered_paired = sorted(p["view_cpu_s"] / s["view_cpu_s"] for s, p in zip(singles, panels, strict=True))
+    # (2) The whole process minus the same streams with no view: everything the views cause
+    # (timers, GC, comm serialization outside the entry points too), but the difference of two
+    # noisy totals. Streaming itself (sockets, httpx, parsing) grows with the number of streams.
     view_single = max(single["cpu_s"] - bare_single, 1e-3)  # floor: never divide by noise
     view_panel = panel["cpu_s"] - bare_panel
-    view_cpu_ratio = view_panel / view_single
-    # The same ratio within each repeat (its four runs ran back to back): shows the spread.
+    subtracted_ratio = view_panel / view_single
     paired = sorted(
         (p["cpu_s"] - bp) / max(s["cpu_s"] - bs, 1e-3)
         for s, p, bs, bp in zip(singles, panels, bare_singles, bare_panels, strict=True)
     )
-    cpu_ok = view_cpu_ratio <= TARGET_CPU
+    cpu_ok = metered_ratio <= TARGET_CPU
     report: dict[str, Any] = {
         "repeats": args.repeats,
         "single": single,
         "panel": panel,
         "streams_only_cpu_s": {"single": bare_single, "panel": bare_panel},
-        "view_cpu_s": {"single": view_single, "panel": view_panel},
+        "view_cpu_ratio": metered_ratio,
+        "view_cpu_ratio_per_repeat": metered_paired,
+        "subtracted_view_cpu_s": {"single": view_single, "panel": view_panel},
+        "subtracted_view_cpu_ratio": subtracted_ratio,
+        "subtracted_view_cpu_ratio_per_repeat": paired,
         "messages_ok": panel["messages_per_s"] <= TARGET_MESSAGES,
         "cpu_ratio": panel["cpu_s"] / max(single["cpu_s"], 1e-9),
-        "view_cpu_ratio": view_cpu_ratio,
-        "view_cpu_ratio_per_repeat": paired,
         "cpu_ok": cpu_ok,
     }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
+        n = args.columns
         print(f"medians of {args.repeats} interleaved repeats")
         for name, r in (("single", single), ("panel", panel)):
             print(f"{name:>6}: {r['columns']:.0f} col, {r['wall_s']:.2f}s, {r['messages']:.0f} messages "
-                  f"({r['messages_per_s']:.1f}/s), CPU {r['cpu_s'] * 1000:.0f} ms "
-                  f"({r['cpu_per_s'] * 100:.1f}% of a core)")  # fmt: skip
-        print(f"streams alone (no views): 1 stream {bare_single * 1000:.0f} ms CPU, {args.columns} streams "
-              f"{bare_panel * 1000:.0f} ms CPU")  # fmt: skip
-        print(f"CPU in the views (run minus streams alone): one view {view_single * 1000:.0f} ms, "
-              f"{args.columns} columns {view_panel * 1000:.0f} ms")  # fmt: skip
+                  f"({r['messages_per_s']:.1f}/s), process CPU {r['cpu_s'] * 1000:.0f} ms "
+                  f"({r['cpu_per_s'] * 100:.1f}% of a core), in the views {r['view_cpu_s'] * 1000:.1f} ms")  # fmt: skip
         print(f"messages/s {'meets' if report['messages_ok'] else 'above'} target {TARGET_MESSAGES}/s (whole run, "
               f"start/end updates included)")  # fmt: skip
-        print(f"CPU in the views: {args.columns} columns / one view = {view_cpu_ratio:.2f}x "
+        print(f"CPU in the views (measured in their entry points): {n} columns / one view = {metered_ratio:.2f}x "
               f"({'meets' if cpu_ok else 'above'} target {TARGET_CPU}x; per repeat "
-              f"{paired[0]:.2f}-{paired[-1]:.2f}x, median {statistics.median(paired):.2f}x); "
-              f"whole kernel incl. {args.columns}x the streaming: {report['cpu_ratio']:.2f}x")  # fmt: skip
+              f"{metered_paired[0]:.2f}-{metered_paired[-1]:.2f}x)")  # fmt: skip
+        print(f"streams alone (no views): 1 stream {bare_single * 1000:.0f} ms CPU, {n} streams "
+              f"{bare_panel * 1000:.0f} ms CPU")  # fmt: skip
+        print(f"CPU in the views (process minus streams alone, noisier): one view {view_single * 1000:.0f} ms, "
+              f"{n} columns {view_panel * 1000:.0f} ms = {subtracted_ratio:.2f}x (per repeat "
+              f"{paired[0]:.2f}-{paired[-1]:.2f}x, median {statistics.median(paired):.2f}x)")  # fmt: skip
+        print(f"whole process incl. {n}x the streaming: {report['cpu_ratio']:.2f}x")
     return 0
 
 

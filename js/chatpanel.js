@@ -61,6 +61,11 @@ function download(name, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+// Per panel (uid): the prompt's draft and whether it had the focus. When a turn ends the kernel
+// rewrites the panel's output (for saved notebooks), so JupyterLab draws the panel afresh: the new
+// drawing takes the draft and the focus over, and typing goes on where it was.
+const DRAFTS = new Map();
+
 function render({ model, el }) {
   const get = (k) => model.get(k);
   const T = L[get("lang")] || L.en;
@@ -167,12 +172,19 @@ function render({ model, el }) {
     if (log && busy) log.scrollTop = log.scrollHeight;
   }
 
+  const uid = get("uid"), kept = uid && DRAFTS.get(uid);
+  const keep = (focus) => uid && DRAFTS.set(uid, { text: prompt.value, focus });
+  if (kept) {
+    prompt.value = kept.text;
+    if (kept.focus) setTimeout(() => prompt.isConnected && !el.contains(document.activeElement) && prompt.focus(), 0);
+  }
   const submit = () => {
     if (get("busy")) return model.send({ t: "stop" });
     const text = prompt.value;
     if (!text.trim()) return;
     model.send({ t: "send", text });
     prompt.value = "";
+    keep(document.activeElement === prompt);
   };
   const on = (node, ev, f) => node.addEventListener(ev, f);
   on(pick, "change", () => (pick.value === OTHER ? (other.hidden = false, other.focus()) : set("model", pick.value)));
@@ -184,6 +196,9 @@ function render({ model, el }) {
   on(region, "change", () => set("region", region.value));
   on(endpoint, "change", () => set("base_url", endpoint.value.trim()));
   on(system, "change", () => set("system", system.value));
+  on(prompt, "input", () => keep(true));
+  on(prompt, "focus", () => keep(true));
+  on(prompt, "blur", () => prompt.isConnected && keep(false)); // (not when the drawing is taken away)
   on(prompt, "keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) (e.preventDefault(), submit());
   });

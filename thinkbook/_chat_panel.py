@@ -13,6 +13,7 @@ import concurrent.futures
 import html
 import json
 import threading
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,6 +72,12 @@ class ChatControls(anywidget.AnyWidget):
     turns = traitlets.Int(0).tag(sync=True)
     totals = traitlets.Dict().tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
+    # Identifies the panel to its front end across redraws (the prompt's draft survives them).
+    uid = traitlets.Unicode().tag(sync=True)
+
+    @traitlets.default("uid")
+    def _default_uid(self) -> str:
+        return uuid.uuid4().hex
 
 
 class _Turn:

@@ -149,6 +149,7 @@ class _Batcher:
         self._last_answer: dict[int, float] = {}
         self._lock = threading.Lock()
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = float("inf")  # when the timer fires, in clock time
         self._last_tick = float("-inf")
         self._clock = clock
         self.interval = interval
@@ -165,21 +166,22 @@ class _Batcher:
             if index not in self._views:
                 return
             self._pending.setdefault(index, []).extend(batch)
-            self._schedule(self._last_tick + self.interval)
+            if self._timer_at > self._last_tick + self.interval:  # (the usual case returns here: cheap)
+                self._schedule(self._last_tick + self.interval)
 
     def _schedule(self, when: float) -> None:
         """Tick at ``when`` (clock time, never before ``interval`` after the last tick), or sooner if due sooner."""
-        loop = asyncio.get_running_loop()
-        at = loop.time() + max(0.0, max(when, self._last_tick + self.interval) - self._clock())
+        when = max(when, self._last_tick + self.interval)
         if self._timer is not None:
-            if self._timer.when() <= at + 1e-3:
+            if self._timer_at <= when + 1e-3:
                 return
             self._timer.cancel()
-        self._timer = loop.call_at(at, self._tick)
+        self._timer_at = when
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, when - self._clock()), self._tick)
 
     def _tick(self) -> None:
         with self._lock:
-            self._timer = None
+            self._timer, self._timer_at = None, float("inf")
             now = self._last_tick = self._clock()
             for index, events in self._pending.items():
                 self._views[index].push(_coalesce(events))

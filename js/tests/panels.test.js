@@ -319,3 +319,35 @@ describe("ComparePanel batching: one message carries every column's deltas", () 
     expect(h.model.listenerCount()).toBe(0);
   });
 });
+
+describe("ChatPanel redrawn when a turn ends", () => {
+  it("keeps the prompt's draft and focus in the new drawing", async () => {
+    const model = chatModel({ uid: "panel-1" });
+    const el1 = document.createElement("div");
+    document.body.append(el1);
+    const cleanup1 = chat.render({ model, el: el1 });
+    const p1 = q(el1, "prompt");
+    p1.focus();
+    p1.value = "half-typed next question";
+    p1.dispatchEvent(new Event("input"));
+    // JupyterLab draws the rewritten output, then takes the old drawing away.
+    const el2 = document.createElement("div");
+    document.body.append(el2);
+    chat.render({ model, el: el2 });
+    cleanup1();
+    el1.remove();
+    await new Promise((r) => setTimeout(r, 5));
+    const p2 = q(el2, "prompt");
+    expect(p2.value).toBe("half-typed next question");
+    expect(document.activeElement).toBe(p2);
+    // Sent: the next drawing starts empty; another panel has its own draft.
+    p2.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+    expect(model.sent.at(-1)).toEqual({ t: "send", text: "half-typed next question" });
+    const el3 = document.createElement("div");
+    chat.render({ model, el: el3 });
+    expect(q(el3, "prompt").value).toBe("");
+    const other = document.createElement("div");
+    chat.render({ model: chatModel({ uid: "panel-2" }), el: other });
+    expect(q(other, "prompt").value).toBe("");
+  });
+});
