@@ -125,11 +125,24 @@ def _offline_replay(
         ) from None
     speed = _offline_replay_speed()
     warn_user(
-        f"no {missing.variable} set: replaying a recorded answer "
-        f"({recording.source or recording.path.name}). Set {missing.variable} (or pass "
-        "api_key=/base_url=, or --api-key-env/--base-url to %%think) to ask the live model."
+        f"no {missing.variable} set: replaying a recorded answer ({_provenance(recording)}). "
+        f"Set {missing.variable} to ask the live model."
     )
     return replay_request(recording, speed)
+
+
+def _provenance(recording: Recording) -> str:
+    """What a replayed file is, in a few words a reader can trust."""
+    source = recording.source
+    if recording.illustrative:
+        kind = "illustrative, not model output"
+    elif source.startswith("built from the Bailian"):
+        kind = "rebuilt from the Bailian guide's transcript"
+    elif source.startswith("recorded with"):
+        kind = "a live recording"
+    else:
+        kind = source
+    return f"{kind}: {recording.path.name}" if kind else recording.path.name
 
 
 def _offline_replay_speed() -> float:
