@@ -171,7 +171,7 @@ function render({ model, el }) {
     // Status line.
     lbl.hidden = !hd.label;
     tx(lbl, hd.label || "");
-    tx(mName, hd.model || "");
+    tx(mName, hd.label && hd.model && hd.label.startsWith(hd.model) ? "" : hd.model || ""); // not twice
     tx(mThink, hd.thinking === true ? T.on + (num(hd.budget) ? ` · ${T.budget} ${fmt(hd.budget)}` : "")
       : hd.thinking === false ? T.off : "");
     tx(stEl, T[st] || st);
