@@ -142,9 +142,16 @@ def test_chat_panel_stop_and_send_then_compare(lab: Any) -> None:
     assert turn1.locator('[data-tb="status"]').inner_text().strip() == "thinking"
     assert prompt.input_value() == ""  # the prompt box was emptied on send
     page.wait_for_function("(b) => b.textContent.trim() === 'Stop'", arg=send.element_handle(), timeout=10_000)
+    prompt.fill("a draft typed meanwhile")  # the next question, typed while the turn streams
+    chat.locator(".tb-chat-controls").evaluate("(e) => (e.__before_stop = true)")
     send.click()  # Send became Stop while the turn streams
 
     page.wait_for_function(_TURN_STATUS_IS_JS, arg=[0, "stopped"], timeout=15_000, polling=50)
+    # The ended turn rewrites the panel's output (saved notebooks show it): JupyterLab draws the
+    # panel afresh, and the draft is still in the prompt box.
+    redrawn = f"{NOTEBOOK} .tb-chat .tb-chat-controls"
+    page.wait_for_function(f"() => !document.querySelector({redrawn!r}).__before_stop", timeout=15_000, polling=50)
+    assert prompt.input_value() == "a draft typed meanwhile"
     assert turn1.locator('[data-tb="status"]').inner_text().strip() == "stopped"
     partial = turn1.locator('[data-tb="reasoning"]').evaluate(_REASONING_TEXT_JS)
     assert partial.startswith("step00 step01 step02"), partial
