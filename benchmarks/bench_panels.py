@@ -2,14 +2,16 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_panels.py            # 6 columns, 400 chunks each at ~100 chunks/s
+    .venv/bin/python benchmarks/bench_panels.py            # 6 columns, 400 chunks each at ~100 chunks/s, 7 repeats
     .venv/bin/python benchmarks/bench_panels.py --json
 
-Both runs stream over a real LoopbackServer (in this process) into widgets on RecordingComms, so
-nothing is drawn. "kernel CPU" is this process's CPU time (server thread included) per second of
-streaming. Targets (reported, not asserted): messages/s of six columns within one view's 25/s while
-streaming, and kernel CPU of the panel under 2x that of the single view. Six columns necessarily
-parse six times the bytes; the CPU ratio therefore also shows per-view overhead.
+The server runs in its own process; the widgets talk to RecordingComms, so nothing is drawn.
+Targets (reported, not asserted): messages/s of six columns within one view's 25/s, and the CPU
+the views cost under 2x that of one view. The views' CPU is measured twice: in their entry points
+(thread CPU time around construction, event batches, flushes/ticks, ends and the summary: the
+headline, little noise), and as process CPU minus the same streams with no view (everything the
+views cause, but the difference of two noisy totals). Six streams necessarily parse six times
+the bytes: streaming is therefore not counted as the views' CPU. See benchmarks/README.md.
 """
 
 from __future__ import annotations
