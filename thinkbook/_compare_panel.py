@@ -424,6 +424,7 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             )  # fmt: skip
             column.future.add_done_callback(functools.partial(self._finished, column))
         self._maybe_summarize()
+        self._maybe_finalize()  # (when no configuration could be sent, the panel is final already)
 
     def _finished(self, column: _Column, future: concurrent.futures.Future[ThinkResult]) -> None:
         if future.cancelled():

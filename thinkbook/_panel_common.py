@@ -188,7 +188,8 @@ class StaticFallback:
         return bundle
 
     def _bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        bundle = self._repr_mimebundle_()
+        method = self._repr_mimebundle_  # ipywidgets sets it to None when the widget is closed
+        bundle = method() if callable(method) else None
         if isinstance(bundle, tuple):
             return dict(bundle[0]), dict(bundle[1] or {})
         if not isinstance(bundle, dict):  # a closed widget: its content stays readable
