@@ -11,11 +11,13 @@ invalid bytes get the same U+FFFD replacement either way.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 __all__ = ["SSEDecoder", "ServerSentEvent"]
 
 _BOM = b"\xef\xbb\xbf"
+_LINE_END = re.compile("\r\n|\r|\n")
 
 
 class ServerSentEvent(NamedTuple):
@@ -53,7 +55,7 @@ class SSEDecoder:
         self._skip_lf = False
         # Nothing but (a prefix of) the BOM has arrived yet, so a BOM may still need stripping.
         self._at_start = True
-        self._data: list[bytes] = []
+        self._data: list[str] = []
         self._event = ""
         self._last_id: str | None = None
         self._retry: int | None = None
@@ -87,14 +89,22 @@ class SSEDecoder:
             self._partial.append(chunk)
             chunk = b"".join(self._partial)
             self._partial.clear()
-        # bytes.splitlines breaks on CR, LF and CRLF only: precisely SSE's line endings
-        # (str.splitlines would also break on VT, FF, U+2028 and friends).
-        lines = chunk.splitlines()
         last = chunk[-1]
         if last == 0x0D:
             self._skip_lf = True
         elif last != 0x0A:
-            self._partial.append(lines.pop())
+            # Keep the unterminated last line as bytes (it may end inside a UTF-8 character).
+            end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            self._partial.append(chunk[end + 1 :])
+            chunk = chunk[: end + 1]
+        # One decode per network read rather than one per event. Decoding complete lines together
+        # equals decoding them one by one: CR and LF are ASCII and never occur inside a UTF-8
+        # sequence, so invalid bytes get the same U+FFFD replacements either way.
+        text = chunk.decode("utf-8", "replace")
+        # SSE's line endings are CR, LF and CRLF only (str.splitlines would also break on VT, FF,
+        # U+2028 and friends); the common case has no CR at all.
+        lines = text.split("\n") if "\r" not in text else _LINE_END.split(text)
+        lines.pop()  # the text ends with a line ending: the last piece is empty
         return self._feed(lines)
 
     def flush(self) -> list[ServerSentEvent]:
@@ -110,15 +120,15 @@ class SSEDecoder:
         ID and retry value are kept, as WHATWG keeps them across reconnections.
         """
         # At the start, _partial can only hold a strict prefix of the BOM: an ordinary line.
-        lines = [b"".join(self._partial)] if self._partial else []
-        lines.append(b"")  # the blank line the server did not send
+        lines = [b"".join(self._partial).decode("utf-8", "replace")] if self._partial else []
+        lines.append("")  # the blank line the server did not send
         events = self._feed(lines)
         self._partial.clear()
         self._skip_lf = False
         self._at_start = True
         return events
 
-    def _feed(self, lines: list[bytes]) -> list[ServerSentEvent]:
+    def _feed(self, lines: list[str]) -> list[ServerSentEvent]:
         """Interpret complete lines (without their endings); return dispatched events."""
         events: list[ServerSentEvent] = []
         data = self._data
@@ -127,40 +137,38 @@ class SSEDecoder:
             if not line:
                 if data:
                     # One data line is the norm: skip the join for it.
-                    raw = data[0] if len(data) == 1 else b"\n".join(data)
                     events.append(
                         ServerSentEvent(
-                            raw.decode("utf-8", "replace"), self._event or "message", self._last_id, self._retry
+                            data[0] if len(data) == 1 else "\n".join(data),
+                            self._event or "message",
+                            self._last_id,
+                            self._retry,
                         )
                     )
                     data.clear()
                 self._event = ""
-            elif line.startswith(b"data: "):
+            elif line.startswith("data: "):
                 data.append(line[6:])
-            elif line.startswith(b"data:"):
+            elif line.startswith("data:"):
                 data.append(line[5:])
-            elif line[0] != 0x3A:  # a leading ":" marks a comment (pings, ":HTTP_STATUS/200")
+            elif line[0] != ":":  # a leading ":" marks a comment (pings, ":HTTP_STATUS/200")
                 self._field(line)
         return events
 
-    def _field(self, line: bytes) -> None:
+    def _field(self, line: str) -> None:
         """Apply one field line other than ``data:…`` (the cold path); never a comment."""
-        colon = line.find(b":")
-        if colon < 0:
-            name, value = line, b""
-        else:
-            name = line[:colon]
-            value = line[colon + 1 :]
-            if value[:1] == b" ":
-                value = value[1:]
-        if name == b"data":
+        name, colon, value = line.partition(":")
+        if colon and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
             self._data.append(value)
-        elif name == b"event":
-            self._event = value.decode("utf-8", "replace")
-        elif name == b"id":
-            if 0 not in value:  # no NUL; an int test is ~10x faster than b"\0" in value
-                self._last_id = value.decode("utf-8", "replace")
-        elif name == b"retry" and value.isdigit():
-            # bytes.isdigit is ASCII-only and False for b"", matching WHATWG's rule.
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            # ASCII digits only (str.isdigit alone also takes "²" and other scripts' digits);
+            # False for "", matching WHATWG's rule.
             self._retry = int(value)
         # Any other field name is ignored, as WHATWG requires.
