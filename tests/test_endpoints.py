@@ -212,16 +212,25 @@ class TestProtocol:
         assert ep.url == base_url + "/chat/completions"
 
     @pytest.mark.parametrize(
-        "model", ["qwen3.5-plus", "qwen3.5-flash", "qwen3.6-plus", "qwen3.6-flash", "qwen3.7-max",
-                  "qwen3.7-max-preview", "Qwen3.6-Plus", "qwen3.5-397b-a17b", "qwen3.6-some-future-model"]
+        "model",
+        [
+            "qwen3.5-plus",
+            "qwen3.5-flash",
+            "qwen3.6-plus",
+            "qwen3.6-flash",
+            "qwen3.7-max",
+            "qwen3.7-max-preview",
+            "Qwen3.6-Plus",
+            "qwen3.5-397b-a17b",
+            "qwen3.6-some-future-model",
+        ],
     )
     def test_qwen35_and_later_use_multimodal_endpoint(self, model: str) -> None:
         ep = resolve(model, base_url=BJ + NATIVE, api_key=KEY)
         assert ep.url == BJ + NATIVE + MM_GEN
 
     @pytest.mark.parametrize(
-        "model", ["qwen-plus", "deepseek-r1", "qwq-plus", "qwen3-max", "qwen3-235b-a22b", "glm-5",
-                  "unknown-model"]
+        "model", ["qwen-plus", "deepseek-r1", "qwq-plus", "qwen3-max", "qwen3-235b-a22b", "glm-5", "unknown-model"]
     )
     def test_older_models_use_text_generation(self, model: str) -> None:
         ep = resolve(model, base_url=BJ + NATIVE, api_key=KEY)
@@ -244,8 +253,7 @@ class TestProtocol:
         [
             (BJ + COMPAT + "/chat/completions", BJ + COMPAT + "/chat/completions", "openai"),
             (BJ + COMPAT + "/chat/completions/", BJ + COMPAT + "/chat/completions", "openai"),
-            ("http://localhost:8000/v1/chat/completions", "http://localhost:8000/v1/chat/completions",
-             "openai"),
+            ("http://localhost:8000/v1/chat/completions", "http://localhost:8000/v1/chat/completions", "openai"),
             (BJ + NATIVE + TEXT_GEN, BJ + NATIVE + TEXT_GEN, "dashscope"),
             (SG + NATIVE + MM_GEN, SG + NATIVE + TEXT_GEN, "dashscope"),  # qwen-plus: text endpoint
         ],
@@ -289,9 +297,7 @@ class TestProtocol:
             ("deepseek-reasoner", None),  # DeepSeek-only model: resolved to api.deepseek.com
         ],
     )
-    def test_dashscope_on_known_non_bailian_provider_says_what_to_do(
-        self, model: str, base_url: str | None
-    ) -> None:
+    def test_dashscope_on_known_non_bailian_provider_says_what_to_do(self, model: str, base_url: str | None) -> None:
         env = {"DEEPSEEK_API_KEY": KEY}
         with pytest.raises(ConfigurationError) as info:
             resolve(model, base_url=base_url, protocol="dashscope", api_key=KEY, env=env)
@@ -334,7 +340,9 @@ class TestKeys:
     def test_missing_key_names_the_variable(self, kwargs: dict[str, str], variable: str) -> None:
         # Keys for *other* providers must not be picked up.
         others = {
-            "DASHSCOPE_API_KEY": KEY, "DEEPSEEK_API_KEY": KEY, "OPENROUTER_API_KEY": KEY,
+            "DASHSCOPE_API_KEY": KEY,
+            "DEEPSEEK_API_KEY": KEY,
+            "OPENROUTER_API_KEY": KEY,
             "OPENAI_API_KEY": KEY,
         }
         env = {name: value for name, value in others.items() if name != variable}

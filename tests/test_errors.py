@@ -85,47 +85,64 @@ def test_other_statuses_are_plain_status_errors(status: int) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "cls", "code"),
     [
-        (401, openai_body("invalid_api_key", "Incorrect API key provided."), AuthenticationError,
-         "invalid_api_key"),
-        (None, openai_body("invalid_api_key", "Incorrect API key provided."), AuthenticationError,
-         "invalid_api_key"),
-        (401, dashscope_body("InvalidApiKey", "Invalid API-key provided."), AuthenticationError,
-         "InvalidApiKey"),
-        (None, dashscope_body("InvalidApiKey", "Invalid API-key provided."), AuthenticationError,
-         "InvalidApiKey"),
-        (429, dashscope_body("Throttling.RateQuota", "Requests rate limit exceeded."), RateLimitError,
-         "Throttling.RateQuota"),
-        (None, dashscope_body("Throttling.RateQuota", "Requests rate limit exceeded."), RateLimitError,
-         "Throttling.RateQuota"),
-        (None, dashscope_body("Throttling.AllocationQuota", "Quota exceeded."), RateLimitError,
-         "Throttling.AllocationQuota"),
-        (429, openai_body("insufficient_quota", "You exceeded your quota."), RateLimitError,
-         "insufficient_quota"),
+        (401, openai_body("invalid_api_key", "Incorrect API key provided."), AuthenticationError, "invalid_api_key"),
+        (None, openai_body("invalid_api_key", "Incorrect API key provided."), AuthenticationError, "invalid_api_key"),
+        (401, dashscope_body("InvalidApiKey", "Invalid API-key provided."), AuthenticationError, "InvalidApiKey"),
+        (None, dashscope_body("InvalidApiKey", "Invalid API-key provided."), AuthenticationError, "InvalidApiKey"),
+        (
+            429,
+            dashscope_body("Throttling.RateQuota", "Requests rate limit exceeded."),
+            RateLimitError,
+            "Throttling.RateQuota",
+        ),
+        (
+            None,
+            dashscope_body("Throttling.RateQuota", "Requests rate limit exceeded."),
+            RateLimitError,
+            "Throttling.RateQuota",
+        ),
+        (
+            None,
+            dashscope_body("Throttling.AllocationQuota", "Quota exceeded."),
+            RateLimitError,
+            "Throttling.AllocationQuota",
+        ),
+        (429, openai_body("insufficient_quota", "You exceeded your quota."), RateLimitError, "insufficient_quota"),
         (429, openai_body("limit_requests", "Too many requests."), RateLimitError, "limit_requests"),
-        (400, dashscope_body("DataInspectionFailed", "Input data may contain inappropriate content."),
-         BadRequestError, "DataInspectionFailed"),
-        (None, dashscope_body("DataInspectionFailed", "Output data may contain inappropriate content."),
-         BadRequestError, "DataInspectionFailed"),
-        (400, openai_body("data_inspection_failed", "Input data may contain inappropriate content."),
-         BadRequestError, "data_inspection_failed"),
-        (400, dashscope_body("Arrearage", "Access denied, please make sure your account is in good "
-                             "standing."), PermissionDeniedError, "Arrearage"),
-        (None, openai_body("Arrearage", "Access denied, account in arrears."), PermissionDeniedError,
-         "Arrearage"),
+        (
+            400,
+            dashscope_body("DataInspectionFailed", "Input data may contain inappropriate content."),
+            BadRequestError,
+            "DataInspectionFailed",
+        ),
+        (
+            None,
+            dashscope_body("DataInspectionFailed", "Output data may contain inappropriate content."),
+            BadRequestError,
+            "DataInspectionFailed",
+        ),
+        (
+            400,
+            openai_body("data_inspection_failed", "Input data may contain inappropriate content."),
+            BadRequestError,
+            "data_inspection_failed",
+        ),
+        (
+            400,
+            dashscope_body("Arrearage", "Access denied, please make sure your account is in good standing."),
+            PermissionDeniedError,
+            "Arrearage",
+        ),
+        (None, openai_body("Arrearage", "Access denied, account in arrears."), PermissionDeniedError, "Arrearage"),
         (403, dashscope_body("AccessDenied", "Access denied."), PermissionDeniedError, "AccessDenied"),
         (None, dashscope_body("ModelNotFound", "Model not exist."), NotFoundError, "ModelNotFound"),
-        (None, openai_body("model_not_found", "The model does not exist."), NotFoundError,
-         "model_not_found"),
+        (None, openai_body("model_not_found", "The model does not exist."), NotFoundError, "model_not_found"),
         (None, dashscope_body("InvalidParameter", "url error"), BadRequestError, "InvalidParameter"),
-        (None, dashscope_body("InternalError", "An internal error has occured."), InternalServerError,
-         "InternalError"),
-        (None, dashscope_body("InternalError.Algo", "Algorithm failed."), InternalServerError,
-         "InternalError.Algo"),
+        (None, dashscope_body("InternalError", "An internal error has occured."), InternalServerError, "InternalError"),
+        (None, dashscope_body("InternalError.Algo", "Algorithm failed."), InternalServerError, "InternalError.Algo"),
     ],
 )
-def test_code_maps_to_class(
-    status: int | None, body: dict[str, Any], cls: type[APIStatusError], code: str
-) -> None:
+def test_code_maps_to_class(status: int | None, body: dict[str, Any], cls: type[APIStatusError], code: str) -> None:
     err = error_for_status(status, body)
     assert type(err) is cls
     assert err.status_code == status
@@ -231,20 +248,23 @@ def test_error_string_shape() -> None:
         (None, dashscope_body("InvalidApiKey", "Invalid API-key provided."), ["region"]),
         (403, dashscope_body("AccessDenied", "Access denied."), ["model", "workspace"]),
         (None, dashscope_body("Arrearage", "Access denied, check your account."), ["arrears"]),
-        (404, openai_body("model_not_found", "The model `qwen-pls` does not exist."),
-         ["model name", "base_url"]),
+        (404, openai_body("model_not_found", "The model `qwen-pls` does not exist."), ["model name", "base_url"]),
         (429, dashscope_body("Throttling.RateQuota", "Requests rate limit exceeded."), ["retry"]),
         (500, dashscope_body("InternalError", "An internal error has occured."), ["try again"]),
         (502, None, ["try again"]),
-        (400, dashscope_body("DataInspectionFailed", "Input data may contain inappropriate content."),
-         ["content filter", "rephrase"]),
-        (400, openai_body("data_inspection_failed", "Output data may contain inappropriate content."),
-         ["content filter"]),
+        (
+            400,
+            dashscope_body("DataInspectionFailed", "Input data may contain inappropriate content."),
+            ["content filter", "rephrase"],
+        ),
+        (
+            400,
+            openai_body("data_inspection_failed", "Output data may contain inappropriate content."),
+            ["content filter"],
+        ),
     ],
 )
-def test_messages_carry_server_message_and_a_hint(
-    status: int | None, body: Any, words: list[str]
-) -> None:
+def test_messages_carry_server_message_and_a_hint(status: int | None, body: Any, words: list[str]) -> None:
     err = error_for_status(status, body)
     text = str(err)
     if isinstance(body, dict):
@@ -340,8 +360,7 @@ def test_every_exported_error_class_is_a_thinkbook_error() -> None:
 
 @pytest.mark.parametrize(
     "cls",
-    [BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, RateLimitError,
-     InternalServerError],
+    [BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, RateLimitError, InternalServerError],
 )
 def test_status_classes_are_api_status_errors(cls: type[Exception]) -> None:
     assert issubclass(cls, APIStatusError)

@@ -36,9 +36,7 @@ def body_for(
     """Prepare a request and fail on any warning (tests that expect one catch it themselves)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        prepared = prepare_request(
-            endpoint(model, **where), model, list(messages or MESSAGES), **options
-        )
+        prepared = prepare_request(endpoint(model, **where), model, list(messages or MESSAGES), **options)
     assert prepared.model == model
     return prepared.body
 
@@ -48,9 +46,7 @@ def body_for(
 
 class TestOpenAICompatible:
     def test_bailian_compatible_body_exactly(self) -> None:
-        body = body_for(
-            "qwen3.6-plus", BAILIAN, enable_thinking=True, thinking_budget=500, preserve_thinking=True
-        )
+        body = body_for("qwen3.6-plus", BAILIAN, enable_thinking=True, thinking_budget=500, preserve_thinking=True)
         assert body == {
             "model": "qwen3.6-plus",
             "messages": MESSAGES,
@@ -151,9 +147,7 @@ class TestNative:
         }
 
     def test_native_has_no_top_level_thinking_fields(self) -> None:
-        body = body_for(
-            "qwen3.7-plus", NATIVE, enable_thinking=False, preserve_thinking=True
-        )
+        body = body_for("qwen3.7-plus", NATIVE, enable_thinking=False, preserve_thinking=True)
         for field in ("enable_thinking", "thinking_budget", "preserve_thinking", "messages"):
             assert field not in body
         assert body["parameters"]["enable_thinking"] is False
@@ -227,13 +221,9 @@ class TestThinkingOptions:
 
     @pytest.mark.parametrize("model", ["deepseek-v3.2", "glm-5", "qwq-plus", "MiniMax-M2.5"])
     @pytest.mark.parametrize("where", [BAILIAN, NATIVE])
-    def test_budget_on_model_without_budget_warns_and_is_left_out(
-        self, model: str, where: dict[str, str]
-    ) -> None:
+    def test_budget_on_model_without_budget_warns_and_is_left_out(self, model: str, where: dict[str, str]) -> None:
         with pytest.warns(ThinkbookWarning, match="thinking_budget"):
-            body = prepare_request(
-                endpoint(model, **where), model, list(MESSAGES), thinking_budget=100
-            ).body
+            body = prepare_request(endpoint(model, **where), model, list(MESSAGES), thinking_budget=100).body
         assert "thinking_budget" not in body
         assert "thinking_budget" not in body.get("parameters", {})
         # The budget does not switch thinking on where it does not apply.
@@ -248,9 +238,7 @@ class TestThinkingOptions:
         import thinkbook
 
         with pytest.warns(ThinkbookWarning) as record:
-            events = thinkbook.stream(
-                "hi", model="glm-5", base_url="http://127.0.0.1:9/v1", thinking_budget=100
-            )
+            events = thinkbook.stream("hi", model="glm-5", base_url="http://127.0.0.1:9/v1", thinking_budget=100)
         close = getattr(events, "close", None)
         if close is not None:
             close()  # never iterated: nothing is sent
@@ -287,9 +275,7 @@ class TestThinkingOptions:
     @pytest.mark.parametrize("model", ["qwen-plus", "qwen3.5-plus", "qwen3.6-flash", "deepseek-r1"])
     def test_preserve_on_unsupported_models_warns_and_is_left_out(self, model: str) -> None:
         with pytest.warns(ThinkbookWarning, match="preserve_thinking"):
-            body = prepare_request(
-                endpoint(model, **BAILIAN), model, list(MESSAGES), preserve_thinking=True
-            ).body
+            body = prepare_request(endpoint(model, **BAILIAN), model, list(MESSAGES), preserve_thinking=True).body
         assert "preserve_thinking" not in body
 
     def test_preserve_false_and_none_are_not_sent(self) -> None:
@@ -310,9 +296,9 @@ class TestThinkingOptions:
         assert body["preserve_thinking"] is True
 
     def test_unknown_model_native_passes_through(self) -> None:
-        params = body_for(
-            "my-private-model", NATIVE, enable_thinking=False, thinking_budget=9, preserve_thinking=True
-        )["parameters"]
+        params = body_for("my-private-model", NATIVE, enable_thinking=False, thinking_budget=9, preserve_thinking=True)[
+            "parameters"
+        ]
         assert params["enable_thinking"] is False
         assert params["thinking_budget"] == 9
         assert params["preserve_thinking"] is True
@@ -414,9 +400,7 @@ class TestBuildMessages:
         with pytest.raises(ConfigurationError, match="message 1"):
             build_messages([{"role": "user", "content": "a"}, {"role": "bot", "content": "b"}])
 
-    @pytest.mark.parametrize(
-        "message", [{"role": "user"}, {"content": "x"}, "hello", ("user", "hi"), None]
-    )
+    @pytest.mark.parametrize("message", [{"role": "user"}, {"content": "x"}, "hello", ("user", "hi"), None])
     def test_malformed_message_rejected(self, message: object) -> None:
         with pytest.raises(ConfigurationError):
             build_messages([message])  # type: ignore[list-item]
@@ -428,9 +412,7 @@ class TestBuildMessages:
 
     def test_system_plus_existing_system_rejected(self) -> None:
         with pytest.raises(ConfigurationError, match="system"):
-            build_messages(
-                [{"role": "system", "content": "a"}, {"role": "user", "content": "b"}], system="c"
-            )
+            build_messages([{"role": "system", "content": "a"}, {"role": "user", "content": "b"}], system="c")
 
     def test_system_prepended_to_list(self) -> None:
         messages = [{"role": "user", "content": "b"}]

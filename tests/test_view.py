@@ -239,4 +239,3 @@ def test_growing_tail_is_sent_as_a_diff_that_rebuilds_exactly(clock: FakeClock, 
     assert tail == view._tail_html and "value_199" in tail
     sent = sum(len(m.get("a", "")) for m in messages)
     assert sent < 3 * len(tail)  # not the whole tail again on every batch
-

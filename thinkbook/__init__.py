@@ -70,6 +70,7 @@ def __getattr__(name: str) -> object:
         return getattr(_compare_panel, name)
     raise AttributeError(f"module 'thinkbook' has no attribute {name!r}")
 
+
 __all__ = [
     "APIConnectionError",
     "APIError",
