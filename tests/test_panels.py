@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from thinkbook import Conversation, clear_prices, set_price
+from thinkbook import Conversation, ThinkbookWarning, clear_prices, set_price
 from thinkbook._chat_panel import ChatPanel
 from thinkbook._compare_panel import ComparePanel
 from thinkbook._errors import ConfigurationError
@@ -335,6 +335,25 @@ def test_compare_bad_configuration_fails_in_its_column_only(engine: Any, comms: 
         panel.wait(10)
     assert [v.status for v in panel.views] == ["done", "error"]
     assert "thinking-only" in panel.views[1].error
+
+
+def test_compare_offline_says_once_that_its_columns_replay(
+    engine: Any, comms: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """With no key, every column that has a recording replays it, and the panel says so in one line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
+    with pytest.warns(ThinkbookWarning) as said:
+        panel = ComparePanel(
+            "你是谁", [{"model": "qwen-plus", "enable_thinking": True}, {"model": "qwen-plus", "thinking_budget": 50}]
+        )
+    panel.wait(20)
+    assert [v.status for v in panel.views] == ["done", "done"]
+    lines = [str(w.message) for w in said]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("no DASHSCOPE_API_KEY set: 2 of the 2 columns replay recorded answers")
+    assert "qwen-plus-whoami.jsonl" in lines[0] and "qwen-plus-budget50.native.jsonl" in lines[0]
 
 
 def test_compare_needs_two_to_six_configurations() -> None:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import queue
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +125,31 @@ def _offline_replay(
             variable=missing.variable,
         ) from None
     speed = _offline_replay_speed()
-    warn_user(
-        f"no {missing.variable} set: replaying a recorded answer ({_provenance(recording)}). "
-        f"Set {missing.variable} to ask the live model."
-    )
+    collected = _replay_notes.get()
+    if collected is not None:
+        collected.append((missing.variable or "API key", _provenance(recording)))
+    else:
+        warn_user(
+            f"no {missing.variable} set: replaying a recorded answer ({_provenance(recording)}). "
+            f"Set {missing.variable} to ask the live model."
+        )
     return replay_request(recording, speed)
+
+
+# Set while a panel prepares several requests at once: their offline-replay notes are gathered here
+# and said once by the panel, instead of one warning per column.
+_replay_notes: ContextVar[list[tuple[str, str]] | None] = ContextVar("_replay_notes", default=None)
+
+
+@contextlib.contextmanager
+def collected_replay_notes() -> Iterator[list[tuple[str, str]]]:
+    """Gather (key variable, provenance) of the offline replays prepared inside the block."""
+    notes: list[tuple[str, str]] = []
+    token = _replay_notes.set(notes)
+    try:
+        yield notes
+    finally:
+        _replay_notes.reset(token)
 
 
 def _provenance(recording: Recording) -> str:

@@ -31,10 +31,10 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
-from ._api import _prepare
+from ._api import _prepare, collected_replay_notes
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
-from ._errors import ConfigurationError, ThinkbookError
+from ._errors import ConfigurationError, ThinkbookError, warn_user
 from ._panel_common import (
     StaticFallback,
     _failed_view,
@@ -326,7 +326,10 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._display_handles: list[Any] = []
         self.summary_widget = CompareSummary(lang=self.lang, prompt=prompt)
         self._batcher = _Batcher(self.summary_widget)
-        self._columns = [self._prepare_column(i, config) for i, config in enumerate(self.configs)]
+        with collected_replay_notes() as replays:
+            self._columns = [self._prepare_column(i, config) for i, config in enumerate(self.configs)]
+        if replays:
+            _say_replays(replays, len(self.configs))
         self.summary_widget.rows = self._rows()
         self.grid = ipywidgets.GridBox(
             [c.view for c in self._columns],
@@ -569,3 +572,17 @@ def _table_cells(row: Mapping[str, Any]) -> list[str]:
     if row.get("error"):
         cells[1] += ": " + str(row["error"])
     return cells
+
+
+def _say_replays(replays: Sequence[tuple[str, str]], columns: int) -> None:
+    """One line for all the columns that replay offline (not one warning per column)."""
+    variable = replays[0][0]
+    files: dict[str, list[str]] = {}
+    for _, provenance in replays:
+        kind, _, name = provenance.rpartition(": ")
+        files.setdefault(kind or "recorded", []).append(name)
+    what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in files.items())
+    warn_user(
+        f"no {variable} set: {len(replays)} of the {columns} columns replay recorded answers ({what}). "
+        f"Set {variable} to ask the live models."
+    )
