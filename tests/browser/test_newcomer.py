@@ -291,24 +291,35 @@ def dismiss_dialogs(page: Any, notes: list[str]) -> None:
             accept.first.click()
         else:
             page.keyboard.press("Escape")
-        notes.append(f"JupyterLab raised a dialog, answered with its default button: {text[:200]!r}")
+        note(notes, f"JupyterLab raised a dialog, answered with its default button: {text[:200]!r}")
         page.wait_for_timeout(300)
+
+
+def note(notes: list[str], text: str) -> None:
+    """Keep a finding for the summary, and print it now so a failing run shows it too."""
+    notes.append(text)
+    print(f"NOTE (as it happened): {text}", flush=True)
 
 
 def run_cell(page: Any, index: int, notes: list[str], timeout: float = CELL_TIMEOUT) -> float:
     """Run code cell ``index`` (click its editor, Ctrl+Enter); wait for its ``[n]:`` prompt; return seconds."""
     cell = page.locator(CODE_CELLS).nth(index)
-    cell.scroll_into_view_if_needed()
     started = time.monotonic()
-    for _attempt in range(3):
-        dismiss_dialogs(page, notes)
-        cell.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Control+Enter")
-        # Right after a notebook opens, JupyterLab can drop the first key press (the editor is still being
-        # attached); a cell that was queued shows [*] or [n], one whose press was lost still shows [ ].
-        with contextlib.suppress(Exception):
+    for attempt in range(4):
+        # Right after a notebook opens on a fresh profile, JupyterLab can still redraw the notebook (cells
+        # detached mid-click) or drop the first key press while editors attach. A cell that was queued
+        # shows [*] or [n]; one whose press was lost still shows [ ]: try again, a newcomer would too.
+        try:
+            dismiss_dialogs(page, notes)
+            cell.scroll_into_view_if_needed(timeout=10_000)
+            cell.locator(".jp-InputArea-editor").click(timeout=10_000)
+            page.keyboard.press("Control+Enter")
             page.wait_for_function(_PROMPT_STARTED_JS, arg=[CODE_CELLS, index], timeout=10_000, polling=100)
             break
+        except Exception as error:  # Playwright's Error and TimeoutError
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            note(notes, f"code cell {index} did not start on attempt {attempt + 1} ({first_line}); tried again")
+            page.wait_for_timeout(500)
     try:
         page.wait_for_function(_PROMPT_DONE_JS, arg=[CODE_CELLS, index], timeout=timeout * 1000, polling=100)
     except Exception:
