@@ -385,6 +385,27 @@ def start_background(
     return ThinkHandle(future, run)
 
 
+async def _pump(
+    engine: Engine,
+    run: StreamRun,
+    max_retries: int,
+    timeout: float | None,
+    put: Callable[[list[ThinkEvent] | BaseException | None], object],
+) -> None:
+    """On the engine loop: hand each batch to ``put``, then the error or ``None`` for the end."""
+    try:
+        async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
+            put(batch)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        put(exc)
+    else:
+        put(None)
+    finally:
+        run.settled.set()
+
+
 def iter_events(
     request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
 ) -> Iterator[ThinkEvent]:
@@ -392,21 +413,7 @@ def iter_events(
     engine = engine or default_engine()
     run = StreamRun(request)
     inbox: queue.SimpleQueue[list[ThinkEvent] | BaseException | None] = queue.SimpleQueue()
-
-    async def produce() -> None:
-        try:
-            async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
-                inbox.put(batch)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            inbox.put(exc)
-        else:
-            inbox.put(None)
-        finally:
-            run.settled.set()
-
-    future = engine.submit(produce())
+    future = engine.submit(_pump(engine, run, max_retries, timeout, inbox.put))
     try:
         while True:
             try:
@@ -436,19 +443,9 @@ async def aiter_events(
     run = StreamRun(request)
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[list[ThinkEvent] | BaseException | None] = asyncio.Queue()
-
-    async def produce() -> None:
-        try:
-            async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
-                loop.call_soon_threadsafe(inbox.put_nowait, batch)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            loop.call_soon_threadsafe(inbox.put_nowait, exc)
-        else:
-            loop.call_soon_threadsafe(inbox.put_nowait, None)
-
-    future = engine.submit(produce())
+    future = engine.submit(
+        _pump(engine, run, max_retries, timeout, lambda item: loop.call_soon_threadsafe(inbox.put_nowait, item))
+    )
     try:
         while True:
             item = await inbox.get()
