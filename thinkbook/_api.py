@@ -14,7 +14,7 @@ import queue
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._display import Display, LiveDisplay, should_display
 from ._endpoints import Endpoint, resolve_endpoint
@@ -96,7 +96,9 @@ def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
         protocol="dashscope" if recording.protocol == "dashscope" else "openai",
         provider="bailian",
     )
-    return PreparedRequest(endpoint=endpoint, model=recording.model, body=recording.request)
+    return PreparedRequest(
+        endpoint=endpoint, model=recording.model, body=recording.request, replay_source=recording.source
+    )
 
 
 def _offline_replay(
@@ -127,24 +129,32 @@ def _offline_replay(
     speed = _offline_replay_speed()
     collected = _replay_notes.get()
     if collected is not None:
-        collected.append((missing.variable or "API key", _provenance(recording)))
+        collected.append(ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name))
     else:
         warn_user(
-            f"no {missing.variable} set: replaying a recorded answer ({_provenance(recording)}). "
-            f"Set {missing.variable} to ask the live model."
+            f"no {missing.variable} set: replaying a recorded answer ({_provenance(recording)}: "
+            f"{recording.path.name}). Set {missing.variable} to ask the live model."
         )
     return replay_request(recording, speed)
 
 
 # Set while a panel prepares several requests at once: their offline-replay notes are gathered here
 # and said once by the panel, instead of one warning per column.
-_replay_notes: ContextVar[list[tuple[str, str]] | None] = ContextVar("_replay_notes", default=None)
+class ReplayNote(NamedTuple):
+    """One offline replay a panel prepared: the key that was missing, what the file is, its name."""
+
+    variable: str
+    provenance: str
+    file: str
+
+
+_replay_notes: ContextVar[list[ReplayNote] | None] = ContextVar("_replay_notes", default=None)
 
 
 @contextlib.contextmanager
-def collected_replay_notes() -> Iterator[list[tuple[str, str]]]:
-    """Gather (key variable, provenance) of the offline replays prepared inside the block."""
-    notes: list[tuple[str, str]] = []
+def collected_replay_notes() -> Iterator[list[ReplayNote]]:
+    """Gather the offline replays prepared inside the block."""
+    notes: list[ReplayNote] = []
     token = _replay_notes.set(notes)
     try:
         yield notes
@@ -156,14 +166,12 @@ def _provenance(recording: Recording) -> str:
     """What a replayed file is, in a few words a reader can trust."""
     source = recording.source
     if recording.illustrative:
-        kind = "illustrative, not model output"
-    elif source.startswith("built from the Bailian"):
-        kind = "rebuilt from the Bailian guide's transcript"
-    elif source.startswith("recorded with"):
-        kind = "a live recording"
-    else:
-        kind = source
-    return f"{kind}: {recording.path.name}" if kind else recording.path.name
+        return "illustrative, not model output"
+    if source.startswith("built from the Bailian"):
+        return "rebuilt from the Bailian guide's transcript"
+    if source.startswith("recorded with"):
+        return "a live recording"
+    return source or "recorded"
 
 
 def _offline_replay_speed() -> float:

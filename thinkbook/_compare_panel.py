@@ -31,7 +31,7 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
-from ._api import _prepare, collected_replay_notes
+from ._api import ReplayNote, _prepare, collected_replay_notes
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError, warn_user
@@ -574,13 +574,12 @@ def _table_cells(row: Mapping[str, Any]) -> list[str]:
     return cells
 
 
-def _say_replays(replays: Sequence[tuple[str, str]], columns: int) -> None:
+def _say_replays(replays: Sequence[ReplayNote], columns: int) -> None:
     """One line for all the columns that replay offline (not one warning per column)."""
-    variable = replays[0][0]
+    variable = replays[0].variable
     files: dict[str, list[str]] = {}
-    for _, provenance in replays:
-        kind, _, name = provenance.rpartition(": ")
-        files.setdefault(kind or "recorded", []).append(name)
+    for note in replays:
+        files.setdefault(note.provenance, []).append(note.file)
     what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in files.items())
     warn_user(
         f"no {variable} set: {len(replays)} of the {columns} columns replay recorded answers ({what}). "

@@ -37,7 +37,7 @@ from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
-from ._replay import dump_recording, load_recording, recording_source
+from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
 from ._template import render_template
 
@@ -277,9 +277,9 @@ class ThinkMagics(Magics):
         illustrative or seed-built answer must never pass for a live one.
         """
         source = "recorded with %%think --record"
-        if request.endpoint.base_url.startswith("replay:"):
-            original = recording_source(request)
-            source = f"copied from a replay ({original or request.endpoint.base_url}), not a live recording"
+        if request.replay_source is not None:
+            original = request.replay_source or request.endpoint.base_url
+            source = f"copied from a replay ({original}), not a live recording"
         try:
             dump_recording(
                 os.path.expanduser(path),

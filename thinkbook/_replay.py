@@ -56,22 +56,24 @@ class Recording:
         """Written by people to show the mechanics (its ``source`` says so), not a model's answer."""
         return self.source.startswith("illustrative")
 
+    def _option(self, name: str) -> Any:
+        """A thinking option of the recorded request: top-level (OpenAI-compatible) or in ``parameters`` (native)."""
+        return self.request.get(name, self.request.get("parameters", {}).get(name))
+
     @property
     def enable_thinking(self) -> bool | None:
         """Whether the recorded request asked for thinking (None: it left it to the model's default)."""
-        value = self.request.get("enable_thinking", self.request.get("parameters", {}).get("enable_thinking"))
+        value = self._option("enable_thinking")
         return value if isinstance(value, bool) else None
 
     @property
     def preserve_thinking(self) -> bool:
         """Whether the recorded request sent earlier turns' reasoning back (``preserve_thinking``)."""
-        return (
-            self.request.get("preserve_thinking", self.request.get("parameters", {}).get("preserve_thinking")) is True
-        )
+        return self._option("preserve_thinking") is True
 
     @property
     def thinking_budget(self) -> int | None:
-        budget = self.request.get("thinking_budget", self.request.get("parameters", {}).get("thinking_budget"))
+        budget = self._option("thinking_budget")
         return budget if isinstance(budget, int) else None
 
 
@@ -251,14 +253,3 @@ def _keeps_reasoning(preserve_thinking: bool | None, messages: list[dict[str, An
 
 def _same_or_unknown(recorded: bool | None, wanted: bool | None) -> bool:
     return recorded is None or wanted is None or recorded == wanted
-
-
-def recording_source(request: Any) -> str:
-    """The ``source`` of the recording a replay request reads ("" for a live request or a lost file)."""
-    url = httpx.URL(request.endpoint.url)
-    if url.host != REPLAY_HOST:
-        return ""
-    try:
-        return load_recording(Path(unquote(url.path))).source
-    except ConfigurationError:
-        return ""

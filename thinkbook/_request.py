@@ -26,6 +26,8 @@ class PreparedRequest:
     endpoint: Endpoint
     model: str
     body: dict[str, Any]
+    # A replayed request: its recording's ``source`` (where the answer comes from); None when live.
+    replay_source: str | None = None
 
     def headers(self) -> dict[str, str]:
         return self.endpoint.headers()
