@@ -26,13 +26,7 @@ MODULES = ("nb02", "nb03", "nb04", "nb05", "nb06")
 def all_takes() -> list[Take]:
     takes: list[Take] = []
     for name in MODULES:
-        try:
-            module = importlib.import_module(f"takes.{name}")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"takes.{name}":
-                raise
-            continue
-        takes.extend(module.TAKES)
+        takes.extend(importlib.import_module(f"takes.{name}").TAKES)
     names = [take.name for take in takes]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:

@@ -88,17 +88,22 @@ def _cut_to_budget(reasoning: str, budget: int | None) -> str:
     return kept
 
 
-def _chunk(model: str, request_id: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
+def _event(model: str, request_id: str, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> bytes:
+    """One ``chat.completion.chunk`` SSE event, in Bailian's field order."""
     body = {
-        "choices": [{"delta": delta, "finish_reason": finish, "index": 0, "logprobs": None}],
+        "choices": choices,
         "object": "chat.completion.chunk",
-        "usage": None,
+        "usage": usage,
         "created": 1764000000,
         "system_fingerprint": None,
         "model": model,
         "id": request_id,
     }
     return b"data: " + json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _chunk(model: str, request_id: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
+    return _event(model, request_id, [{"delta": delta, "finish_reason": finish, "index": 0, "logprobs": None}], None)
 
 
 def build(take: Take) -> tuple[dict[str, Any], list[tuple[float, bytes]], dict[str, int]]:
@@ -133,21 +138,12 @@ def build(take: Take) -> tuple[dict[str, Any], list[tuple[float, bytes]], dict[s
         "completion_tokens": reasoning_tokens + estimate_tokens(take.answer),
     }
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    usage_chunk = {
-        "choices": [],
-        "object": "chat.completion.chunk",
-        "usage": {
-            **usage,
-            "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
-            "prompt_tokens_details": {"cached_tokens": take.cached_tokens},
-        },
-        "created": 1764000000,
-        "system_fingerprint": None,
-        "model": take.model,
-        "id": request_id,
+    usage_details = {
+        **usage,
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+        "prompt_tokens_details": {"cached_tokens": take.cached_tokens},
     }
-    chunks.append((clock, b"data: " + json.dumps(usage_chunk, ensure_ascii=False, separators=(",", ":")).encode()))
-    chunks[-1] = (clock, chunks[-1][1] + b"\n\n")
+    chunks.append((clock, _event(take.model, request_id, [], usage_details)))
     chunks.append((clock, b"data: [DONE]\n\n"))
     return request, chunks, {**usage, "reasoning_tokens": reasoning_tokens}
 
