@@ -28,6 +28,7 @@ class PreparedRequest:
     body: dict[str, Any]
     # A replayed request: its recording's ``source`` (where the answer comes from); None when live.
     replay_source: str | None = None
+    thinking_enabled: bool | None = None
 
     def headers(self) -> dict[str, str]:
         return self.endpoint.headers()
