@@ -142,9 +142,20 @@ def test_non_string_reasoning_falls_through_to_the_next_source() -> None:
     assert chunk(delta(reasoning_content=5, reasoning="ok")).reasoning == "ok"
 
 
-@pytest.mark.parametrize("value", [None, "", 5, [{"type": "text", "text": "x"}], {"a": 1}])
+@pytest.mark.parametrize("value", [None, "", 5, [], [{"type": "image_url", "text": "x"}, 3, {"text": 4}], {"a": 1}])
 def test_empty_or_non_string_content_is_absent(value: Any) -> None:
     assert chunk(delta(content=value, reasoning_content="r")).content == ""
+
+
+def test_content_sent_as_a_list_of_text_parts_is_joined() -> None:
+    parts = [
+        {"type": "text", "text": "Hello, "},
+        {"type": "image_url", "image_url": {}},
+        {"type": "text", "text": "world"},
+    ]
+    assert chunk(delta(content=parts)).content == "Hello, world"
+    message = {"choices": [{"message": {"content": [{"type": "text", "text": "whole"}]}, "finish_reason": "stop"}]}
+    assert chunk(message).content == "whole"
 
 
 def test_content_and_reasoning_in_one_chunk_are_both_kept() -> None:
@@ -353,7 +364,7 @@ def replay(name: str, size: int | None) -> tuple[list[WireChunk], int]:
     decoder, parser = SSEDecoder(), OpenAIChunkParser()
     step = size or len(body)
     events = [e for i in range(0, len(body), step) for e in decoder.decode(body[i : i + step])]
-    events += decoder.flush()
+    assert decoder.flush() is None  # every fixture closes its last event with a blank line
     chunks: list[WireChunk] = []
     for event in events:
         parsed = parser.parse(event)

@@ -14,14 +14,23 @@ E = ServerSentEvent
 
 
 def feed(chunks: list[bytes], *, flush: bool = True) -> list[ServerSentEvent]:
-    """Decode ``chunks`` with one fresh decoder, optionally flushing at the end."""
+    """The events ``chunks`` dispatch to one fresh decoder; ``flush`` ends the stream, which
+    (WHATWG) dispatches nothing more: an unterminated event is discarded."""
     decoder = SSEDecoder()
     events: list[ServerSentEvent] = []
     for chunk in chunks:
         events.extend(decoder.decode(chunk))
     if flush:
-        events.extend(decoder.flush())
+        decoder.flush()
     return events
+
+
+def feed_and_flush(chunks: list[bytes]) -> list[ServerSentEvent]:
+    """The dispatched events plus the unterminated one that ``flush`` returns, if any."""
+    decoder = SSEDecoder()
+    events = [event for chunk in chunks for event in decoder.decode(chunk)]
+    tail = decoder.flush()
+    return [*events, tail] if tail is not None else events
 
 
 def fragments(raw: bytes, size: int) -> list[bytes]:
@@ -31,8 +40,8 @@ def fragments(raw: bytes, size: int) -> list[bytes]:
 def reference(raw: bytes) -> list[ServerSentEvent]:
     """A deliberately naive, independent model of the same rules: whole stream at once.
 
-    WHATWG parsing on decoded text, plus the decoder's documented end-of-stream leniency
-    (an unterminated last line counts, and a pending data buffer is dispatched).
+    WHATWG parsing on decoded text; the last item may be the unterminated event that
+    :meth:`SSEDecoder.flush` hands back (an unterminated last line counts as a line).
     """
     text = raw.decode("utf-8", "replace")
     text = text.removeprefix("\ufeff")
@@ -116,7 +125,7 @@ STREAMS = [
 def test_single_chunk_decodes_expected_events(raw: bytes, expected: list[E]) -> None:
     decoder = SSEDecoder()
     assert decoder.decode(raw) == expected
-    assert decoder.flush() == []  # every event was closed by its blank line
+    assert decoder.flush() is None  # every event was closed by its blank line
 
 
 @pytest.mark.parametrize(("raw", "expected"), STREAMS)
@@ -345,37 +354,44 @@ def test_without_flush_an_unclosed_event_is_pending() -> None:
     assert decoder.decode(b"data: a\n\ndata: b\n") == [E("a")]
 
 
-def test_flush_dispatches_event_missing_final_blank_line() -> None:
+def test_flush_returns_event_missing_final_blank_line_undispatched() -> None:
     for tail in (b"\n", b"\r", b"\r\n"):
         decoder = SSEDecoder()
         assert decoder.decode(b"event: result\ndata: last" + tail) == []
-        assert decoder.flush() == [E("last", "result")]
+        assert decoder.flush() == E("last", "result")
 
 
-def test_flush_treats_unterminated_last_line_as_complete() -> None:
+def test_unterminated_final_event_is_discarded_as_whatwg_says() -> None:
+    # What a cut connection leaves: the decoder never dispatches it, however it is fed.
+    raw = b'data: {"a":1}\n\ndata: {"b'
+    assert feed([raw]) == [E('{"a":1}')]
+    assert feed(fragments(raw, 1)) == [E('{"a":1}')]
+
+
+def test_flush_treats_unterminated_last_line_as_a_line() -> None:
     decoder = SSEDecoder()
     assert decoder.decode(b"data: a\ndata: b") == []
-    assert decoder.flush() == [E("a\nb")]
+    assert decoder.flush() == E("a\nb")
 
 
 def test_flush_with_nothing_pending() -> None:
-    assert SSEDecoder().flush() == []
+    assert SSEDecoder().flush() is None
     decoder = SSEDecoder()
     assert decoder.decode(b"data: a\n\n: trailing comment") == [E("a")]
-    assert decoder.flush() == []
-    assert decoder.flush() == []
+    assert decoder.flush() is None
+    assert decoder.flush() is None
 
 
 def test_flush_ignores_pending_event_without_data() -> None:
     decoder = SSEDecoder()
     decoder.decode(b"event: x\nid: 9")
-    assert decoder.flush() == []
+    assert decoder.flush() is None
 
 
 def test_decoder_reusable_after_flush_keeps_last_id() -> None:
     decoder = SSEDecoder()
     assert decoder.decode(b"id: 5\ndata: a") == []
-    assert decoder.flush() == [E("a", id="5")]
+    assert decoder.flush() == E("a", id="5")
     # A new stream (a reconnection) may start with its own BOM; the last id carries over.
     assert decoder.decode(b"\xef\xbb\xbfdata: b\n\n") == [E("b", id="5")]
 
@@ -383,7 +399,7 @@ def test_decoder_reusable_after_flush_keeps_last_id() -> None:
 def test_cr_pending_at_flush_does_not_leak_into_next_stream() -> None:
     decoder = SSEDecoder()
     assert decoder.decode(b"data: a\r") == []
-    assert decoder.flush() == [E("a")]
+    assert decoder.flush() == E("a")
     assert decoder.decode(b"\ndata: b\n\n") == [E("b")]
 
 
@@ -430,7 +446,9 @@ def test_dashscope_stream_closed_without_final_blank_line() -> None:
         decoder = SSEDecoder()
         events = decoder.decode(DASHSCOPE[:-cut])
         assert len(events) == 1
-        _check_dashscope(events + decoder.flush())
+        last = decoder.flush()
+        assert last is not None  # returned for the caller to judge, not dispatched
+        _check_dashscope([*events, last])
 
 
 # --- the event objects --------------------------------------------------------------------
@@ -492,8 +510,11 @@ def test_random_streams_and_chunkings_match_reference() -> None:
         if rng.random() < 0.1:
             raw = b"\xef\xbb\xbf" + raw
         expected = reference(raw)
-        assert feed([raw]) == expected, raw
+        assert feed_and_flush([raw]) == expected, raw
         cuts = sorted(rng.sample(range(len(raw) + 1), min(len(raw) + 1, rng.randint(0, 8))))
         chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
-        assert feed(chunks) == expected, (raw, cuts)
-        assert feed(fragments(raw, 1)) == expected, raw
+        assert feed_and_flush(chunks) == expected, (raw, cuts)
+        assert feed_and_flush(fragments(raw, 1)) == expected, raw
+        dispatched = feed([raw])
+        assert dispatched == expected[: len(dispatched)]
+        assert len(expected) - len(dispatched) <= 1  # flush holds back at most one event

@@ -40,8 +40,8 @@ def reduce_events(events: Iterable[SplitEvent]) -> tuple[str, str]:
     return reasoning, answer
 
 
-def run(chunks: Iterable[str]) -> tuple[tuple[str, str], ThinkTagSplitter]:
-    s = ThinkTagSplitter()
+def run(chunks: Iterable[str], *, bare_close: bool = True) -> tuple[tuple[str, str], ThinkTagSplitter]:
+    s = ThinkTagSplitter(bare_close=bare_close)
     events: list[SplitEvent] = []
     for c in chunks:
         events += s.feed(c)
@@ -54,19 +54,31 @@ def split(text: str) -> tuple[str, str]:
     return run([text])[0]
 
 
-def oracle(s: str) -> tuple[str, str]:
+def after_tag(s: str) -> str:
+    """The answer after ``</think>``: the separating blank lines go, the first line's indent stays."""
+    stripped = s.lstrip()
+    if not stripped:
+        return ""
+    lead = s[: len(s) - len(stripped)]
+    line_break = max(lead.rfind("\n"), lead.rfind("\r"))
+    return s[line_break + 1 :] if line_break != -1 else stripped
+
+
+def oracle(s: str, *, bare_close: bool = True) -> tuple[str, str]:
     """The documented rules, applied to the whole output at once."""
-    s = s.lstrip()
-    if s.startswith("<think>"):
-        body = s[len("<think>") :].lstrip()
+    t = s.lstrip()
+    if t.startswith("<think>"):
+        body = t[len("<think>") :].lstrip()
         i = body.find("</think>")
         if i == -1:
             return body, ""
-        return body[:i].rstrip(), body[i + len("</think>") :].lstrip()
-    i = s.find("</think>")
+        return body[:i].rstrip(), after_tag(body[i + len("</think>") :])
+    if not t:
+        return "", ""
+    i = s.find("</think>") if bare_close else -1
     if i == -1:
         return "", s
-    return s[:i].rstrip(), s[i + len("</think>") :].lstrip()
+    return s[:i].rstrip(), after_tag(s[i + len("</think>") :])
 
 
 CASES: list[tuple[str, tuple[str, str], bool]] = [
@@ -81,7 +93,11 @@ CASES: list[tuple[str, tuple[str, str], bool]] = [
     ("<think>still thinking \n", ("still thinking \n", ""), True),
     ("<think>", ("", ""), True),
     ("Just an answer.\n\nTwo lines.\n", ("", "Just an answer.\n\nTwo lines.\n"), False),
-    ("\n\n  Leading whitespace dropped", ("", "Leading whitespace dropped"), False),
+    ("\n\n  Leading whitespace kept", ("", "\n\n  Leading whitespace kept"), False),
+    ("    indented = 1\n", ("", "    indented = 1\n"), False),
+    ("<think>r</think>\n\n    code\n", ("r", "    code\n"), True),
+    ("</think>\n  x", ("", "  x"), True),
+    ("<think>r</think>\r\n\tx", ("r", "\tx"), True),
     ("Use <think> tags like <think>x", ("", "Use <think> tags like <think>x"), False),
     ("<think>r</think>then <think>q</think> w", ("r", "then <think>q</think> w"), True),
     ("<think>a <think> b</think>c", ("a <think> b", "c"), True),
@@ -213,6 +229,7 @@ def test_random_chunking_matches_one_shot_and_rules(data: tuple[str, list[str]])
     assert run(chunks)[0] == one_shot
     assert run(list(text))[0] == one_shot
     assert one_shot == oracle(text)
+    assert run(chunks, bare_close=False)[0] == oracle(text, bare_close=False)
 
 
 @settings(max_examples=200, deadline=None)
@@ -221,3 +238,20 @@ def test_arbitrary_text_never_loses_characters(text: str, cuts: list[int]) -> No
     bounds = [0, *sorted(min(c, len(text)) for c in cuts), len(text)]
     chunks = [text[a:b] for a, b in pairwise(bounds)]
     assert run(chunks)[0] == oracle(text)
+    assert run(chunks, bare_close=False)[0] == oracle(text, bare_close=False)
+
+
+_OFF_CASES = [
+    ("I wrote </think> here.", ("", "I wrote </think> here.")),
+    ("  </think>\n\nx", ("", "  </think>\n\nx")),
+    ("<think>r</think>a</think>", ("r", "a</think>")),
+    ("</thi", ("", "</thi")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), _OFF_CASES)
+def test_with_thinking_off_a_bare_close_tag_is_answer_text(text: str, expected: tuple[str, str]) -> None:
+    assert oracle(text, bare_close=False) == expected
+    for i in range(len(text) + 1):
+        assert run([text[:i], text[i:]], bare_close=False)[0] == expected, i
+    assert run(list(text), bare_close=False)[0] == expected

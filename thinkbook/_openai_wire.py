@@ -11,7 +11,8 @@ text sits (see ``docs/wire-formats.md``):
 
 Servers may send the *same* text in two of these at once (vLLM during its field rename, OpenRouter
 always), so exactly one source is taken per chunk, by that priority: text is never doubled.
-``null``, ``""`` and non-string values count as absent.
+``null``, ``""`` and non-string values count as absent. ``content`` may also be a list of
+``{"type": "text", "text": ...}`` parts (some gateways send it so): their texts are joined.
 
 Only ``choices[0]`` is read: thinkbook never asks for ``n > 1``.
 """
@@ -70,6 +71,20 @@ def _details_text(details: object) -> str:
         if kind != "reasoning.encrypted" and text and type(text) is str:
             parts.append(text)
     return "".join(parts)
+
+
+def _parts_text(parts: object) -> str:
+    """Text of ``content`` sent as a list of parts: the ``{"type": "text", "text": ...}`` ones."""
+    if type(parts) is not list:
+        return ""
+    return "".join(
+        part["text"]
+        for part in parts
+        if type(part) is dict and part.get("type", "text") in _TEXT_PARTS and type(part.get("text")) is str
+    )
+
+
+_TEXT_PARTS = ("text", "output_text")
 
 
 def _error_dict(error: object) -> dict[str, Any]:
@@ -139,8 +154,8 @@ class OpenAIChunkParser:
                             text = _details_text(details) if details else ""
                     reasoning = text
                     text = delta.get("content")
-                    if text and type(text) is str:
-                        content = text
+                    if text:
+                        content = text if type(text) is str else _parts_text(text)
                 text = choice.get("finish_reason")
                 if text and type(text) is str:
                     finish = text

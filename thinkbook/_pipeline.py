@@ -6,14 +6,22 @@ accumulator) with no I/O, so live streams, recorded replays and tests all run th
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 from ._dashscope_wire import DashScopeChunkParser
-from ._errors import APIStatusError, StreamInterruptedError, error_for_status
+from ._errors import (
+    APIStatusError,
+    ResponseFormatError,
+    StreamInterruptedError,
+    ThinkbookError,
+    error_for_status,
+    redact,
+)
 from ._openai_wire import OpenAIChunkParser
-from ._sse import SSEDecoder
+from ._sse import ServerSentEvent, SSEDecoder
 from ._think_tags import ThinkTagSplitter
 from ._types import (
     AnswerDelta,
@@ -26,7 +34,7 @@ from ._types import (
     Usage,
     UsageUpdate,
 )
-from ._wire import WireChunk
+from ._wire import WireChunk, loads_json
 
 Clock = Callable[[], float]
 
@@ -121,13 +129,71 @@ class Accumulator:
         )
 
 
+# What the first significant byte of a body says it is (an SSE stream never starts with "{" or
+# "<": its lines start with a field name or ":").
+_SNIFFING, _EVENT_STREAM, _JSON_BODY = range(3)
+_WHITESPACE = b" \t\r\n\xef\xbb\xbf"  # and the BOM's bytes
+_HEAD_BYTES = 200  # kept from the start of the body, to show in an error
+_SSE_START = re.compile(rb"(?:data|event|id|retry)(?:[:\r\n]|$)|:")
+_SSE_FIELDS = (b"data", b"event", b"id", b"retry")
+_TITLE = re.compile(r"<title[^>]*>([^<]{1,200})", re.IGNORECASE)
+_SNIPPET = 120
+
+
+def _looks_like_event_stream(head: bytes) -> bool:
+    """The body's start is SSE, or a cut prefix of it (``dat``)."""
+    head = head.lstrip(_WHITESPACE)
+    return bool(_SSE_START.match(head)) or any(name.startswith(head) for name in _SSE_FIELDS)
+
+
+# Token counts beyond this are not real (and would overflow float arithmetic downstream).
+_MAX_TOKENS = 2**53
+
+
+def _plausible(usage: Usage) -> bool:
+    """False for counts no real response has (DashScope sends usage on every event: kept cheap)."""
+    return (
+        (usage.total_tokens or 0) <= _MAX_TOKENS
+        and (usage.prompt_tokens or 0) <= _MAX_TOKENS
+        and (usage.completion_tokens or 0) <= _MAX_TOKENS
+        and (usage.reasoning_tokens or 0) <= _MAX_TOKENS
+        and (usage.cached_tokens or 0) <= _MAX_TOKENS
+    )
+
+
+def _is_whole(data: str) -> bool:
+    """Whether an event's data, left unterminated at end of stream, is a complete payload.
+
+    A JSON object or array is complete exactly when it parses (its closing bracket comes last),
+    so a connection cut inside it never passes; ``[DONE]`` is the one non-JSON payload.
+    """
+    if data.strip() == "[DONE]":
+        return True
+    try:
+        return type(loads_json(data)) in (dict, list)
+    except ValueError:
+        return False
+
+
 class StreamPipeline:
     """Decode one streamed response.
 
     ``feed(bytes)`` returns the events those bytes completed; ``finish()`` is called at end of
     stream and returns the last events ending with :class:`Done`, or raises
-    :class:`StreamInterruptedError` when the model never said it had finished. Provider errors
-    inside the stream raise the matching :class:`APIStatusError` with ``.partial``.
+    :class:`StreamInterruptedError` (``.partial``) when the model never said it had finished.
+    Provider errors inside the stream raise the matching :class:`APIStatusError`, and data that
+    is not the protocol's a :class:`ResponseFormatError`, both with ``.partial`` once text
+    arrived.
+
+    End of stream follows WHATWG: an event no blank line closed is discarded, unless its data is
+    a complete JSON payload (servers that close right after the last event, see
+    :meth:`SSEDecoder.flush`). So the same received bytes give the same outcome however the
+    connection ended (clean close, reset, broken chunked framing): a model that had finished
+    (``finish_reason`` or ``[DONE]`` seen) returns its result, ``usage=None`` if it never came.
+
+    A body that is not an event stream is recognised by its first byte: a JSON body (a server
+    that ignored ``stream: true``) is parsed as one complete answer, an HTML page (or a
+    ``text/html`` content type) raises :class:`ResponseFormatError` at once.
     """
 
     def __init__(
@@ -139,53 +205,182 @@ class StreamPipeline:
         started: float | None = None,
         http_status: int | None = None,
         secrets: tuple[str | None, ...] = (),
+        content_type: str = "",
+        thinking_off: bool = False,
     ) -> None:
         self._decoder = SSEDecoder()
         self._parser: OpenAIChunkParser | DashScopeChunkParser = (
             DashScopeChunkParser() if protocol == "dashscope" else OpenAIChunkParser()
         )
-        self._splitter: ThinkTagSplitter | None = ThinkTagSplitter()
+        self._expected = "a DashScope JSON event" if protocol == "dashscope" else "an OpenAI-compatible JSON chunk"
+        # Thinking explicitly off: nothing was pre-filled, so a bare "</think>" is answer text.
+        self._splitter: ThinkTagSplitter | None = ThinkTagSplitter(bare_close=not thinking_off)
         self.acc = Accumulator(model, clock=clock, started=started)
         self._http_status = http_status
         self._secrets = secrets
+        self._web_page = "html" in content_type.lower()
+        self._mode = _SNIFFING
+        self._head = b""
+        self._body: list[bytes] = []  # a JSON body, kept whole until the end
+        self._saw_event = False
+        self._complete_body = False
+        self._ended = False
+        self._ending: list[ThinkEvent] = []  # events the end of the data completed
         self.saw_done_marker = False
 
     @property
     def finished(self) -> bool:
-        """The server said the answer is complete (a finish reason or ``[DONE]``)."""
-        return self.saw_done_marker or self.acc.finish_reason is not None
+        """The server said the answer is complete (a finish reason, ``[DONE]``, a whole JSON body)."""
+        return self.saw_done_marker or self._complete_body or self.acc.finish_reason is not None
 
     def feed(self, data: bytes) -> list[ThinkEvent]:
+        if self._mode != _EVENT_STREAM:
+            if self._mode == _SNIFFING:
+                self._sniff(data)
+            if self._mode != _EVENT_STREAM:
+                if self._mode == _JSON_BODY:
+                    self._body.append(data)
+                return []
         events: list[ThinkEvent] = []
-        for sse in self._decoder.decode(data):
-            chunk = self._parser.parse(sse)
-            if chunk is not None:
-                self._take(chunk, events)
+        decoded = self._decoder.decode(data)
+        if decoded:
+            self._saw_event = True
+            for sse in decoded:
+                self._parse(sse, events)
         return events
 
-    def finish(self) -> list[ThinkEvent]:
-        events: list[ThinkEvent] = []
-        for sse in self._decoder.flush():
-            chunk = self._parser.parse(sse)
-            if chunk is not None:
-                self._take(chunk, events)
+    def finished_at_end(self) -> bool:
+        """End of data: take what is left (see the class docstring) and say whether the model had
+        finished. Events this completes are returned by :meth:`finish`, which must follow."""
+        self._end(None)
+        return self.finished
+
+    def finish(self, *, broken: str | None = None) -> list[ThinkEvent]:
+        """End of stream; ``broken`` names what ended it when the connection failed (for messages)."""
+        self._end(broken)
+        events, self._ending = self._ending, []
         self._flush_splitter(events)
         self.acc.ended_at = self.acc._clock()
         if not self.finished:
-            raise StreamInterruptedError(
-                "the connection closed before the model finished; the text received so far is in "
-                "the error's .partial. Try again (or raise timeout= for long thoughts)",
-                partial=self.acc.result(),
-            )
+            raise self._unfinished(broken)
         done = Done(self.acc.result())
         events.append(done)
         return events
+
+    def _end(self, broken: str | None) -> None:
+        """Take the end of the data once: a JSON body, or the event the stream left unterminated."""
+        if self._ended:
+            return
+        self._ended = True
+        if self._mode == _JSON_BODY:
+            self._take_body(self._ending, broken)
+        elif self._mode == _EVENT_STREAM:
+            tail = self._decoder.flush()
+            if tail is not None and _is_whole(tail.data):
+                self._saw_event = True
+                self._parse(tail, self._ending)
 
     def partial(self) -> ThinkResult:
         """What has been received so far."""
         return self.acc.result()
 
     # --- internals -------------------------------------------------------------------------
+
+    def _sniff(self, data: bytes) -> None:
+        """Decide from the first significant byte what the body is (see the class docstring)."""
+        if len(self._head) < _HEAD_BYTES:
+            self._head += data[: _HEAD_BYTES - len(self._head)]
+        first = data.lstrip(_WHITESPACE)[:1]
+        if self._web_page or first == b"<":
+            raise self._web_page_error()
+        if not first:
+            self._body.append(data)  # leading whitespace: replayed into whatever it turns out to be
+            return
+        held, self._body = b"".join(self._body), []
+        if first in (b"{", b"["):
+            self._mode = _JSON_BODY
+            self._body.append(held)
+            return
+        self._mode = _EVENT_STREAM
+        if held:
+            self._decoder.decode(held)  # whitespace only: completes no event
+
+    def _parse(self, sse: ServerSentEvent, events: list[ThinkEvent]) -> None:
+        try:
+            chunk = self._parser.parse(sse)
+        except ResponseFormatError as exc:
+            # Rebuilt here: the message is redacted with the request's own secrets, and once text
+            # has arrived the server is evidently the right one and the text goes in .partial.
+            what = "the stream broke off into data" if self.acc.has_text else "the server sent a stream event"
+            raise self._format_error(f"{what} that is not {self._expected} or [DONE]", sse.data) from exc
+        if chunk is not None:
+            self._take(chunk, events)
+
+    def _take_body(self, events: list[ThinkEvent], broken: str | None) -> None:
+        """A server that ignored ``stream: true``: its whole JSON answer, as one event."""
+        text = b"".join(self._body).decode("utf-8", "replace")
+        if not _is_whole(text):
+            if broken is not None:
+                raise StreamInterruptedError(
+                    f"the connection broke ({broken}) while the server was sending a JSON answer "
+                    "(it ignored stream: true); try again"
+                )
+            raise self._format_error("the server sent a JSON body that does not parse (or was cut short)", text)
+        events_before = len(events)
+        self._parse(ServerSentEvent(text), events)
+        if self.acc.has_text or self.acc.finish_reason is not None:
+            self._complete_body = True
+        elif len(events) == events_before:
+            raise self._format_error(
+                "the server answered with JSON that is neither an event stream nor a chat completion", text
+            )
+
+    def _unfinished(self, broken: str | None) -> ThinkbookError:
+        status = f"HTTP {self._http_status}" if self._http_status is not None else "the server"
+        if self._mode == _SNIFFING:
+            how = f"the connection broke ({broken})" if broken else "the body was empty"
+            return StreamInterruptedError(f"{status} answered but {how}: nothing arrived; try again")
+        if not self._saw_event and not _looks_like_event_stream(self._head):
+            return self._format_error(f"{status} answered with something that is not an event stream", self._head)
+        ended = f"broke ({broken})" if broken else "closed"
+        if not self.acc.has_text:
+            return StreamInterruptedError(
+                f"the connection {ended} before the model finished, and before any text arrived; try again",
+                partial=self.acc.result(),
+            )
+        return StreamInterruptedError(
+            f"the connection {ended} before the model finished; the text received so far is in "
+            "the error's .partial. Try again (or raise timeout= for long thoughts)",
+            partial=self.acc.result(),
+        )
+
+    def _format_error(self, what: str, data: str | bytes) -> ResponseFormatError:
+        """``what``, then the start of ``data`` (redacted before it is cut) and what to do."""
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        shown = redact(text.strip(), *self._secrets)
+        if len(shown) > _SNIPPET:
+            shown = shown[:_SNIPPET] + "…"
+        if self.acc.has_text:
+            return ResponseFormatError(
+                f"{what}; it starts with {shown!r}. The text received so far is in the error's .partial",
+                partial=self.acc.result(),
+            )
+        return ResponseFormatError(
+            f"{what}; it starts with {shown!r}. Check that base_url points at the right API (and "
+            "protocol) for this model"
+        )
+
+    def _web_page_error(self) -> ResponseFormatError:
+        match = _TITLE.search(self._head.decode("utf-8", "replace"))
+        title = ""
+        if match:
+            shown = redact(" ".join(match.group(1).split()), *self._secrets)[:_SNIPPET]
+            title = f" titled {shown!r}"
+        status = f"HTTP {self._http_status}" if self._http_status is not None else "the server"
+        return ResponseFormatError(
+            f"{status} answered with a web page{title}, not an API: check base_url (it should be the "
+            "API's base URL, not a website), or sign in to the network's portal or proxy if one is in the way"
+        )
 
     def _emit(self, event: ThinkEvent, events: list[ThinkEvent]) -> None:
         self.acc.add(event)
@@ -217,7 +412,7 @@ class StreamPipeline:
             else:
                 for event in self._splitter.feed(chunk.content):
                     self._emit(event, events)
-        if chunk.usage is not None:
+        if chunk.usage is not None and _plausible(chunk.usage):
             self._emit(UsageUpdate(chunk.usage), events)
         if chunk.finish_reason:
             acc.finish_reason = chunk.finish_reason
@@ -236,7 +431,8 @@ class StreamPipeline:
         return error_for_status(
             status,
             body,
-            request_id=self.acc.request_id,
+            # The error event's own id names the failure; an earlier event's is the fallback.
+            request_id=chunk.request_id or self.acc.request_id,
             partial=self.acc.result() if self.acc.has_text else None,
             secrets=self._secrets,
         )

@@ -107,14 +107,15 @@ class SSEDecoder:
         lines.pop()  # the text ends with a line ending: the last piece is empty
         return self._feed(lines)
 
-    def flush(self) -> list[ServerSentEvent]:
-        """Signal end of stream and return whatever is still pending.
+    def flush(self) -> ServerSentEvent | None:
+        """Signal end of stream; return the event it left unterminated, *undispatched*, if any.
 
-        WHATWG discards an event not closed by a blank line. We deliberately do not: some
-        providers (DashScope native streams among them) end the response by closing the
-        connection right after the last event's data, without the final blank line, and
-        dropping that event would lose the end of the answer. So an unterminated last line is
-        taken as complete, and a non-empty data buffer is dispatched.
+        WHATWG discards an event that no blank line closed, and so does this decoder: nothing
+        is dispatched here. The discarded event (an unterminated last line counts as a line) is
+        returned rather than lost because only the caller can tell a whole payload from a cut
+        one: some servers (DashScope native streams among them) close the connection right
+        after the last event's data, without the final blank line, and a caller that sees
+        complete JSON there may still use it. ``None`` when no data was pending.
 
         Afterwards the decoder is ready for a new stream (e.g. a reconnection); the last event
         ID and retry value are kept, as WHATWG keeps them across reconnections.
@@ -126,7 +127,7 @@ class SSEDecoder:
         self._partial.clear()
         self._skip_lf = False
         self._at_start = True
-        return events
+        return events[0] if events else None
 
     def _feed(self, lines: list[str]) -> list[ServerSentEvent]:
         """Interpret complete lines (without their endings); return dispatched events."""

@@ -6,9 +6,9 @@ that stream into :class:`ReasoningDelta` / :class:`AnswerDelta` events, incremen
 
 Rules (for whole-stream input ``s``; any chunking gives the same final reasoning and answer):
 
-* Leading whitespace of the output is dropped: it is the start of either the reasoning or the
-  answer, and both drop leading whitespace. A pure answer is otherwise passed through unchanged,
-  trailing whitespace included. "Whitespace" is what :meth:`str.strip` strips.
+* A tag-less answer is passed through unchanged, leading and trailing whitespace included (an
+  answer that opens with an indented code block keeps its indentation). Whitespace before a
+  tag is dropped. "Whitespace" is what :meth:`str.strip` strips.
 * ``<think>`` is a tag only at the very start (after that whitespace). Reasoning runs to the
   first ``</think>``; everything after it is answer, tags included (no nesting, no re-opening).
   ``<thinking>``, ``<Think>`` and other look-alikes are plain text.
@@ -17,16 +17,22 @@ Rules (for whole-stream input ``s``; any chunking gives the same final reasoning
   answer (it could not be known), so the splitter emits ``AnswerWasReasoning`` with exactly the
   answer emitted so far, once, then ``ReasoningDelta`` for the rest before the tag. Known cost:
   a tag-less answer that *mentions* ``</think>`` is split there; that cannot be told apart.
-* Whitespace just before ``</think>`` and just after it (start of the answer) is dropped;
-  whitespace inside reasoning or answer is kept exactly.
+  With ``bare_close=False`` (thinking was explicitly turned off, so nothing was pre-filled)
+  this rule is off and such a ``</think>`` is answer text.
+* Whitespace inside reasoning or answer is kept exactly. Reasoning drops its leading whitespace
+  and the whitespace just before ``</think>``. After ``</think>`` the answer drops the blank
+  lines that separate it from the tag (its whitespace up to and including the last line break;
+  all of it when there is no line break), so its first line keeps its indentation.
 * An unclosed ``<think>`` makes everything reasoning; :meth:`ThinkTagSplitter.flush` releases
-  held-back text (a partial tag, trailing whitespace) to the side it was on.
+  held-back text (a partial tag, trailing whitespace) to the side it was on. An answer that is
+  nothing but whitespace is dropped.
 * Once a tag has been handled, the rest is answer and :meth:`feed` is a near no-op pass-through.
 
 Held-back text: a trailing possible prefix of the tag being looked for (tags may be split across
 chunks, down to one character per chunk) and, while a ``</think>`` may still come, trailing
 whitespace (it is dropped if the tag follows). It is released as soon as the next chunk proves
-it is ordinary text. No event ever has empty text.
+it is ordinary text; likewise leading whitespace, until the next chunk shows whether a tag or
+the answer follows it. No event ever has empty text.
 """
 
 from __future__ import annotations
@@ -72,9 +78,11 @@ class ThinkTagSplitter:
     [ReasoningDelta(text='9.9 > 9.11'), AnswerDelta(text='It is 9.9.')]
     """
 
-    __slots__ = ("_answered", "_fast", "_held", "_lead", "_saw_tags", "_state")
+    __slots__ = ("_answered", "_bare_close", "_fast", "_held", "_lead", "_saw_tags", "_state")
 
-    def __init__(self) -> None:
+    def __init__(self, *, bare_close: bool = True) -> None:
+        # A "</think>" without an opening tag ends pre-filled reasoning (see the module docstring).
+        self._bare_close = bare_close
         self._state = _UNDECIDED
         self._fast = False  # True in ANSWER: feed() is a plain pass-through
         self._held = ""  # text received but not yet emitted (see the module docstring)
@@ -110,27 +118,34 @@ class ThinkTagSplitter:
             return []
         if self._state == _REASONING:
             return [ReasoningDelta(held)]
+        if self._state != _MAYBE_ANSWER and held.isspace():
+            return []  # an answer of nothing but whitespace
         # UNDECIDED (an unfinished tag such as "<thi" is just text) or MAYBE_ANSWER.
         return [AnswerDelta(held)]
 
     # --- per-state handlers; ``text`` already includes what was held back ------------------
 
     def _undecided(self, text: str) -> list[SplitEvent]:
-        text = text.lstrip()
-        if not text:
+        stripped = text.lstrip()
+        if not stripped:
+            self._held = text  # whitespace: before a tag it is dropped, before an answer kept
             return []
-        if text.startswith(_OPEN):
+        if stripped.startswith(_OPEN):
             self._saw_tags = True
             self._state = _REASONING
-            return self._reasoning(text[len(_OPEN) :])
-        if text.startswith(_CLOSE):
+            return self._reasoning(stripped[len(_OPEN) :])
+        if self._bare_close and stripped.startswith(_CLOSE):
             # Pre-filled "<think>" and empty reasoning: nothing to move.
             self._saw_tags = True
             self._state = _ANSWER_START
-            return self._answer(text[len(_CLOSE) :])
-        if _OPEN.startswith(text) or _CLOSE.startswith(text):
+            return self._answer(stripped[len(_CLOSE) :])
+        if _OPEN.startswith(stripped) or (self._bare_close and _CLOSE.startswith(stripped)):
             self._held = text
             return []
+        if not self._bare_close:
+            self._state = _ANSWER
+            self._fast = True
+            return [AnswerDelta(text)]
         self._state = _MAYBE_ANSWER
         return self._maybe_answer(text)
 
@@ -176,9 +191,12 @@ class ThinkTagSplitter:
         return [ReasoningDelta(before), *events] if before else events
 
     def _answer(self, text: str) -> list[SplitEvent]:
-        text = text.lstrip()
-        if not text:
+        stripped = text.lstrip()
+        if not stripped:
+            self._held = text  # the answer's first line may still be indented
             return []
+        lead = text[: len(text) - len(stripped)]
+        line_break = max(lead.rfind("\n"), lead.rfind("\r"))
         self._state = _ANSWER
         self._fast = True
-        return [AnswerDelta(text)]
+        return [AnswerDelta(text[line_break + 1 :] if line_break != -1 else stripped)]
