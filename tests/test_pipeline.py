@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 import thinkbook
-from thinkbook import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent
+from thinkbook import (
+    AnswerDelta,
+    AnswerWasReasoning,
+    APIStatusError,
+    Done,
+    ReasoningDelta,
+    StreamInterruptedError,
+    ThinkEvent,
+)
 from thinkbook._pipeline import StreamPipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -132,3 +140,101 @@ def test_timings_follow_the_clock() -> None:
         4.0,
     )
     assert t.tokens_per_second == pytest.approx(22 / 3.0)
+
+
+# --- end of stream: WHATWG, and a whole last event ---------------------------------------------
+
+
+def _answer_of(events: list[ThinkEvent]) -> str:
+    return "".join(e.text for e in events if isinstance(e, AnswerDelta))
+
+
+def test_an_event_cut_mid_json_is_an_interruption_with_the_text_so_far() -> None:
+    pipeline = StreamPipeline("openai")
+    pipeline.feed(b'data: {"choices":[{"delta":{"content":"Hello"}}]}\n\ndata: {"choices":[{"delta":{"con')
+    with pytest.raises(StreamInterruptedError) as info:
+        pipeline.finish()
+    assert info.value.partial is not None and info.value.partial.answer == "Hello"
+
+
+def test_a_whole_last_event_without_its_blank_line_still_counts() -> None:
+    # DashScope native streams may close right after the last event's data.
+    body = (
+        b'id:1\nevent:result\ndata:{"output":{"choices":[{"message":{"content":"Hi"},"finish_reason":"null"}]}}\n\n'
+        b'id:2\nevent:result\ndata:{"output":{"choices":[{"message":{"content":"!"},"finish_reason":"stop"}]},'
+        b'"usage":{"input_tokens":1,"output_tokens":2}}'
+    )
+    pipeline = StreamPipeline("dashscope")
+    events = pipeline.feed(body)
+    events += pipeline.finish()
+    assert _answer_of(events) == "Hi!"  # the last event's text is in the event stream, not only the result
+    done = events[-1]
+    assert isinstance(done, Done) and done.result.finish_reason == "stop" and done.result.usage is not None
+
+
+def test_a_finished_model_cut_before_usage_returns_without_usage() -> None:
+    pipeline = StreamPipeline("openai")
+    pipeline.feed(
+        b'data: {"choices":[{"delta":{"content":"ok"}}]}\n\ndata: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n'
+        b'data: {"choices":[],"usage":{"total_tok'
+    )
+    done = pipeline.finish()[-1]
+    assert isinstance(done, Done) and (done.result.answer, done.result.usage) == ("ok", None)
+
+
+def test_absurd_token_counts_are_ignored_not_trusted() -> None:
+    pipeline = StreamPipeline("openai")
+    pipeline.feed(b'data: {"choices":[{"delta":{"content":"ok"},"finish_reason":"stop"}],"usage":{"total_tokens":')
+    pipeline.feed(b"9" * 4000 + b"}}\n\n")
+    done = pipeline.finish()[-1]
+    assert isinstance(done, Done) and done.result.usage is None
+    assert done.result.timings.tokens_per_second is None
+
+
+# --- splitting keeps the answer's text (point 8) ------------------------------------------------
+
+
+def _openai(*deltas: dict[str, object]) -> bytes:
+    chunks = [{"choices": [{"delta": d}]} for d in deltas]
+    chunks.append({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
+
+
+def _result(body: bytes, **options: Any) -> tuple[str, str]:
+    pipeline = StreamPipeline("openai", **options)
+    pipeline.feed(body)
+    done = pipeline.finish()[-1]
+    assert isinstance(done, Done)
+    return done.result.reasoning, done.result.answer
+
+
+def test_after_reasoning_in_a_field_a_close_tag_in_the_answer_is_answer_text() -> None:
+    body = _openai({"reasoning_content": "r"}, {"content": "Use </think> to end"}, {"content": " it."})
+    assert _result(body) == ("r", "Use </think> to end it.")
+
+
+def test_with_thinking_off_a_bare_close_tag_is_answer_text() -> None:
+    body = _openai({"content": "The tag "}, {"content": "</think> ends reasoning."})
+    assert _result(body, thinking_off=True) == ("", "The tag </think> ends reasoning.")
+    assert _result(body) == ("The tag", "ends reasoning.")  # otherwise: pre-filled <think>
+
+
+def test_an_answer_that_opens_with_an_indented_code_block_keeps_it() -> None:
+    assert _result(_openai({"content": "    x = 1\n"})) == ("", "    x = 1\n")
+    assert _result(_openai({"content": "<think>r</think>\n\n    x = 1"})) == ("r", "    x = 1")
+
+
+def test_content_sent_as_text_parts_is_joined() -> None:
+    body = _openai({"content": [{"type": "text", "text": "Hel"}, {"type": "text", "text": "lo"}]})
+    assert _result(body) == ("", "Hello")
+
+
+# --- in-stream errors ---------------------------------------------------------------------------
+
+
+def test_the_error_events_own_request_id_wins() -> None:
+    pipeline = StreamPipeline("dashscope")
+    pipeline.feed(b'data:{"output":{"text":"a"},"request_id":"r-early"}\n\n')
+    with pytest.raises(APIStatusError) as info:
+        pipeline.feed(b'event:error\ndata:{"request_id":"r-error","code":"InternalError","message":"x"}\n\n')
+    assert info.value.request_id == "r-error"

@@ -260,6 +260,12 @@ class Engine:
                 response = await client.send(outgoing, stream=True)
             except (httpx.InvalidURL, UnicodeEncodeError, ValueError, OverflowError) as exc:
                 raise _bad_request_value(exc, request) from exc
+            except ExceptionGroup as group:
+                # anyio's connect wraps e.g. "port must be 0-65535" (OverflowError) in a group.
+                leaf = _first_leaf(group)
+                if not isinstance(leaf, ValueError | OverflowError):
+                    raise
+                raise _bad_request_value(leaf, request) from group
             following = response.next_request
             if following is None:
                 return response
@@ -342,6 +348,11 @@ def _as_thinkbook_error(exc: Exception, run: StreamRun) -> ThinkbookError:
     if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | UnicodeError):
         return APIConnectionError(f"request to {base_url} failed ({type(exc).__name__}: {redact(str(exc), *secrets)})")
     raise exc
+
+
+def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _bad_request_value(exc: Exception, request: PreparedRequest) -> ConfigurationError:
