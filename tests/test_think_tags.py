@@ -74,7 +74,7 @@ def oracle(s: str, *, bare_close: bool = True) -> tuple[str, str]:
             return body, ""
         return body[:i].rstrip(), after_tag(body[i + len("</think>") :])
     if not t:
-        return "", ""
+        return "", s
     i = s.find("</think>") if bare_close else -1
     if i == -1:
         return "", s
@@ -114,7 +114,8 @@ CASES: list[tuple[str, tuple[str, str], bool]] = [
     ),
     ("先想一想　\n</think>\n\n答案", ("先想一想", "答案"), True),
     ("", ("", ""), False),
-    (" \n\t ", ("", ""), False),
+    (" \n\t ", ("", " \n\t "), False),
+    ("<think>r</think>\n\n", ("r", ""), True),
 ]
 
 

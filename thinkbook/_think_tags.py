@@ -24,8 +24,8 @@ Rules (for whole-stream input ``s``; any chunking gives the same final reasoning
   lines that separate it from the tag (its whitespace up to and including the last line break;
   all of it when there is no line break), so its first line keeps its indentation.
 * An unclosed ``<think>`` makes everything reasoning; :meth:`ThinkTagSplitter.flush` releases
-  held-back text (a partial tag, trailing whitespace) to the side it was on. An answer that is
-  nothing but whitespace is dropped.
+  held-back text (a partial tag, trailing whitespace) to the side it was on; after a
+  ``</think>``, an answer that is nothing but whitespace is empty.
 * Once a tag has been handled, the rest is answer and :meth:`feed` is a near no-op pass-through.
 
 Held-back text: a trailing possible prefix of the tag being looked for (tags may be split across
@@ -118,8 +118,8 @@ class ThinkTagSplitter:
             return []
         if self._state == _REASONING:
             return [ReasoningDelta(held)]
-        if self._state != _MAYBE_ANSWER and held.isspace():
-            return []  # an answer of nothing but whitespace
+        if self._state == _ANSWER_START:
+            return []  # only the whitespace that separates the answer from "</think>"
         # UNDECIDED (an unfinished tag such as "<thi" is just text) or MAYBE_ANSWER.
         return [AnswerDelta(held)]
 
