@@ -209,7 +209,7 @@ class Engine:
             if recording is not None:
                 recording.clear()  # only the attempt that answered is kept
             if status >= 400:
-                raw = await response.aread()
+                raw = await _read_capped(response)
                 if recording is not None:
                     recording.append((time.monotonic() - started, raw))
                 raise _status_error(run, response, raw, secrets)
@@ -280,6 +280,21 @@ class Engine:
             f"{redact(request.endpoint.base_url, *_secrets(request))} redirected more than {MAX_REDIRECTS} "
             f"times (last to {redact(str(outgoing.url), *_secrets(request))}); check base_url"
         )
+
+
+# An error body is read whole to judge it; a server cannot make that unbounded.
+MAX_ERROR_BODY = 1 << 20
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for data in response.aiter_bytes():
+        parts.append(data)
+        size += len(data)
+        if size >= MAX_ERROR_BODY:
+            break
+    return b"".join(parts)[:MAX_ERROR_BODY]
 
 
 def _secrets(request: PreparedRequest) -> tuple[str | None, ...]:

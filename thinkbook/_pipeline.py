@@ -245,8 +245,16 @@ class StreamPipeline:
         decoded = self._decoder.decode(data)
         if decoded:
             self._saw_event = True
-            for sse in decoded:
-                self._parse(sse, events)
+            # _parse inlined: this loop runs once per token.
+            parse = self._parser.parse
+            sse = decoded[0]
+            try:
+                for sse in decoded:
+                    chunk = parse(sse)
+                    if chunk is not None:
+                        self._take(chunk, events)
+            except ResponseFormatError as exc:
+                raise self._bad_event(sse, exc) from exc
         return events
 
     def finished_at_end(self) -> bool:
@@ -309,12 +317,15 @@ class StreamPipeline:
         try:
             chunk = self._parser.parse(sse)
         except ResponseFormatError as exc:
-            # Rebuilt here: the message is redacted with the request's own secrets, and once text
-            # has arrived the server is evidently the right one and the text goes in .partial.
-            what = "the stream broke off into data" if self.acc.has_text else "the server sent a stream event"
-            raise self._format_error(f"{what} that is not {self._expected} or [DONE]", sse.data) from exc
+            raise self._bad_event(sse, exc) from exc
         if chunk is not None:
             self._take(chunk, events)
+
+    def _bad_event(self, sse: ServerSentEvent, exc: ResponseFormatError) -> ResponseFormatError:
+        """The parser's error rebuilt: redacted with the request's own secrets, and once text has
+        arrived the server is evidently the right one, and the text goes in ``.partial``."""
+        what = "the stream broke off into data" if self.acc.has_text else "the server sent a stream event"
+        return self._format_error(f"{what} that is not {self._expected} or [DONE]", sse.data)
 
     def _take_body(self, events: list[ThinkEvent], broken: str | None) -> None:
         """A server that ignored ``stream: true``: its whole JSON answer, as one event."""
