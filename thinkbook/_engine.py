@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 import threading
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
 import httpx
 
-from ._errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    ConfigurationError,
-    ResponseFormatError,
-    StreamInterruptedError,
-    ThinkbookError,
-    error_for_status,
-    redact,
+from ._errors import APIConnectionError, redact
+from ._failures import (
+    as_thinkbook_error,
+    bad_request_value,
+    first_leaf,
+    missing_proxy_support,
+    not_an_answer,
+    read_capped,
+    request_secrets,
+    retryable,
+    status_error,
 )
 from ._pipeline import StreamPipeline
 from ._replay import REPLAY_HOST, ReplayTransport
 from ._request import PreparedRequest
-from ._retry import backoff_delay, is_retryable_status, parse_retry_after
+from ._retry import backoff_delay, parse_retry_after
 from ._types import ThinkEvent, ThinkResult
 
 T = TypeVar("T")
@@ -129,12 +128,7 @@ class Engine:
                     mounts={f"http://{REPLAY_HOST}": ReplayTransport()},
                 )
             except ImportError as exc:
-                # httpx builds a transport per proxy from the environment when the client is
-                # made; a socks5:// one needs the optional socksio package.
-                raise ConfigurationError(
-                    "a SOCKS proxy is configured (ALL_PROXY / HTTPS_PROXY / HTTP_PROXY), but SOCKS "
-                    f'support is not installed: pip install "httpx[socks]" ({redact(str(exc))})'
-                ) from exc
+                raise missing_proxy_support(exc) from exc
         return self._client
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
@@ -171,7 +165,7 @@ class Engine:
         Retries (up to ``max_retries``) cover connection failures, timeouts, a connection that
         ended before anything was streamed, 408, 409, 429 and 5xx, but only before any text
         arrived; afterwards an error carries ``.partial`` instead of re-sending. Whatever fails,
-        what escapes is a :class:`ThinkbookError` (see :func:`_as_thinkbook_error`). Must run on
+        what escapes is a :class:`ThinkbookError` (see :func:`as_thinkbook_error`). Must run on
         the engine loop.
         """
         attempt = 0
@@ -184,8 +178,8 @@ class Engine:
                     yield batch
                 return
             except Exception as exc:  # not BaseException: cancellation passes through untouched
-                error = _as_thinkbook_error(exc, run)
-                if run.partial() is None and attempt < max_retries and _retryable(error, exc):
+                error = as_thinkbook_error(exc, run)
+                if run.partial() is None and attempt < max_retries and retryable(error, exc):
                     await asyncio.sleep(backoff_delay(attempt, run.retry_after))
                     attempt += 1
                     continue
@@ -209,12 +203,12 @@ class Engine:
             if recording is not None:
                 recording.clear()  # only the attempt that answered is kept
             if status >= 400:
-                raw = await _read_capped(response)
+                raw = await read_capped(response)
                 if recording is not None:
                     recording.append((time.monotonic() - started, raw))
-                raise _status_error(run, response, raw, secrets)
+                raise status_error(run, response, raw, secrets)
             if not 200 <= status < 300 or status in (204, 205):
-                raise _not_an_answer(response, request.endpoint.base_url, secrets)
+                raise not_an_answer(response, request.endpoint.base_url, secrets)
             pipeline = StreamPipeline(
                 request.endpoint.protocol,
                 model=request.model,
@@ -253,207 +247,33 @@ class Engine:
             )
         except (httpx.InvalidURL, ValueError, TypeError, OverflowError) as exc:
             # H2 validates options before this; a value that still cannot be encoded ends here.
-            raise _bad_request_value(exc, request) from exc
+            raise bad_request_value(exc, request) from exc
         origin_is_replay = outgoing.url.host == REPLAY_HOST
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 response = await client.send(outgoing, stream=True)
             except (httpx.InvalidURL, UnicodeEncodeError, ValueError, OverflowError) as exc:
-                raise _bad_request_value(exc, request) from exc
+                raise bad_request_value(exc, request) from exc
             except ExceptionGroup as group:
                 # anyio's connect wraps e.g. "port must be 0-65535" (OverflowError) in a group.
-                leaf = _first_leaf(group)
+                leaf = first_leaf(group)
                 if not isinstance(leaf, ValueError | OverflowError):
                     raise
-                raise _bad_request_value(leaf, request) from group
+                raise bad_request_value(leaf, request) from group
             following = response.next_request
             if following is None:
                 return response
             await response.aclose()
             if following.url.host == REPLAY_HOST and not origin_is_replay:
                 raise APIConnectionError(
-                    f"{redact(str(outgoing.url), *_secrets(request))} redirected to thinkbook's offline "
+                    f"{redact(str(outgoing.url), *request_secrets(request))} redirected to thinkbook's offline "
                     "replay address; refused (a server may not make the client read local recordings)"
                 )
             outgoing = following
         raise APIConnectionError(
-            f"{redact(request.endpoint.base_url, *_secrets(request))} redirected more than {MAX_REDIRECTS} "
-            f"times (last to {redact(str(outgoing.url), *_secrets(request))}); check base_url"
+            f"{redact(request.endpoint.base_url, *request_secrets(request))} redirected more than {MAX_REDIRECTS} "
+            f"times (last to {redact(str(outgoing.url), *request_secrets(request))}); check base_url"
         )
-
-
-# An error body is read whole to judge it; a server cannot make that unbounded.
-MAX_ERROR_BODY = 1 << 20
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    async for data in response.aiter_bytes():
-        parts.append(data)
-        size += len(data)
-        if size >= MAX_ERROR_BODY:
-            break
-    return b"".join(parts)[:MAX_ERROR_BODY]
-
-
-def _secrets(request: PreparedRequest) -> tuple[str | None, ...]:
-    return (request.endpoint.api_key,)
-
-
-def _retryable(error: ThinkbookError, cause: Exception) -> bool:
-    """Whether sending again may work (the caller checks that nothing was streamed yet)."""
-    if isinstance(error, APIStatusError):
-        return is_retryable_status(error.status_code)
-    if isinstance(error, StreamInterruptedError | APITimeoutError):
-        return True
-    # A network failure, not a refusal thinkbook decided on (a redirect into the replay...).
-    return isinstance(error, APIConnectionError) and isinstance(cause, httpx.TransportError)
-
-
-def _as_thinkbook_error(exc: Exception, run: StreamRun) -> ThinkbookError:
-    """The one place where a foreign exception becomes a :class:`ThinkbookError`.
-
-    Errors thinkbook raised itself pass unchanged; the caller raises the result ``from exc``.
-    An exception this does not know is a bug and propagates as it is.
-    """
-    if isinstance(exc, ThinkbookError):
-        return exc
-    request = run.request
-    secrets = _secrets(request)
-    base_url = redact(request.endpoint.base_url, *secrets)
-    partial = run.partial()
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(
-            f"no data from {base_url} for too long ({_describe_timeout(exc)}); check the server, or pass "
-            "a larger timeout=" + (" (the text received so far is in the error's .partial)" if partial else ""),
-            partial=partial,
-        )
-    if isinstance(exc, httpx.DecodingError):
-        return ResponseFormatError(
-            f"the server's compressed body from {base_url} is corrupt ({redact(str(exc), *secrets)})"
-            + ("; the text received so far is in the error's .partial" if partial else "; try again later"),
-            partial=partial,
-        )
-    pipeline = run.pipeline
-    if isinstance(exc, httpx.TransportError) and pipeline is not None:
-        # The answer had started (headers arrived) and its body broke off.
-        try:
-            pipeline.finish(broken=type(exc).__name__)
-        except ThinkbookError as error:
-            return error
-        return StreamInterruptedError(  # finished_at_end() said no, so finish() raises: unreachable
-            f"the connection broke ({type(exc).__name__})", partial=partial
-        )
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return ConfigurationError(
-            f"cannot send to {base_url}: {redact(str(exc), *secrets)}; base_url must start with http:// or https://"
-        )
-    if isinstance(exc, httpx.TransportError):
-        proxy = _proxy_for(exc, run)
-        via = f" through the proxy {proxy} (from the environment)" if proxy else ""
-        advice = (
-            "check that the proxy is running, or add the host to NO_PROXY"
-            if proxy
-            else "check base_url, the network, or that the local server is running"
-        )
-        return APIConnectionError(
-            f"could not reach {base_url}{via} ({type(exc).__name__}: {redact(str(exc), *secrets)}); {advice}"
-        )
-    if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | UnicodeError):
-        return APIConnectionError(f"request to {base_url} failed ({type(exc).__name__}: {redact(str(exc), *secrets)})")
-    raise exc
-
-
-def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
-    first = group.exceptions[0]
-    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-def _bad_request_value(exc: Exception, request: PreparedRequest) -> ConfigurationError:
-    """A value in the request that HTTP cannot carry (a non-ASCII key, a non-JSON body value...)."""
-    secrets = _secrets(request)
-    if isinstance(exc, UnicodeEncodeError) and exc.encoding.lower().replace("-", "") == "utf8":
-        what = "the prompt or a body value has a character that cannot be sent as UTF-8 (a lone surrogate?)"
-    elif isinstance(exc, UnicodeEncodeError):
-        what = "a header (the API key?) or the URL has characters HTTP headers cannot carry; use ASCII only"
-    elif isinstance(exc, httpx.InvalidURL):
-        what = f"base_url is not a valid URL: {redact(request.endpoint.base_url, *secrets)}"
-    elif isinstance(exc, TypeError | ValueError) and "JSON" in str(exc):
-        what = "the request body has a value JSON cannot encode (check extra body fields)"
-    else:
-        what = "an option has a value that cannot be sent (check timeout=, base_url and extra body fields)"
-    return ConfigurationError(f"{what} ({type(exc).__name__}: {redact(str(exc), *secrets)})")
-
-
-def _proxy_for(exc: httpx.TransportError, run: StreamRun) -> str | None:
-    """The environment proxy httpx went through for this request, credentials hidden; else None."""
-    try:
-        url = exc.request.url
-    except RuntimeError:  # no request attached
-        return None
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(url.host):  # NO_PROXY
-        return None
-    try:
-        shown = str(httpx.URL(proxy if "://" in proxy else f"http://{proxy}").copy_with(username=None, password=None))
-    except (httpx.InvalidURL, ValueError, TypeError):
-        shown = "(unparsable proxy URL)"
-    return redact(shown, *_secrets(run.request))
-
-
-def _describe_timeout(exc: httpx.TimeoutException) -> str:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, httpx.ReadTimeout):
-        return "read timeout"
-    return type(exc).__name__
-
-
-def _not_an_answer(response: httpx.Response, base_url: str, secrets: tuple[str | None, ...]) -> ResponseFormatError:
-    """A status that is neither an answer nor an error: 204/205, or a redirect with nowhere to go."""
-    status = response.status_code
-    where = redact(base_url, *secrets)
-    if status in (204, 205):
-        what = f"HTTP {status} ({response.reason_phrase or 'No Content'}): it accepted the request but sent no answer"
-    elif 300 <= status < 400:
-        what = f"HTTP {status}, a redirect, but without a Location header to follow"
-    else:
-        what = f"HTTP {status}, which is not an answer"
-    return ResponseFormatError(
-        f"{where} answered {what}; check base_url (it should be the API's base URL, e.g. ending in /v1)"
-    )
-
-
-def _status_error(
-    run: StreamRun, response: httpx.Response, raw: bytes, secrets: tuple[str | None, ...]
-) -> APIStatusError:
-    """The error for a 4xx/5xx response, whatever its body: JSON, text, or an event stream."""
-    status = response.status_code
-    request_id = response.headers.get("x-request-id") or response.headers.get("x-dashscope-request-id")
-    text = raw.decode("utf-8", errors="replace")
-    if "event-stream" in response.headers.get("content-type", "") or text.lstrip().startswith(("data:", "event:")):
-        # DashScope sends its errors as SSE error events under 4xx statuses; other servers send
-        # a 429/5xx with an event-stream type. The event says what happened when there is one.
-        pipeline = StreamPipeline(run.request.endpoint.protocol, http_status=status, secrets=secrets)
-        try:
-            pipeline.feed(raw)
-            pipeline.finish()
-        except APIStatusError as error:
-            # Nothing was shown: the error carries no partial text, so it is retried like any.
-            error.partial = None
-            if error.status_code is None:
-                error.status_code = status
-            return error
-        except ThinkbookError:
-            pass  # no error event in it: judged by its status below
-    body: Any
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = text
-    return error_for_status(status, body, request_id=request_id, secrets=secrets)
 
 
 _default_engine: Engine | None = None
