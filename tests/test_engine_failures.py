@@ -36,7 +36,8 @@ def _free_port() -> int:
 
 def _ask(base_url: str, **options: Any) -> thinkbook.ThinkResult:
     options.setdefault("api_key", FAKE_KEY)
-    return thinkbook.think("q", model="m", base_url=base_url, display=False, max_retries=0, **options)
+    options.setdefault("max_retries", 0)
+    return thinkbook.think("q", model="m", base_url=base_url, display=False, **options)
 
 
 # --- point 2: every failure is a ThinkbookError -------------------------------------------------
@@ -156,3 +157,11 @@ def test_a_native_error_event_keeps_its_own_request_id(engine: Engine, server: L
         _ask(server.url + "/api/v1", protocol="dashscope")
     assert info.value.request_id == "r-error"
     assert info.value.partial is not None and info.value.partial.answer == "Hel"
+
+
+def test_a_throttling_error_event_before_any_text_is_retried(engine: Engine, server: LoopbackServer) -> None:
+    throttled = b'event:error\ndata:{"request_id":"r-1","code":"Throttling.RateQuota","message":"slow"}\n\n'
+    answer = b'data:{"output":{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}]}}\n\n'
+    server.enqueue(ScriptedResponse(body=[throttled]), ScriptedResponse(body=[answer]))
+    assert _ask(server.url + "/api/v1", protocol="dashscope", max_retries=1).answer == "ok"
+    assert len(server.requests) == 2

@@ -19,6 +19,8 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
+    InternalServerError,
+    RateLimitError,
     ResponseFormatError,
     StreamInterruptedError,
     ThinkbookError,
@@ -55,6 +57,9 @@ def request_secrets(request: PreparedRequest) -> tuple[str | None, ...]:
 def retryable(error: ThinkbookError, cause: Exception) -> bool:
     """Whether sending again may work (the caller checks that nothing was streamed yet)."""
     if isinstance(error, APIStatusError):
+        if error.status_code is None:
+            # An in-stream error event names its failure by code (Throttling, InternalError).
+            return isinstance(error, RateLimitError | InternalServerError)
         return is_retryable_status(error.status_code)
     if isinstance(error, StreamInterruptedError | APITimeoutError):
         return True
