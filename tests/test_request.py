@@ -431,3 +431,116 @@ class TestBuildMessages:
     @pytest.mark.parametrize("role", ["system", "user", "assistant", "tool", "developer"])
     def test_known_roles_accepted(self, role: str) -> None:
         assert build_messages([{"role": role, "content": "x"}])[0]["role"] == role
+
+
+# --- bad input refused before sending (issue 9, points 2 and 7) -----------------------------------
+
+ZERO_WIDTH = ["\u200b", "\u200c\u200d", " \u2060 ", "\ufeff\n", "\u200b \t\u200b"]
+
+
+class TestBlankAndBrokenText:
+    @pytest.mark.parametrize("prompt", ZERO_WIDTH)
+    def test_prompt_of_invisible_characters_is_empty(self, prompt: str) -> None:
+        with pytest.raises(ConfigurationError, match="empty"):
+            build_messages(prompt)
+
+    def test_visible_text_around_invisible_characters_is_kept(self) -> None:
+        assert build_messages("\u200bhi\u200d") == [{"role": "user", "content": "\u200bhi\u200d"}]
+
+    @pytest.mark.parametrize("content", ["", "  ", "\u200b\ufeff"])
+    def test_blank_user_message_in_a_list_is_refused(self, content: str) -> None:
+        with pytest.raises(ConfigurationError, match=r"message 1 .*empty"):
+            build_messages([{"role": "user", "content": "a"}, {"role": "user", "content": content}])
+
+    def test_blank_system_text_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match="system"):
+            build_messages("hi", system=" \u200b ")
+
+    def test_empty_assistant_turn_is_kept(self) -> None:
+        # A turn cut by max_tokens while reasoning has no answer text: still a valid history entry.
+        history = [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": ""},
+            {"role": "user", "content": "b"},
+        ]
+        assert build_messages(history) == history
+
+    def test_content_none_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"message 0 .*content.*None"):
+            build_messages([{"role": "user", "content": None}])
+
+    def test_assistant_tool_call_may_have_no_content(self) -> None:
+        call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        history = [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "42"},
+        ]
+        assert build_messages(history) == history
+
+    @pytest.mark.parametrize("content", [42, {"text": "hi"}, b"hi"])
+    def test_content_of_another_type_is_refused(self, content: object) -> None:
+        with pytest.raises(ConfigurationError, match="message 0"):
+            build_messages([{"role": "user", "content": content}])
+
+    def test_lone_surrogate_in_the_prompt_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"surrogate.*U\+D800") as info:
+            build_messages("broken \ud800 text")
+        assert "\ud800" not in str(info.value)
+
+    def test_lone_surrogate_in_a_message_names_it(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"message 1 .*surrogate"):
+            build_messages([{"role": "user", "content": "ok"}, {"role": "user", "content": "x\udcff"}])
+
+    def test_lone_surrogate_in_a_content_part_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match="surrogate"):
+            build_messages([{"role": "user", "content": [{"type": "text", "text": "a\udc80"}]}])
+
+    def test_lone_surrogate_in_system_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"system.*surrogate"):
+            build_messages("hi", system="\udfff")
+
+    def test_real_emoji_pairs_pass(self) -> None:
+        assert build_messages("😀 ok")[0]["content"] == "😀 ok"
+
+
+class TestExtraBodyChecks:
+    @pytest.mark.parametrize("key", ["messages", "input"])
+    @pytest.mark.parametrize("where", [BAILIAN, NATIVE])
+    def test_fields_that_would_replace_the_prompt_are_refused(self, key: str, where: dict[str, str]) -> None:
+        with pytest.raises(ConfigurationError, match=f"{key!r}.*prompt"):
+            body_for("qwen-plus", where, extra_body={key: [{"role": "user", "content": "other"}]})
+
+    @pytest.mark.parametrize(
+        ("extra", "field"),
+        [
+            ({"temperature": object()}, "temperature"),
+            ({"stop": {"a", "b"}}, "stop"),
+            ({"stream_options": {"x": b"bytes"}}, "stream_options"),
+            ({"seed": float("nan")}, "seed"),
+            ({"top_p": float("inf")}, "top_p"),
+            ({"user": "id\ud800"}, "user"),
+        ],
+    )
+    def test_a_field_json_cannot_carry_is_refused_by_name(self, extra: dict[str, Any], field: str) -> None:
+        with pytest.raises(ConfigurationError, match=f"extra body field {field!r}"):
+            body_for("qwen-plus", BAILIAN, extra_body=extra)
+
+    def test_native_parameters_are_checked_too(self) -> None:
+        with pytest.raises(ConfigurationError, match="'parameters'"):
+            body_for("qwen-plus", NATIVE, extra_body={"parameters": {"seed": object()}})
+
+
+class TestThinkingEnabledRecorded:
+    @pytest.mark.parametrize(
+        ("model", "options", "expected"),
+        [
+            ("qwen-plus", {}, None),
+            ("qwen-plus", {"enable_thinking": False}, False),
+            ("qwen-plus", {"enable_thinking": True}, True),
+            ("qwen-plus", {"thinking_budget": 100}, True),  # a budget asks for thinking
+        ],
+    )
+    def test_prepared_request_says_what_was_asked(self, model: str, options: dict[str, Any], expected: object) -> None:
+        prepared = prepare_request(endpoint(model, **BAILIAN), model, list(MESSAGES), **options)
+        assert prepared.thinking_enabled is expected
