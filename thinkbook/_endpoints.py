@@ -311,7 +311,7 @@ def resolve_endpoint(
             warn_user(
                 f"{key_variable} is set but was not sent to {host or shown_base}: it goes only to its provider's own "
                 f"hosts. If this server should get it, pass api_key=os.environ[{key_variable!r}] "
-                f"(%%think --api-key-env {key_variable})"
+                f"(or --api-key-env {key_variable})"
             )
         if not own_host:
             key_variable = None  # a gateway, proxy or unknown host: many need no key
