@@ -398,3 +398,30 @@ def test_misspelled_options_warn_in_stream_and_athink_too(server: LoopbackServer
     with pytest.warns(thinkbook.ThinkbookWarning, match="enable_thinking"):
         asyncio.run(thinkbook.athink("q", **options))
     assert all("enable_thinkng" not in request.json() for request in server.requests)
+
+
+def test_dialect_bailian_reaches_a_local_gateway(server: LoopbackServer) -> None:
+    server.enqueue(ScriptedResponse.from_sse(openai_events(["r"], ["ok"])))
+    ask(server, dialect="bailian", enable_thinking=True, thinking_budget=64)
+    body = server.requests[0].json()
+    assert (body["enable_thinking"], body["thinking_budget"]) == (True, 64) and "chat_template_kwargs" not in body
+
+
+def test_unknown_dialect_is_refused_before_sending(server: LoopbackServer) -> None:
+    with pytest.raises(ConfigurationError, match="unknown dialect 'litellm'.*'bailian'"):
+        ask(server, dialect="litellm")
+    assert server.requests == []
+
+
+def test_dashscope_key_is_not_sent_to_a_gateway_that_copies_bailians_path(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", FAKE_KEY)
+    server.enqueue(
+        ScriptedResponse.from_sse(openai_events([], ["a"])), ScriptedResponse.from_sse(openai_events([], ["b"]))
+    )
+    with pytest.warns(thinkbook.ThinkbookWarning, match="DASHSCOPE_API_KEY is set but was not sent"):
+        thinkbook.think("q", model="qwen-plus", base_url=server.url + "/compatible-mode/v1")
+    assert "authorization" not in server.requests[0].headers
+    thinkbook.think("q", model="qwen-plus", base_url=server.url + "/compatible-mode/v1", api_key=FAKE_KEY)
+    assert server.requests[1].headers["authorization"] == f"Bearer {FAKE_KEY}"  # passed explicitly: sent

@@ -28,6 +28,7 @@ OPENROUTER = {"base_url": "https://openrouter.ai/api/v1"}
 VLLM = {"base_url": "http://localhost:8000/v1"}
 OLLAMA = {"base_url": "http://localhost:11434/v1"}
 GENERIC = {"base_url": "https://llm.example.com/v1"}
+GATEWAY = {"base_url": "http://127.0.0.1:4000/v1"}  # e.g. LiteLLM on loopback in front of Bailian
 
 
 def body_for(
@@ -544,3 +545,52 @@ class TestThinkingEnabledRecorded:
     def test_prepared_request_says_what_was_asked(self, model: str, options: dict[str, Any], expected: object) -> None:
         prepared = prepare_request(endpoint(model, **BAILIAN), model, list(MESSAGES), **options)
         assert prepared.thinking_enabled is expected
+
+
+class TestDialects:
+    """``dialect=`` picks the spelling; the default follows the host (issue 9, point 12)."""
+
+    def test_a_local_gateway_gets_vllms_spelling_by_default(self) -> None:
+        body = body_for("qwen-plus", GATEWAY, enable_thinking=True, thinking_budget=100)
+        assert body["chat_template_kwargs"] == {"enable_thinking": True} and body["thinking_token_budget"] == 100
+
+    def test_dialect_bailian_sends_bailians_fields_to_the_gateway(self) -> None:
+        body = body_for("qwen3.6-plus", {**GATEWAY, "dialect": "bailian"}, enable_thinking=True,
+                        thinking_budget=100, preserve_thinking=True)  # fmt: skip
+        assert (body["enable_thinking"], body["thinking_budget"], body["preserve_thinking"]) == (True, 100, True)
+        assert "chat_template_kwargs" not in body and "thinking_token_budget" not in body
+
+    @pytest.mark.parametrize(
+        ("dialect", "fields"),
+        [
+            ("vllm", {"chat_template_kwargs": {"enable_thinking": False}}),
+            ("deepseek", {"thinking": {"type": "disabled"}}),
+            ("openrouter", {"reasoning": {"enabled": False}}),
+            ("ollama", {"reasoning_effort": "none"}),
+            ("bailian", {"enable_thinking": False}),
+        ],
+    )
+    def test_each_dialect_on_any_host(self, dialect: str, fields: dict[str, Any]) -> None:
+        body = body_for("qwen-plus", {**GENERIC, "dialect": dialect}, enable_thinking=False)
+        thinking = {
+            key: value for key, value in body.items() if key not in ("model", "messages", "stream", "stream_options")
+        }
+        assert thinking == fields
+
+    def test_dialect_openai_sends_no_thinking_fields_and_says_so(self) -> None:
+        with pytest.warns(ThinkbookWarning, match="dialect 'openai' has no field"):
+            prepared = prepare_request(
+                endpoint("qwen-plus", **GENERIC, dialect="openai"), "qwen-plus", list(MESSAGES), enable_thinking=True
+            )
+        assert set(prepared.body) == {"model", "messages", "stream", "stream_options"}
+
+    def test_api_openai_com_gets_no_bailian_fields(self) -> None:
+        with pytest.warns(ThinkbookWarning, match="reasoning_effort"):
+            prepared = prepare_request(
+                endpoint("gpt-5", base_url="https://api.openai.com/v1"), "gpt-5", list(MESSAGES), enable_thinking=True
+            )
+        assert "enable_thinking" not in prepared.body
+
+    def test_openai_dialect_without_thinking_options_is_quiet(self) -> None:
+        body = body_for("gpt-5", {"base_url": "https://api.openai.com/v1"}, extra_body={"reasoning_effort": "low"})
+        assert body["reasoning_effort"] == "low"
