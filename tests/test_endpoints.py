@@ -630,3 +630,14 @@ class TestDialect:
         with pytest.raises(ConfigurationError, match="dialect='vllm'"):
             resolve(region="singapore", protocol="dashscope", dialect="vllm", api_key=KEY)
         assert resolve(region="singapore", protocol="dashscope", dialect="bailian", api_key=KEY).protocol == "dashscope"
+
+
+class TestOptionTypes:
+    @pytest.mark.parametrize(
+        ("option", "value"),
+        [("region", 5), ("region", ["beijing"]), ("api_key", 12345678), ("api_key", b"sk-bytes12345"),
+         ("protocol", ["openai"]), ("dialect", ["bailian"]), ("dialect", 1), ("base_url", b"http://x")],
+    )  # fmt: skip
+    def test_a_value_of_the_wrong_type_is_a_configuration_error(self, option: str, value: object) -> None:
+        with pytest.raises(ConfigurationError, match=f"{option} must be"):
+            resolve(**{option: value}, env={"DASHSCOPE_API_KEY": KEY})

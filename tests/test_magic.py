@@ -943,3 +943,14 @@ def test_dialect_in_the_magic_options_metadata(
     think(shell, f"-m local --dialect vllm --base-url {server.url}/v1")
     metadata = published[-1]["metadata"]["thinkbook"]
     assert metadata["magic"]["dialect"] == "vllm"
+
+
+def test_url_credentials_stay_out_of_the_saved_options(
+    shell: InteractiveShell, server: LoopbackServer, published: list[dict[str, Any]]
+) -> None:
+    server.enqueue(answer())
+    host = server.url.removeprefix("http://")
+    think(shell, f"-m local --base-url http://ann:hunter2secret@{host}/v1")
+    assert server.requests[0].headers["authorization"].startswith("Basic ")  # still sent as given
+    saved = json.dumps(published[-1]["metadata"])
+    assert "hunter2secret" not in saved and f"***@{host}" in saved

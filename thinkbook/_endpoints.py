@@ -243,6 +243,10 @@ def resolve_endpoint(
     """Apply the resolution order in the module docstring; raise before any request on problems."""
     if not isinstance(model, str) or not model.strip():
         raise ConfigurationError("model is required, e.g. model='qwen-plus'")
+    for name, value in (("base_url", base_url), ("api_key", api_key), ("protocol", protocol), ("region", region),
+                        ("dialect", dialect)):  # fmt: skip
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{name} must be a string or None, got {type(value).__name__}")
     chosen = _check_protocol(protocol)
     chosen_dialect = check_dialect(dialect)
     env_key_override: str | None = None
