@@ -408,7 +408,7 @@ def test_dialect_bailian_reaches_a_local_gateway(server: LoopbackServer) -> None
 
 
 def test_unknown_dialect_is_refused_before_sending(server: LoopbackServer) -> None:
-    with pytest.raises(ConfigurationError, match="unknown dialect 'litellm'.*'bailian'"):
+    with pytest.raises(ConfigurationError, match=r"unknown dialect 'litellm'.*'bailian'"):
         ask(server, dialect="litellm")
     assert server.requests == []
 
