@@ -551,8 +551,12 @@ class TestDialects:
     """``dialect=`` picks the spelling; the default follows the host (issue 9, point 12)."""
 
     def test_a_local_gateway_gets_vllms_spelling_by_default(self) -> None:
-        body = body_for("qwen-plus", GATEWAY, enable_thinking=True, thinking_budget=100)
-        assert body["chat_template_kwargs"] == {"enable_thinking": True} and body["thinking_token_budget"] == 100
+        with pytest.warns(ThinkbookWarning, match="dialect='bailian'"):  # see TestGatewayHint
+            prepared = prepare_request(
+                endpoint("qwen-plus", **GATEWAY), "qwen-plus", list(MESSAGES), enable_thinking=True, thinking_budget=100
+            )
+        assert prepared.body["chat_template_kwargs"] == {"enable_thinking": True}
+        assert prepared.body["thinking_token_budget"] == 100
 
     def test_dialect_bailian_sends_bailians_fields_to_the_gateway(self) -> None:
         body = body_for("qwen3.6-plus", {**GATEWAY, "dialect": "bailian"}, enable_thinking=True,
@@ -594,3 +598,30 @@ class TestDialects:
     def test_openai_dialect_without_thinking_options_is_quiet(self) -> None:
         body = body_for("gpt-5", {"base_url": "https://api.openai.com/v1"}, extra_body={"reasoning_effort": "low"})
         assert body["reasoning_effort"] == "low"
+
+
+class TestGatewayHint:
+    """A Bailian-only model name on a local address is likely a gateway in front of Bailian (point 12)."""
+
+    def test_bailian_model_with_thinking_options_on_a_local_address_says_to_pick_a_dialect(self) -> None:
+        with pytest.warns(ThinkbookWarning, match=r"gateway in front of Bailian, pass dialect='bailian'") as caught:
+            prepared = prepare_request(
+                endpoint("qwen-plus", **GATEWAY), "qwen-plus", list(MESSAGES), enable_thinking=True
+            )
+        assert "chat_template_kwargs" in prepared.body  # the guess stands; the note says how to change it
+        assert "LiteLLM" in str(caught[0].message)
+
+    @pytest.mark.parametrize(
+        ("model", "where", "options"),
+        [
+            ("qwen-plus", GATEWAY, {}),  # no thinking option: the spelling does not matter
+            ("qwen-plus", {**GATEWAY, "dialect": "vllm"}, {"enable_thinking": True}),  # chosen: no guess to doubt
+            ("qwen-plus", {**GATEWAY, "dialect": "bailian"}, {"enable_thinking": True}),
+            ("qwen3-8b", GATEWAY, {"enable_thinking": True}),  # open weights: vLLM serves those
+            ("Qwen/Qwen3-8B", GATEWAY, {"enable_thinking": True}),
+            ("qwen-plus", BAILIAN, {"enable_thinking": True}),
+            ("qwen-plus", {"base_url": "http://127.0.0.1:4000/compatible-mode/v1"}, {"enable_thinking": True}),
+        ],
+    )
+    def test_no_hint_otherwise(self, model: str, where: dict[str, str], options: dict[str, Any]) -> None:
+        body_for(model, where, **options)  # body_for fails on any warning

@@ -112,6 +112,8 @@ class Endpoint:
     api_key: str | None = field(default=None, repr=False)
     key_variable: str | None = None
     dialect: Dialect = "bailian"
+    # True when the dialect was inferred from the host rather than passed as ``dialect=``.
+    dialect_guessed: bool = False
 
     def headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
@@ -333,6 +335,7 @@ def resolve_endpoint(
         url = base + path
     else:
         url = base + "/chat/completions"
+    guessed = chosen_dialect is None
     if chosen_dialect is None:
         chosen_dialect = "openai" if host == "api.openai.com" else _PROVIDER_DIALECTS[provider]
     return Endpoint(
@@ -343,4 +346,5 @@ def resolve_endpoint(
         api_key=key or None,
         key_variable=key_variable,
         dialect=chosen_dialect,
+        dialect_guessed=guessed,
     )

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._catalog import lookup
+from ._catalog import lookup, served_only_by_bailian
 from ._checks import check_encodable, check_fields, check_json_field, is_blank
 from ._endpoints import Dialect, Endpoint
 from ._errors import ConfigurationError, warn_user
@@ -183,6 +183,17 @@ def _openai_thinking_fields(
     return fields
 
 
+def _hint_gateway(endpoint: Endpoint, model: str) -> None:
+    """A Bailian-only model on a local address: most likely a gateway in front of Bailian."""
+    if served_only_by_bailian(model):
+        warn_user(
+            f"{model} is served by Bailian, but {endpoint.base_url} is a local address, so thinkbook spelled the "
+            "thinking options the vLLM way (chat_template_kwargs). If this is LiteLLM or another gateway in front "
+            "of Bailian, pass dialect='bailian' (or --dialect bailian) or Bailian ignores them; dialect='vllm' "
+            "keeps this spelling without this note"
+        )
+
+
 def _native_messages(messages: list[Message], multimodal: bool) -> list[Message]:
     if not multimodal:
         return messages
@@ -244,6 +255,8 @@ def prepare_request(
             "parameters": parameters,
         }
     else:
+        if endpoint.dialect_guessed and endpoint.provider == "local" and (enable is not None or budget is not None):
+            _hint_gateway(endpoint, model)
         body = {
             "model": model,
             "messages": messages,
