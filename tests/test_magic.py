@@ -954,3 +954,13 @@ def test_url_credentials_stay_out_of_the_saved_options(
     assert server.requests[0].headers["authorization"].startswith("Basic ")  # still sent as given
     saved = json.dumps(published[-1]["metadata"])
     assert "hunter2secret" not in saved and f"***@{host}" in saved
+
+
+@pytest.mark.parametrize("name", ["In", "Out", "get_ipython", "exit"])
+def test_out_refuses_the_names_ipython_itself_relies_on(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    before = shell.user_ns.get(name)
+    think(shell, f"-m local --out {name} --base-url {server.url}/v1")
+    assert f"--out {name}" in one_error_line(capsys)
+    assert shell.user_ns.get(name) is before and server.requests == []

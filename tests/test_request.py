@@ -625,3 +625,14 @@ class TestGatewayHint:
     )
     def test_no_hint_otherwise(self, model: str, where: dict[str, str], options: dict[str, Any]) -> None:
         body_for(model, where, **options)  # body_for fails on any warning
+
+
+class TestMoreUnsendableValues:
+    def test_an_integer_json_will_not_write_names_the_field_and_the_reason(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"'seed'.*digits") as info:
+            body_for("qwen-plus", BAILIAN, extra_body={"seed": 10**5000})
+        assert "nan" not in str(info.value)
+
+    def test_a_lone_surrogate_in_the_model_name_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"model.*surrogate"):
+            endpoint("qwen\ud800")

@@ -58,8 +58,10 @@ def check_json_field(name: str, value: Any, what: str = "extra body field") -> N
             reason = str(exc)  # "Object of type set is not JSON serializable"
         elif isinstance(exc, RecursionError):
             reason = "it refers to itself"
-        else:
+        elif "float" in str(exc):  # "Out of range float values are not JSON compliant"
             reason = "JSON has no nan or infinity (use a finite number or None)"
+        else:  # e.g. an integer too long to write out
+            reason = " ".join(str(exc).split())
         raise ConfigurationError(f"{what} {name!r} cannot be sent as JSON: {reason}") from None
 
 

@@ -34,7 +34,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ._catalog import MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH, lookup, native_endpoint_for
-from ._checks import check_api_key, check_url, hide_credentials, is_blank
+from ._checks import check_api_key, check_encodable, check_url, hide_credentials, is_blank
 from ._errors import ConfigurationError, MissingAPIKeyError, redact, warn_user
 
 Protocol = Literal["openai", "dashscope"]
@@ -245,6 +245,7 @@ def resolve_endpoint(
     """Apply the resolution order in the module docstring; raise before any request on problems."""
     if not isinstance(model, str) or not model.strip():
         raise ConfigurationError("model is required, e.g. model='qwen-plus'")
+    check_encodable(model, "the model name")
     for name, value in (("base_url", base_url), ("api_key", api_key), ("protocol", protocol), ("region", region),
                         ("dialect", dialect)):  # fmt: skip
         if value is not None and not isinstance(value, str):

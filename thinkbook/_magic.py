@@ -163,7 +163,13 @@ class ThinkMagics(Magics):
     # --- one method per step -------------------------------------------------------------------
 
     def _parse(self, line: str) -> MagicOptions:
-        return parse_line(_think_function().parser, line)
+        options = parse_line(_think_function().parser, line)
+        hidden = getattr(self.shell, "user_ns_hidden", {})
+        if options.out is not None and options.out in hidden:  # In, Out, get_ipython, exit...
+            raise ConfigurationError(
+                f"--out {options.out} would replace IPython's own {options.out}: pick another name"
+            )
+        return options
 
     def _build(self, options: MagicOptions, cell: str) -> Plan:
         """The validated request (nothing sent yet); every bad input fails here."""
