@@ -964,3 +964,25 @@ def test_out_refuses_the_names_ipython_itself_relies_on(
     think(shell, f"-m local --out {name} --base-url {server.url}/v1")
     assert f"--out {name}" in one_error_line(capsys)
     assert shell.user_ns.get(name) is before and server.requests == []
+
+
+def test_an_unexpected_error_while_running_is_one_line(
+    shell: InteractiveShell, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the engine could not start")
+
+    monkeypatch.setattr("thinkbook._magic.launch", broken)
+    think(shell, f"-m local --base-url {server.url}/v1")
+    assert "RuntimeError: the engine could not start" in one_error_line(capsys)
+
+
+def test_an_unexpected_error_in_a_line_command_is_one_line(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken() -> str:
+        raise RuntimeError("catalog broke")
+
+    monkeypatch.setattr("thinkbook._magic_lines.catalog", broken)
+    shell.run_line_magic("think", "models")
+    assert "RuntimeError: catalog broke" in one_error_line(capsys)

@@ -146,10 +146,13 @@ class ThinkMagics(Magics):
         except Exception as error:  # a bug of ours: still one line, the details stay in _think_error
             self._fail_unexpectedly(error)
             return None
-        started = self._start(plan)
-        if options.bg:
-            return self._background(started)
-        self._store(plan, started, wait(started))
+        try:
+            started = self._start(plan)
+            if options.bg:
+                return self._background(started)
+            self._store(plan, started, wait(started))
+        except Exception as error:
+            self._fail_unexpectedly(error)
         return None
 
     @line_magic
@@ -159,6 +162,8 @@ class ThinkMagics(Magics):
             print(lines.apply_config(self, line) if line.strip() else lines.show_config(self))
         except ConfigurationError as error:
             report(error)
+        except Exception as error:
+            self._fail_unexpectedly(error)
 
     # --- one method per step -------------------------------------------------------------------
 
@@ -425,7 +430,9 @@ class ThinkMagics(Magics):
             elif command == "panel":
                 options = self._parse(line.split(None, 1)[1] if len(words) > 1 else "")
                 key = self._api_key(options.api_key_env or self.api_key_env)
-                panels.show(panels.chat_panel(options, self, key), self._namespace)
+                with warnings_as_lines():
+                    panel = panels.chat_panel(options, self, key)
+                panels.show(panel, self._namespace)
             else:
                 raise ConfigurationError(
                     f"unknown %think command {command!r}: use {lines.COMMANDS} (ask a question with %%think in a cell)"
@@ -434,6 +441,8 @@ class ThinkMagics(Magics):
             report(error)
         except ThinkbookError as error:
             self._fail(error)
+        except Exception as error:
+            self._fail_unexpectedly(error)
 
 
 def _think_function() -> Any:
