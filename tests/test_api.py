@@ -277,3 +277,151 @@ async def test_stop_from_the_view_ends_athink_with_the_partial(
         await task
     assert info.value.partial is not None and info.value.partial.reasoning == "first second"
     assert await asyncio.to_thread(server.wait_for_disconnect, 2.0)
+
+
+# --- bad input is refused before anything is sent (issue 9, points 2 and 7) ----------------------
+
+REFUSED_BEFORE_SENDING: list[tuple[str, Any, dict[str, Any], str]] = [
+    # (name, prompt, options, what the message says)
+    ("zero-width prompt", "\u200b\u200c\u200d\u2060\ufeff", {}, "empty"),
+    ("whitespace and zero-width", " \n\u200b\t", {}, "empty"),
+    ("content None", [{"role": "user", "content": None}], {}, "content None"),
+    ("blank user message", [{"role": "user", "content": " "}], {}, "empty"),
+    ("messages as extra field", "q", {"messages": [{"role": "user", "content": "x"}]}, "replace the prompt"),
+    ("input as extra field", "q", {"input": {"messages": []}}, "replace the prompt"),
+    ("lone surrogate", "a\ud800b", {}, "surrogate"),
+    ("lone surrogate in system", "q", {"system": "\udc80"}, "surrogate"),
+    ("object in extra field", "q", {"temperature": object()}, "'temperature'"),
+    ("nan in extra field", "q", {"temperature": float("nan")}, "'temperature'"),
+    ("timeout nan", "q", {"timeout": float("nan")}, "timeout"),
+    ("timeout negative", "q", {"timeout": -1}, "timeout"),
+    ("timeout bool", "q", {"timeout": True}, "timeout"),
+    ("non-ASCII key", "q", {"api_key": "sk-тест1234567890"}, "non-ASCII"),
+    ("key with a line break inside", "q", {"api_key": "sk-abc\ndef1234"}, "control character"),
+]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "options", "message"),
+    [case[1:] for case in REFUSED_BEFORE_SENDING],
+    ids=[case[0] for case in REFUSED_BEFORE_SENDING],
+)
+def test_bad_input_is_a_configuration_error_and_nothing_is_sent(
+    server: LoopbackServer, prompt: Any, options: dict[str, Any], message: str
+) -> None:
+    options = {"model": "qwen-plus", "base_url": server.url + "/v1", "api_key": FAKE_KEY, **options}
+    for call in (thinkbook.think, thinkbook.stream, thinkbook.submit):
+        with pytest.raises(ConfigurationError, match=message) as info:
+            call(prompt, **options)
+        assert "тест" not in str(info.value) and FAKE_KEY not in str(info.value)
+    with pytest.raises(ConfigurationError, match=message):
+        asyncio.run(thinkbook.athink(prompt, **options))
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("http://127.0.0.1:99999/v1", "Port out of range"),
+        ("http://127.0.0.1:0/v1", "port 0"),
+        ("http://[::1", "not a valid URL"),
+        ("http://my host/v1", "host name contains a space"),
+        ("http://exa\nmple.com/v1", "not a valid URL"),
+        ("http://h:80:80/v1", "not a valid URL"),
+        ("http:///v1", "no host"),
+        ("", "base_url is empty"),
+        ("   ", "base_url is empty"),
+    ],
+)
+def test_unusable_base_urls_fail_before_sending(base_url: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        thinkbook.think("q", model="qwen-plus", base_url=base_url, api_key=FAKE_KEY)
+
+
+def test_base_url_credentials_never_appear_in_errors() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        thinkbook.think("q", model="qwen-plus", base_url="http://ann:hunter2secret@h:99999/v1", api_key=FAKE_KEY)
+    assert "hunter2secret" not in str(info.value) and "ann:" not in str(info.value)
+    assert "***@h:99999" in str(info.value)
+
+
+def test_surrounding_whitespace_of_a_key_is_dropped(server: LoopbackServer) -> None:
+    server.enqueue(ScriptedResponse.from_sse(openai_events([], ["ok"])))
+    thinkbook.think("q", model="m", base_url=server.url, api_key=f"  {FAKE_KEY}\n")
+    assert server.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+def test_infinite_timeout_means_wait_forever(server: LoopbackServer) -> None:
+    server.enqueue(ScriptedResponse.from_sse(openai_events([], ["ok"])))
+    assert thinkbook.think("q", model="m", base_url=server.url, api_key=FAKE_KEY, timeout=float("inf")).answer == "ok"
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("enable_thinkng", "enable_thinking"),
+        ("thinking_budgt", "thinking_budget"),
+        ("preserve_thinkin", "preserve_thinking"),
+        ("max_retires", "max_retries"),
+        ("base_ur", "base_url"),
+        ("sytem", "system"),
+    ],
+)
+def test_a_misspelled_option_warns_with_the_close_match_and_is_not_sent(
+    server: LoopbackServer, typo: str, meant: str
+) -> None:
+    server.enqueue(ScriptedResponse.from_sse(openai_events([], ["ok"])))
+    with pytest.warns(thinkbook.ThinkbookWarning, match=f"{typo}.*did you mean {meant}") as caught:
+        ask(server, **{typo: True})
+    assert caught[0].filename == __file__  # points at the user's line
+    assert typo not in server.requests[0].json()
+
+
+def test_a_real_extra_field_near_an_option_name_is_not_a_typo(server: LoopbackServer) -> None:
+    import warnings
+
+    server.enqueue(ScriptedResponse.from_sse(openai_events([], ["ok"])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ask(server, enable_search=True, max_tokens=50, thinking={"type": "enabled"})
+    body = server.requests[0].json()
+    assert (body["enable_search"], body["max_tokens"], body["thinking"]) == (True, 50, {"type": "enabled"})
+
+
+def test_misspelled_options_warn_in_stream_and_athink_too(server: LoopbackServer) -> None:
+    server.enqueue(
+        ScriptedResponse.from_sse(openai_events([], ["a"])), ScriptedResponse.from_sse(openai_events([], ["b"]))
+    )
+    options = {"model": "m", "base_url": server.url, "api_key": FAKE_KEY, "enable_thinkng": False}
+    with pytest.warns(thinkbook.ThinkbookWarning, match="enable_thinking"):
+        list(thinkbook.stream("q", **options))
+    with pytest.warns(thinkbook.ThinkbookWarning, match="enable_thinking"):
+        asyncio.run(thinkbook.athink("q", **options))
+    assert all("enable_thinkng" not in request.json() for request in server.requests)
+
+
+def test_dialect_bailian_reaches_a_local_gateway(server: LoopbackServer) -> None:
+    server.enqueue(ScriptedResponse.from_sse(openai_events(["r"], ["ok"])))
+    ask(server, dialect="bailian", enable_thinking=True, thinking_budget=64)
+    body = server.requests[0].json()
+    assert (body["enable_thinking"], body["thinking_budget"]) == (True, 64) and "chat_template_kwargs" not in body
+
+
+def test_unknown_dialect_is_refused_before_sending(server: LoopbackServer) -> None:
+    with pytest.raises(ConfigurationError, match=r"unknown dialect 'litellm'.*'bailian'"):
+        ask(server, dialect="litellm")
+    assert server.requests == []
+
+
+def test_dashscope_key_is_not_sent_to_a_gateway_that_copies_bailians_path(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", FAKE_KEY)
+    server.enqueue(
+        ScriptedResponse.from_sse(openai_events([], ["a"])), ScriptedResponse.from_sse(openai_events([], ["b"]))
+    )
+    with pytest.warns(thinkbook.ThinkbookWarning, match="DASHSCOPE_API_KEY is set but was not sent"):
+        thinkbook.think("q", model="qwen-plus", base_url=server.url + "/compatible-mode/v1")
+    assert "authorization" not in server.requests[0].headers
+    thinkbook.think("q", model="qwen-plus", base_url=server.url + "/compatible-mode/v1", api_key=FAKE_KEY)
+    assert server.requests[1].headers["authorization"] == f"Bearer {FAKE_KEY}"  # passed explicitly: sent

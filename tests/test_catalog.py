@@ -18,6 +18,7 @@ from thinkbook._catalog import (
     ModelInfo,
     lookup,
     models,
+    served_only_by_bailian,
 )
 
 HYBRID_ON = ("hybrid", True)  # 混合思考模式, 默认开启思考模式
@@ -293,3 +294,13 @@ def test_lookup_is_case_insensitive(query: str, name: str) -> None:
     info = lookup(query)
     assert info is not None
     assert info.name == name
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [("qwen-plus", True), ("qwen3.6-plus", True), ("qwen3-max-preview", True), ("qwq-plus", True),
+     ("qwen-plus-2025-09-11", True), ("qwen3-8b", False), ("qwen3.6-35b-a3b", False), ("deepseek-v4-flash", False),
+     ("deepseek-r1", False), ("Qwen/Qwen3-8B", False), ("my-plus-model", False)],
+)  # fmt: skip
+def test_served_only_by_bailian(model: str, expected: bool) -> None:
+    assert served_only_by_bailian(model) is expected

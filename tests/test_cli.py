@@ -96,3 +96,91 @@ def test_python_dash_m_entry_point(server: LoopbackServer) -> None:
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "9.9 更大"
     assert "9.9 = 9.90" in completed.stderr
+
+
+# --- configuration problems: exit 2, one line, nothing sent (issue 9, points 2, 7 and 12) -------
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["q", "--base-url", ""], "base_url is empty"),
+        (["q", "--base-url", "   "], "base_url is empty"),
+        (["q", "--base-url", "http://127.0.0.1:99999/v1"], "Port out of range"),
+        (["q", "--base-url", "http://[::1"], "not a valid URL"),
+        (["q", "--base-url", "http://my host/v1"], "host name contains a space"),
+        (["q", "--timeout", "nan"], "timeout must be a positive number"),
+        (["q", "--timeout", "-5"], "timeout must be a positive number"),
+        (["q", "--dialect", "litellm"], "unknown dialect 'litellm'"),
+        (["\u200b\u2060"], "the prompt is empty"),
+        (["bad \udcff bytes"], "lone surrogate"),
+        (["q", "--system", "  "], "system= is empty"),
+        (["q", "--api-key-env", "THINKBOOK_UNSET_VARIABLE"], "THINKBOOK_UNSET_VARIABLE is not set"),
+    ],
+)
+def test_configuration_problems_exit_2_with_one_line(server: LoopbackServer, argv: list[str], message: str) -> None:
+    argv = [*argv, "-m", "local"]
+    if "--base-url" not in argv:
+        argv += ["--base-url", server.url]
+    code, out, err = run(argv)
+    assert code == EXIT_USAGE and out == ""
+    assert message in one_line(err)
+    assert server.requests == []
+
+
+def test_url_credentials_are_hidden_in_cli_errors() -> None:
+    code, _, err = run(["q", "-m", "m", "--base-url", "http://ann:hunter2secret@127.0.0.1:99999/v1"])
+    assert code == EXIT_USAGE and "hunter2secret" not in err and "***@127.0.0.1" in one_line(err)
+
+
+def test_a_non_ascii_key_exits_2_without_showing_it(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THINKBOOK_CLI_KEY", "sk-ключ1234567890")
+    code, _, err = run(["q", "-m", "m", "--base-url", server.url, "--api-key-env", "THINKBOOK_CLI_KEY"])
+    assert code == EXIT_USAGE and "non-ASCII" in one_line(err) and "ключ" not in err
+    assert server.requests == []
+
+
+def test_api_key_env_sends_that_variable(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THINKBOOK_CLI_KEY", FAKE_KEY)
+    server.enqueue(ScriptedResponse.from_sse(EVENTS))
+    code, out, err = run(["q", "-m", "m", "--base-url", server.url, "--api-key-env", "THINKBOOK_CLI_KEY"])
+    assert code == EXIT_OK and FAKE_KEY not in out + err
+    assert server.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+def test_dialect_picks_the_thinking_fields(server: LoopbackServer) -> None:
+    server.enqueue(ScriptedResponse.from_sse(EVENTS))
+    code, _, _ = run(["q", "-m", "qwen-plus", "--base-url", server.url, "--think", "--dialect", "bailian"])
+    body = server.requests[0].json()
+    assert code == EXIT_OK and body["enable_thinking"] is True and "chat_template_kwargs" not in body
+
+
+def test_undecodable_stdin_exits_2_with_one_line(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"caf\xe9 \xff"), encoding="utf-8"))
+    code, _, err = run(["-", "-m", "m", "--base-url", server.url])
+    assert code == EXIT_USAGE and "UTF-8" in one_line(err)
+    assert server.requests == []
+
+
+def test_an_unexpected_exception_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something thinkbook did not expect")
+
+    monkeypatch.setattr("thinkbook._cli.stream", broken)
+    code, _, err = run(["q", "-m", "m"])
+    assert code == 1 and "RuntimeError: something thinkbook did not expect" in one_line(err)
+
+
+def test_a_withheld_key_is_one_note_line(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", FAKE_KEY)
+    server.enqueue(ScriptedResponse.from_sse(EVENTS))
+    code, _, err = run(["q", "-m", "qwen-plus", "--base-url", server.url + "/compatible-mode/v1", "--no-reasoning"])
+    assert code == EXIT_OK and "authorization" not in server.requests[0].headers
+    notes = [line for line in err.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "DASHSCOPE_API_KEY is set but was not sent" in notes[0] and FAKE_KEY not in err

@@ -99,3 +99,45 @@ async def test_asend_continues_the_same_history(server: LoopbackServer) -> None:
 def test_repr_never_shows_the_key(server: LoopbackServer) -> None:
     conversation = chat(server)
     assert FAKE_KEY not in repr(conversation) and "qwen3.7-plus" in repr(conversation)
+
+
+# --- bad input and dialects (issue 9, points 7 and 12) ------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "  ", "\u200b\u2060", "\ufeff\n"])
+def test_a_blank_turn_is_refused_before_sending(server: LoopbackServer, text: str) -> None:
+    conversation = chat(server)
+    with pytest.raises(thinkbook.ConfigurationError, match="empty"):
+        conversation.send(text)
+    assert server.requests == [] and conversation.turns == 0
+
+
+def test_a_misspelled_option_on_send_warns_and_is_not_sent(server: LoopbackServer) -> None:
+    server.enqueue(turn("r", "a"))
+    with pytest.warns(thinkbook.ThinkbookWarning, match="did you mean enable_thinking"):
+        chat(server).send(Q1, enable_thinkng=False)
+    assert "enable_thinkng" not in server.requests[0].json()
+
+
+def test_messages_as_an_extra_field_of_send_is_refused(server: LoopbackServer) -> None:
+    with pytest.raises(thinkbook.ConfigurationError, match="replace the prompt"):
+        chat(server).send(Q1, messages=[{"role": "user", "content": "other"}])
+    assert server.requests == []
+
+
+def test_dialect_is_used_on_every_turn(server: LoopbackServer) -> None:
+    server.enqueue(turn("r", "a"), turn("r", "b"))
+    # A LiteLLM-style gateway on loopback in front of Bailian: without dialect it would get vLLM's fields.
+    conversation = thinkbook.Conversation(
+        "qwen-plus", base_url=server.url + "/v1", dialect="bailian", enable_thinking=True, thinking_budget=50
+    )
+    conversation.send(Q1)
+    conversation.send(Q2)
+    for request in server.requests:
+        body = request.json()
+        assert (body["enable_thinking"], body["thinking_budget"]) == (True, 50) and "chat_template_kwargs" not in body
+
+
+def test_unknown_dialect_fails_when_the_chat_is_made() -> None:
+    with pytest.raises(thinkbook.ConfigurationError, match="unknown dialect"):
+        thinkbook.Conversation("qwen-plus", dialect="litellm")

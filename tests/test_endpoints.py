@@ -5,10 +5,12 @@ Every call passes an explicit ``env={...}`` mapping: the real ``os.environ`` is 
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from thinkbook._endpoints import Endpoint, infer_protocol, normalize_region, resolve_endpoint
-from thinkbook._errors import ConfigurationError, MissingAPIKeyError, ThinkbookError
+from thinkbook._errors import ConfigurationError, MissingAPIKeyError, ThinkbookError, ThinkbookWarning
 
 KEY = "sk-test-SECRET123456789"
 OTHER_KEY = "sk-test-OTHERKEY98765432"
@@ -480,3 +482,162 @@ class TestHeaders:
     def test_no_dashscope_header_elsewhere(self, base_url: str) -> None:
         headers = resolve(base_url=base_url, api_key=KEY).headers()
         assert "X-DashScope-SSE" not in headers
+
+
+# --- a provider's key goes only to its own hosts (issue 9, point 4) ----------------------------
+
+
+class TestKeyRouting:
+    @pytest.mark.parametrize(
+        "base_url",
+        [
+            "https://evil.example.com/compatible-mode/v1",
+            "https://evil.example.com/x/compatible-mode/v1",
+            "http://127.0.0.1:4000/compatible-mode/v1",
+            "https://bucket.oss-cn-beijing.aliyuncs.com/compatible-mode/v1",  # anyone can serve from OSS
+            "https://dashscope.aliyuncs.com.evil.example.com/compatible-mode/v1",
+        ],
+    )
+    def test_dashscope_key_is_not_sent_to_a_foreign_host_with_bailians_path(self, base_url: str) -> None:
+        with pytest.warns(ThinkbookWarning, match="DASHSCOPE_API_KEY is set but was not sent") as caught:
+            ep = resolve(base_url=base_url, env={"DASHSCOPE_API_KEY": KEY})
+        assert ep.api_key is None and "Authorization" not in ep.headers()
+        assert ep.dialect == "bailian"  # still Bailian's field names: a gateway in front of it
+        assert KEY not in str(caught[0].message)
+
+    def test_a_foreign_host_gets_the_key_only_when_passed(self) -> None:
+        ep = resolve(
+            base_url="https://gw.example.com/compatible-mode/v1", api_key=OTHER_KEY, env={"DASHSCOPE_API_KEY": KEY}
+        )
+        assert ep.api_key == OTHER_KEY
+
+    def test_a_foreign_host_needs_no_key(self) -> None:
+        ep = resolve(base_url="https://gw.example.com/compatible-mode/v1", env={})
+        assert ep.api_key is None and ep.key_variable is None
+
+    @pytest.mark.parametrize(
+        "base_url",
+        [
+            BJ + COMPAT,
+            SG + NATIVE,
+            US + COMPAT,
+            "https://ws-abc123.ap-southeast-1.maas.aliyuncs.com" + COMPAT,
+            "https://ws-abc123.cn-beijing.maas.aliyuncs.com" + NATIVE,
+        ],
+    )
+    def test_bailian_hosts_get_the_dashscope_key(self, base_url: str) -> None:
+        assert resolve(base_url=base_url, env={"DASHSCOPE_API_KEY": KEY}).api_key == KEY
+
+    @pytest.mark.parametrize(
+        "base_url", ["https://evilopenrouter.ai/api/v1", "https://openrouter.ai.evil.example.com/v1"]
+    )
+    def test_openrouter_key_only_to_openrouter(self, base_url: str) -> None:
+        with pytest.warns(ThinkbookWarning, match="OPENAI_API_KEY is set but was not sent"):
+            ep = resolve(base_url=base_url, env={"OPENROUTER_API_KEY": KEY, "OPENAI_API_KEY": KEY})
+        assert ep.api_key is None and ep.provider == "openai"
+
+    def test_openai_key_goes_to_openai_and_to_openai_base_urls_host(self) -> None:
+        assert resolve("gpt-5", base_url="https://api.openai.com/v1", env={"OPENAI_API_KEY": KEY}).api_key == KEY
+        env = {"OPENAI_BASE_URL": "https://llm.example.com/v1", "OPENAI_API_KEY": KEY}
+        assert resolve("m", base_url="https://llm.example.com/v2", env=env).api_key == KEY
+
+    def test_openai_key_is_not_sent_to_any_other_host(self) -> None:
+        with pytest.warns(ThinkbookWarning, match="OPENAI_API_KEY"):
+            ep = resolve("m", base_url="https://free-gpt.example.net/v1", env={"OPENAI_API_KEY": KEY})
+        assert ep.api_key is None
+
+    def test_local_servers_get_no_environment_key_and_no_note(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ep = resolve(
+                "m", base_url="http://localhost:8000/v1", env={"OPENAI_API_KEY": KEY, "DASHSCOPE_API_KEY": KEY}
+            )
+        assert ep.api_key is None
+
+
+class TestURLsAndKeysThatCannotBeSent:
+    @pytest.mark.parametrize(
+        ("base_url", "message"),
+        [
+            ("http://127.0.0.1:99999/v1", "Port out of range"),
+            ("http://[::1", "not a valid URL"),
+            ("http://my host/v1", "host name contains a space"),
+            ("http://h:80:80/v1", "not a valid URL"),
+            ("http:///v1", "no host"),
+            ("", "base_url is empty"),
+        ],
+    )
+    def test_refused(self, base_url: str, message: str) -> None:
+        with pytest.raises(ConfigurationError, match=message):
+            resolve(base_url=base_url, api_key=KEY)
+
+    def test_openai_base_url_variable_is_checked_too(self) -> None:
+        with pytest.raises(ConfigurationError, match="OPENAI_BASE_URL"):
+            resolve("m", env={"OPENAI_BASE_URL": "http://[::1/v1"})
+
+    def test_credentials_in_the_url_are_hidden_from_repr_and_messages(self) -> None:
+        ep = resolve("m", base_url="https://ann:hunter2secret@gw.example.com/v1", env={})
+        assert ep.url == "https://ann:hunter2secret@gw.example.com/v1/chat/completions"  # still sent
+        assert ep.base_url == "https://***@gw.example.com/v1"
+        assert "hunter2secret" not in repr(ep)
+        with pytest.raises(ConfigurationError) as info:
+            resolve(base_url="https://ann:hunter2secret@gw.example.com/compatible-mode/v1", protocol="dashscope")
+        assert "hunter2secret" not in str(info.value) and "***@gw.example.com" in str(info.value)
+
+    @pytest.mark.parametrize("key", ["sk-ключ123456789", "sk-abc\u201cdef12345", "sk-abc def12345", "sk-a\rb12345678"])
+    def test_keys_no_header_can_carry(self, key: str) -> None:
+        with pytest.raises(ConfigurationError, match="the API key from DASHSCOPE_API_KEY") as info:
+            resolve(env={"DASHSCOPE_API_KEY": key})
+        assert key not in str(info.value) and key.strip() not in str(info.value)
+
+    def test_key_passed_as_argument_is_named_so(self) -> None:
+        with pytest.raises(ConfigurationError, match="api_key="):
+            resolve(api_key="sk-é1234567890")
+
+
+# --- dialects (issue 9, point 12) -------------------------------------------------------------
+
+
+class TestDialect:
+    @pytest.mark.parametrize(
+        ("base_url", "dialect"),
+        [
+            (BJ + COMPAT, "bailian"),
+            ("https://gw.example.com/compatible-mode/v1", "bailian"),
+            ("http://localhost:8000/v1", "vllm"),
+            ("http://localhost:11434/v1", "ollama"),
+            ("https://api.deepseek.com", "deepseek"),
+            ("https://openrouter.ai/api/v1", "openrouter"),
+            ("https://api.openai.com/v1", "openai"),
+            ("https://llm.example.com/v1", "bailian"),
+        ],
+    )
+    def test_follows_the_host(self, base_url: str, dialect: str) -> None:
+        assert resolve("m", base_url=base_url, api_key=KEY).dialect == dialect
+
+    def test_explicit_dialect_wins(self) -> None:
+        ep = resolve("qwen-plus", base_url="http://127.0.0.1:4000/v1", dialect="bailian", env={})
+        assert (ep.provider, ep.dialect) == ("local", "bailian")
+
+    @pytest.mark.parametrize("dialect", ["litellm", "Bailian", "", "vLLM"])
+    def test_unknown_dialect_lists_the_valid_ones(self, dialect: str) -> None:
+        with pytest.raises(ConfigurationError, match="unknown dialect") as info:
+            resolve(base_url="http://localhost:8000/v1", dialect=dialect)
+        for name in ("'bailian'", "'vllm'", "'deepseek'", "'openrouter'", "'ollama'", "'openai'", "LiteLLM"):
+            assert name in str(info.value)
+
+    def test_dialect_with_the_native_protocol_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match="dialect='vllm'"):
+            resolve(region="singapore", protocol="dashscope", dialect="vllm", api_key=KEY)
+        assert resolve(region="singapore", protocol="dashscope", dialect="bailian", api_key=KEY).protocol == "dashscope"
+
+
+class TestOptionTypes:
+    @pytest.mark.parametrize(
+        ("option", "value"),
+        [("region", 5), ("region", ["beijing"]), ("api_key", 12345678), ("api_key", b"sk-bytes12345"),
+         ("protocol", ["openai"]), ("dialect", ["bailian"]), ("dialect", 1), ("base_url", b"http://x")],
+    )  # fmt: skip
+    def test_a_value_of_the_wrong_type_is_a_configuration_error(self, option: str, value: object) -> None:
+        with pytest.raises(ConfigurationError, match=f"{option} must be"):
+            resolve(**{option: value}, env={"DASHSCOPE_API_KEY": KEY})

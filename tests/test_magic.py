@@ -756,3 +756,233 @@ def test_help_mentions_the_panels(shell: InteractiveShell, capsys: pytest.Captur
     shell.run_line_magic("think", "--help")
     text = capsys.readouterr().out
     assert "%think panel [-m MODEL]" in text and "--compare M1,M2,..." in text and "qwen-plus:off" in text
+
+
+# --- bad input refused before sending (issue 9, points 2, 6, 7 and 12) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "cell", "message"),
+    [
+        ("-m local", "\u200b\u200c\n\u2060\ufeff", "the cell is empty"),
+        ("-m local --out print", "q", "--out print would hide Python's built-in print"),
+        ("-m local --out len", "q", "built-in len"),
+        ("-m local --timeout nan", "q", "--timeout must be a positive number"),
+        ("-m local --dialect litellm", "q", "unknown dialect 'litellm'"),
+        ("-m local --dialect ''", "q", "--dialect needs a value"),
+        ("-m '' ", "q", "-m/--model needs a value"),
+        ("-m local --region ''", "q", "--region needs a value"),
+        ("-m local --system ''", "q", "--system needs a value"),
+        ("-m local --protocol dashscope --dialect vllm", "q", "dialect='vllm' is for OpenAI-compatible servers"),
+        ("-m local --temperature 2", "q", "unrecognized arguments"),
+    ],
+)
+def test_more_bad_input_is_one_line_and_sends_nothing(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str], line: str, cell: str,
+    message: str,
+) -> None:  # fmt: skip
+    assert think(shell, f"{line} --base-url {server.url}/api/v1", cell) is None
+    assert message in one_error_line(capsys)
+    assert isinstance(shell.user_ns["_think_error"], ConfigurationError)
+    assert server.requests == [] and "print" not in shell.user_ns
+
+
+@pytest.mark.parametrize("value", ["''", '""', "' '"])
+def test_an_empty_base_url_is_refused_not_replaced_by_the_default(
+    shell: InteractiveShell, magics: ThinkMagics, server: LoopbackServer, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    magics.base_url = server.url + "/v1"  # an empty --base-url must not silently fall back to this
+    assert think(shell, f"-m local --base-url {value}") is None
+    assert "--base-url needs a URL" in one_error_line(capsys)
+    assert server.requests == []
+
+
+def test_record_into_a_folder_is_refused(
+    shell: InteractiveShell, server: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    think(shell, f"-m local --record {tmp_path} --base-url {server.url}/v1")
+    assert "is a folder" in one_error_line(capsys)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("--base-url http://127.0.0.1:99999/v1", "Port out of range"),
+        ("--base-url http://[::1", "not a valid URL"),
+        ("--base-url 'http://my host/v1'", "host name contains a space"),
+        ("--base-url http://ann:hunter2secret@127.0.0.1:99999/v1", "***@127.0.0.1"),
+    ],
+)
+def test_unusable_urls_are_one_line(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str, shown: str
+) -> None:
+    think(shell, f"-m local {line}")
+    err = one_error_line(capsys)
+    assert shown in err and "hunter2secret" not in err
+
+
+def test_a_non_ascii_key_is_one_line_without_the_key(
+    shell: InteractiveShell, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-ключ1234567890")
+    think(shell, f"-m qwen-plus {bailian(server)}")
+    err = one_error_line(capsys)
+    assert "non-ASCII" in err and KEY_ENV in err and "ключ" not in err
+    assert server.requests == []
+
+
+def test_a_lone_surrogate_in_the_cell_is_one_line(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    think(shell, f"-m local --base-url {server.url}/v1", "broken \udc9f bytes")
+    assert "lone surrogate" in one_error_line(capsys)
+    assert server.requests == []
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+    shell: InteractiveShell, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("something thinkbook did not expect")
+
+    monkeypatch.setattr("thinkbook._magic._prepare", broken)
+    think(shell, f"-m local --base-url {server.url}/v1")
+    err = one_error_line(capsys)
+    assert "RuntimeError" in err and "something thinkbook did not expect" in err and "_think_error" in err
+    assert isinstance(shell.user_ns["_think_error"], RuntimeError)
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ("qwen-plus:ON,qwen-flash", "unknown setting 'ON'"),
+        ("qwen-plus:Off,qwen-flash", "unknown setting 'Off'"),
+        ("qwen-plus,:foo", "needs a model name"),
+        ("qwen-plus:,qwen-flash", "empty setting"),
+        ("qwen-plus:think,qwen-flash", "unknown setting 'think'"),
+        ("qwen-plus:budget,qwen-flash", "unknown setting 'budget'"),
+        ("qwen-plus:no-think,qwen-flash", "unknown setting 'no-think'"),
+        ("qwen-plus:true,qwen-flash", "unknown setting 'true'"),
+    ],
+)
+def test_compare_settings_that_are_not_known_are_refused(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str], items: str, message: str
+) -> None:
+    think(shell, f"--compare {items} --base-url {server.url}/v1")
+    assert message in one_error_line(capsys)
+    assert server.requests == [] and "_think_panel" not in shell.user_ns
+
+
+def test_compare_tags_that_are_not_settings_stay_in_the_model_name() -> None:
+    from thinkbook._magic_args import parse_compare
+
+    assert parse_compare("deepseek-r1:7b,qwen3:30b-a3b-q4_K_M:on") == (
+        {"model": "deepseek-r1:7b"},
+        {"model": "qwen3:30b-a3b-q4_K_M", "enable_thinking": True},
+    )
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ("qwen-plus,qwq-plus:off", "qwq-plus is a thinking-only model"),
+        ("qwen-plus,qwq-plus --no-think", "qwq-plus is a thinking-only model"),
+    ],
+)
+def test_compare_with_one_invalid_column_refuses_the_whole_cell(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str], items: str, message: str
+) -> None:
+    think(shell, f"--compare {items} --base-url {server.url}/v1")
+    err = one_error_line(capsys)
+    assert "nothing was sent" in err and message in err
+    assert server.requests == [] and "_think_panel" not in shell.user_ns
+
+
+def test_compare_precheck_says_each_note_once(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.enqueue(answer(), answer())
+    think(shell, f"--compare qwq-plus:budget=100,local-b --base-url {server.url}/v1")
+    out = capsys.readouterr().out
+    assert out.count("thinking_budget does not apply to qwq-plus") == 1
+    assert len(server.requests) == 2
+
+
+# --- dialect (issue 9, point 12) -------------------------------------------------------------
+
+
+def test_dialect_bailian_behind_a_local_gateway(shell: InteractiveShell, server: LoopbackServer) -> None:
+    server.enqueue(answer(), answer())
+    think(shell, f"-m qwen-plus --think --budget 100 --base-url {server.url}/v1")
+    think(shell, f"-m qwen-plus --think --budget 100 --dialect bailian --base-url {server.url}/v1")
+    guessed, chosen = (r.json() for r in server.requests)
+    assert guessed["chat_template_kwargs"] == {"enable_thinking": True} and "enable_thinking" not in guessed
+    assert chosen["enable_thinking"] is True and chosen["thinking_budget"] == 100
+    assert "chat_template_kwargs" not in chosen and "thinking_token_budget" not in chosen
+
+
+def test_dialect_default_is_configurable(shell: InteractiveShell, magics: ThinkMagics, server: LoopbackServer) -> None:
+    server.enqueue(answer())
+    shell.run_line_magic("think_config", "dialect=deepseek")
+    think(shell, f"-m local --no-think --base-url {server.url}/v1")
+    assert server.requests[0].json()["thinking"] == {"type": "disabled"}
+
+
+def test_dialect_of_a_chat_is_kept_across_turns(shell: InteractiveShell, server: LoopbackServer) -> None:
+    server.enqueue(answer(), answer())
+    think(shell, f"-m qwen-plus --chat gw --think --dialect bailian --base-url {server.url}/v1")
+    think(shell, "--chat gw", "and then?")
+    assert [r.json().get("enable_thinking") for r in server.requests] == [True, True]
+
+
+def test_dialect_in_the_magic_options_metadata(
+    shell: InteractiveShell, server: LoopbackServer, published: list[dict[str, Any]]
+) -> None:
+    server.enqueue(answer())
+    think(shell, f"-m local --dialect vllm --base-url {server.url}/v1")
+    metadata = published[-1]["metadata"]["thinkbook"]
+    assert metadata["magic"]["dialect"] == "vllm"
+
+
+def test_url_credentials_stay_out_of_the_saved_options(
+    shell: InteractiveShell, server: LoopbackServer, published: list[dict[str, Any]]
+) -> None:
+    server.enqueue(answer())
+    host = server.url.removeprefix("http://")
+    think(shell, f"-m local --base-url http://ann:hunter2secret@{host}/v1")
+    assert server.requests[0].headers["authorization"].startswith("Basic ")  # still sent as given
+    saved = json.dumps(published[-1]["metadata"])
+    assert "hunter2secret" not in saved and f"***@{host}" in saved
+
+
+@pytest.mark.parametrize("name", ["In", "Out", "get_ipython", "exit"])
+def test_out_refuses_the_names_ipython_itself_relies_on(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    before = shell.user_ns.get(name)
+    think(shell, f"-m local --out {name} --base-url {server.url}/v1")
+    assert f"--out {name}" in one_error_line(capsys)
+    assert shell.user_ns.get(name) is before and server.requests == []
+
+
+def test_an_unexpected_error_while_running_is_one_line(
+    shell: InteractiveShell, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the engine could not start")
+
+    monkeypatch.setattr("thinkbook._magic.launch", broken)
+    think(shell, f"-m local --base-url {server.url}/v1")
+    assert "RuntimeError: the engine could not start" in one_error_line(capsys)
+
+
+def test_an_unexpected_error_in_a_line_command_is_one_line(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken() -> str:
+        raise RuntimeError("catalog broke")
+
+    monkeypatch.setattr("thinkbook._magic_lines.catalog", broken)
+    shell.run_line_magic("think", "models")
+    assert "RuntimeError: catalog broke" in one_error_line(capsys)

@@ -28,6 +28,7 @@ OPENROUTER = {"base_url": "https://openrouter.ai/api/v1"}
 VLLM = {"base_url": "http://localhost:8000/v1"}
 OLLAMA = {"base_url": "http://localhost:11434/v1"}
 GENERIC = {"base_url": "https://llm.example.com/v1"}
+GATEWAY = {"base_url": "http://127.0.0.1:4000/v1"}  # e.g. LiteLLM on loopback in front of Bailian
 
 
 def body_for(
@@ -431,3 +432,207 @@ class TestBuildMessages:
     @pytest.mark.parametrize("role", ["system", "user", "assistant", "tool", "developer"])
     def test_known_roles_accepted(self, role: str) -> None:
         assert build_messages([{"role": role, "content": "x"}])[0]["role"] == role
+
+
+# --- bad input refused before sending (issue 9, points 2 and 7) -----------------------------------
+
+ZERO_WIDTH = ["\u200b", "\u200c\u200d", " \u2060 ", "\ufeff\n", "\u200b \t\u200b"]
+
+
+class TestBlankAndBrokenText:
+    @pytest.mark.parametrize("prompt", ZERO_WIDTH)
+    def test_prompt_of_invisible_characters_is_empty(self, prompt: str) -> None:
+        with pytest.raises(ConfigurationError, match="empty"):
+            build_messages(prompt)
+
+    def test_visible_text_around_invisible_characters_is_kept(self) -> None:
+        assert build_messages("\u200bhi\u200d") == [{"role": "user", "content": "\u200bhi\u200d"}]
+
+    @pytest.mark.parametrize("content", ["", "  ", "\u200b\ufeff"])
+    def test_blank_user_message_in_a_list_is_refused(self, content: str) -> None:
+        with pytest.raises(ConfigurationError, match=r"message 1 .*empty"):
+            build_messages([{"role": "user", "content": "a"}, {"role": "user", "content": content}])
+
+    def test_blank_system_text_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match="system"):
+            build_messages("hi", system=" \u200b ")
+
+    def test_empty_assistant_turn_is_kept(self) -> None:
+        # A turn cut by max_tokens while reasoning has no answer text: still a valid history entry.
+        history = [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": ""},
+            {"role": "user", "content": "b"},
+        ]
+        assert build_messages(history) == history
+
+    def test_content_none_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"message 0 .*content.*None"):
+            build_messages([{"role": "user", "content": None}])
+
+    def test_assistant_tool_call_may_have_no_content(self) -> None:
+        call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        history = [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "42"},
+        ]
+        assert build_messages(history) == history
+
+    @pytest.mark.parametrize("content", [42, {"text": "hi"}, b"hi"])
+    def test_content_of_another_type_is_refused(self, content: object) -> None:
+        with pytest.raises(ConfigurationError, match="message 0"):
+            build_messages([{"role": "user", "content": content}])
+
+    def test_lone_surrogate_in_the_prompt_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"surrogate.*U\+D800") as info:
+            build_messages("broken \ud800 text")
+        assert "\ud800" not in str(info.value)
+
+    def test_lone_surrogate_in_a_message_names_it(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"message 1 .*surrogate"):
+            build_messages([{"role": "user", "content": "ok"}, {"role": "user", "content": "x\udcff"}])
+
+    def test_lone_surrogate_in_a_content_part_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match="surrogate"):
+            build_messages([{"role": "user", "content": [{"type": "text", "text": "a\udc80"}]}])
+
+    def test_lone_surrogate_in_system_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"system.*surrogate"):
+            build_messages("hi", system="\udfff")
+
+    def test_real_emoji_pairs_pass(self) -> None:
+        assert build_messages("😀 ok")[0]["content"] == "😀 ok"
+
+
+class TestExtraBodyChecks:
+    @pytest.mark.parametrize("key", ["messages", "input"])
+    @pytest.mark.parametrize("where", [BAILIAN, NATIVE])
+    def test_fields_that_would_replace_the_prompt_are_refused(self, key: str, where: dict[str, str]) -> None:
+        with pytest.raises(ConfigurationError, match=f"{key!r}.*prompt"):
+            body_for("qwen-plus", where, extra_body={key: [{"role": "user", "content": "other"}]})
+
+    @pytest.mark.parametrize(
+        ("extra", "field"),
+        [
+            ({"temperature": object()}, "temperature"),
+            ({"stop": {"a", "b"}}, "stop"),
+            ({"stream_options": {"x": b"bytes"}}, "stream_options"),
+            ({"seed": float("nan")}, "seed"),
+            ({"top_p": float("inf")}, "top_p"),
+            ({"user": "id\ud800"}, "user"),
+        ],
+    )
+    def test_a_field_json_cannot_carry_is_refused_by_name(self, extra: dict[str, Any], field: str) -> None:
+        with pytest.raises(ConfigurationError, match=f"extra body field {field!r}"):
+            body_for("qwen-plus", BAILIAN, extra_body=extra)
+
+    def test_native_parameters_are_checked_too(self) -> None:
+        with pytest.raises(ConfigurationError, match="'parameters'"):
+            body_for("qwen-plus", NATIVE, extra_body={"parameters": {"seed": object()}})
+
+
+class TestThinkingEnabledRecorded:
+    @pytest.mark.parametrize(
+        ("model", "options", "expected"),
+        [
+            ("qwen-plus", {}, None),
+            ("qwen-plus", {"enable_thinking": False}, False),
+            ("qwen-plus", {"enable_thinking": True}, True),
+            ("qwen-plus", {"thinking_budget": 100}, True),  # a budget asks for thinking
+        ],
+    )
+    def test_prepared_request_says_what_was_asked(self, model: str, options: dict[str, Any], expected: object) -> None:
+        prepared = prepare_request(endpoint(model, **BAILIAN), model, list(MESSAGES), **options)
+        assert prepared.thinking_enabled is expected
+
+
+class TestDialects:
+    """``dialect=`` picks the spelling; the default follows the host (issue 9, point 12)."""
+
+    def test_a_local_gateway_gets_vllms_spelling_by_default(self) -> None:
+        with pytest.warns(ThinkbookWarning, match="dialect='bailian'"):  # see TestGatewayHint
+            prepared = prepare_request(
+                endpoint("qwen-plus", **GATEWAY), "qwen-plus", list(MESSAGES), enable_thinking=True, thinking_budget=100
+            )
+        assert prepared.body["chat_template_kwargs"] == {"enable_thinking": True}
+        assert prepared.body["thinking_token_budget"] == 100
+
+    def test_dialect_bailian_sends_bailians_fields_to_the_gateway(self) -> None:
+        body = body_for("qwen3.6-plus", {**GATEWAY, "dialect": "bailian"}, enable_thinking=True,
+                        thinking_budget=100, preserve_thinking=True)  # fmt: skip
+        assert (body["enable_thinking"], body["thinking_budget"], body["preserve_thinking"]) == (True, 100, True)
+        assert "chat_template_kwargs" not in body and "thinking_token_budget" not in body
+
+    @pytest.mark.parametrize(
+        ("dialect", "fields"),
+        [
+            ("vllm", {"chat_template_kwargs": {"enable_thinking": False}}),
+            ("deepseek", {"thinking": {"type": "disabled"}}),
+            ("openrouter", {"reasoning": {"enabled": False}}),
+            ("ollama", {"reasoning_effort": "none"}),
+            ("bailian", {"enable_thinking": False}),
+        ],
+    )
+    def test_each_dialect_on_any_host(self, dialect: str, fields: dict[str, Any]) -> None:
+        body = body_for("qwen-plus", {**GENERIC, "dialect": dialect}, enable_thinking=False)
+        thinking = {
+            key: value for key, value in body.items() if key not in ("model", "messages", "stream", "stream_options")
+        }
+        assert thinking == fields
+
+    def test_dialect_openai_sends_no_thinking_fields_and_says_so(self) -> None:
+        with pytest.warns(ThinkbookWarning, match="dialect 'openai' has no field"):
+            prepared = prepare_request(
+                endpoint("qwen-plus", **GENERIC, dialect="openai"), "qwen-plus", list(MESSAGES), enable_thinking=True
+            )
+        assert set(prepared.body) == {"model", "messages", "stream", "stream_options"}
+
+    def test_api_openai_com_gets_no_bailian_fields(self) -> None:
+        with pytest.warns(ThinkbookWarning, match="reasoning_effort"):
+            prepared = prepare_request(
+                endpoint("gpt-5", base_url="https://api.openai.com/v1"), "gpt-5", list(MESSAGES), enable_thinking=True
+            )
+        assert "enable_thinking" not in prepared.body
+
+    def test_openai_dialect_without_thinking_options_is_quiet(self) -> None:
+        body = body_for("gpt-5", {"base_url": "https://api.openai.com/v1"}, extra_body={"reasoning_effort": "low"})
+        assert body["reasoning_effort"] == "low"
+
+
+class TestGatewayHint:
+    """A Bailian-only model name on a local address is likely a gateway in front of Bailian (point 12)."""
+
+    def test_bailian_model_with_thinking_options_on_a_local_address_says_to_pick_a_dialect(self) -> None:
+        with pytest.warns(ThinkbookWarning, match=r"gateway in front of Bailian, pass dialect='bailian'") as caught:
+            prepared = prepare_request(
+                endpoint("qwen-plus", **GATEWAY), "qwen-plus", list(MESSAGES), enable_thinking=True
+            )
+        assert "chat_template_kwargs" in prepared.body  # the guess stands; the note says how to change it
+        assert "LiteLLM" in str(caught[0].message)
+
+    @pytest.mark.parametrize(
+        ("model", "where", "options"),
+        [
+            ("qwen-plus", GATEWAY, {}),  # no thinking option: the spelling does not matter
+            ("qwen-plus", {**GATEWAY, "dialect": "vllm"}, {"enable_thinking": True}),  # chosen: no guess to doubt
+            ("qwen-plus", {**GATEWAY, "dialect": "bailian"}, {"enable_thinking": True}),
+            ("qwen3-8b", GATEWAY, {"enable_thinking": True}),  # open weights: vLLM serves those
+            ("Qwen/Qwen3-8B", GATEWAY, {"enable_thinking": True}),
+            ("qwen-plus", BAILIAN, {"enable_thinking": True}),
+            ("qwen-plus", {"base_url": "http://127.0.0.1:4000/compatible-mode/v1"}, {"enable_thinking": True}),
+        ],
+    )
+    def test_no_hint_otherwise(self, model: str, where: dict[str, str], options: dict[str, Any]) -> None:
+        body_for(model, where, **options)  # body_for fails on any warning
+
+
+class TestMoreUnsendableValues:
+    def test_an_integer_json_will_not_write_names_the_field_and_the_reason(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"'seed'.*digits") as info:
+            body_for("qwen-plus", BAILIAN, extra_body={"seed": 10**5000})
+        assert "nan" not in str(info.value)
+
+    def test_a_lone_surrogate_in_the_model_name_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"model.*surrogate"):
+            endpoint("qwen\ud800")

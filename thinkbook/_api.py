@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ._checks import check_timeout, close_match
 from ._display import Display, LiveDisplay, should_display
 from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
@@ -47,17 +48,18 @@ def _prepare(
     timeout: float | None,
     display: Display,
     extra_body: Mapping[str, Any],
+    dialect: str | None = None,
 ) -> PreparedRequest:
     if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be a non-negative integer, got {max_retries!r}")
-    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
-        raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    check_timeout(timeout)
     if display not in (None, True, False, "static"):
         raise ConfigurationError(f"display must be None, True, False or 'static', got {display!r}")
+    extra_body = _without_misspelled_options(extra_body)
     messages = build_messages(prompt, system)
     try:
         endpoint = resolve_endpoint(
-            model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, env=os.environ
+            model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, dialect=dialect, env=os.environ
         )
     except MissingAPIKeyError as missing:
         if base_url or region or api_key:
@@ -72,6 +74,28 @@ def _prepare(
         preserve_thinking=preserve_thinking,
         extra_body=extra_body,
     )
+
+
+# The keyword options of think() and friends: an extra keyword close to one of these is a typo.
+OPTION_NAMES = (
+    "model", "base_url", "api_key", "protocol", "region", "dialect", "enable_thinking", "thinking_budget",
+    "preserve_thinking", "system", "max_retries", "timeout", "display",
+)  # fmt: skip
+
+
+def _without_misspelled_options(extra_body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Extra body fields minus misspelled thinkbook options (``enable_thinkng``), each with a warning.
+
+    A typo would otherwise go silently into the request body, where servers ignore it (or reject it).
+    """
+    typos = {name: close_match(name, OPTION_NAMES) for name in extra_body if name not in OPTION_NAMES}
+    typos = {name: meant for name, meant in typos.items() if meant is not None}
+    for name, meant in typos.items():
+        warn_user(
+            f"{name}= is not a thinkbook option: did you mean {meant}=? It was left out of the request "
+            "(extra keyword arguments are sent as request body fields)"
+        )
+    return {name: value for name, value in extra_body.items() if name not in typos} if typos else extra_body
 
 
 def _prepare_from(arguments: dict[str, Any], **overrides: Any) -> PreparedRequest:
@@ -481,6 +505,7 @@ def think(
     api_key: str | None = None,
     protocol: str | None = None,
     region: str | None = None,
+    dialect: str | None = None,
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
@@ -495,11 +520,17 @@ def think(
     ``prompt`` is a string or a list of chat messages. ``protocol`` is ``"openai"`` (any
     OpenAI-compatible server; ``base_url`` ends before ``/chat/completions``) or ``"dashscope"``
     (Bailian native; ``base_url`` ends in ``/api/v1``); None infers it from ``base_url``.
-    ``timeout`` is the longest silence tolerated between two reads (default 600 s).
+    ``dialect`` picks how the thinking options are spelled in an OpenAI-compatible request
+    (``"bailian"``, ``"vllm"``, ``"deepseek"``, ``"openrouter"``, ``"ollama"``, ``"openai"``); None
+    follows the host. Pass ``dialect="bailian"`` behind LiteLLM or another gateway in front of
+    Bailian on a local or private address, which would otherwise get vLLM's spelling.
+    ``timeout`` is the longest silence tolerated between two reads (default 600 s;
+    ``float("inf")`` waits forever).
     ``display=None`` draws a live view when running in a notebook, ``True`` insists on one,
     ``False`` never draws, and ``"static"`` replaces the finished view with plain HTML (readable
     anywhere a saved notebook is opened).
-    Extra keyword arguments go into the request body unchanged.
+    Extra keyword arguments go into the request body unchanged (one close to an option name, such
+    as ``enable_thinkng``, warns and is left out).
 
     Ctrl-C (or the kernel's interrupt button) stops the stream and raises
     :class:`ThinkInterrupted` whose ``.partial`` holds what arrived.
@@ -519,6 +550,7 @@ async def athink(
     api_key: str | None = None,
     protocol: str | None = None,
     region: str | None = None,
+    dialect: str | None = None,
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
@@ -541,6 +573,7 @@ def submit(
     api_key: str | None = None,
     protocol: str | None = None,
     region: str | None = None,
+    dialect: str | None = None,
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
@@ -570,6 +603,7 @@ def stream(
     api_key: str | None = None,
     protocol: str | None = None,
     region: str | None = None,
+    dialect: str | None = None,
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
@@ -597,6 +631,7 @@ def astream(
     api_key: str | None = None,
     protocol: str | None = None,
     region: str | None = None,
+    dialect: str | None = None,
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,

@@ -8,6 +8,7 @@ catalog still work: the catalog only adds early, friendly checks.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -197,6 +198,23 @@ def lookup(model: str) -> ModelInfo | None:
         if snapshot != key and _is_date(snapshot) and snapshot >= first_thinking_snapshot:
             return dataclasses.replace(_BY_NAME[family], name=model)
     return None
+
+
+_COMMERCIAL_TIERS = re.compile(r"-(plus|max|flash|turbo)(\b|-)")
+
+
+def served_only_by_bailian(model: str) -> bool:
+    """A catalog name of Bailian's own commercial tiers (``qwen-plus``, ``qwen3.6-flash``, ``qwq-plus``...).
+
+    Open-weight names (``qwen3-8b``, ``deepseek-r1``, ``glm-5``) may also be served locally by vLLM
+    or Ollama; these may not, so on a local address they mean a gateway in front of Bailian.
+    """
+    info = lookup(model)
+    return (
+        info is not None
+        and info.family.startswith(("Qwen", "QwQ"))
+        and _COMMERCIAL_TIERS.search(info.name.lower()) is not None
+    )
 
 
 def models() -> list[ModelInfo]:

@@ -10,11 +10,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from ._api import stream
 from ._catalog import models
+from ._checks import check_api_key
 from ._errors import (
     APIConnectionError,
     AuthenticationError,
@@ -22,6 +24,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ThinkbookError,
+    ThinkbookWarning,
     ThinkInterrupted,
 )
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
@@ -44,7 +47,8 @@ EPILOG = f"""exit codes:
   {EXIT_INTERRUPTED}  interrupted with Ctrl-C (the partial answer was printed)
 
 keys come from DASHSCOPE_API_KEY (Bailian), DEEPSEEK_API_KEY, OPENROUTER_API_KEY or
-OPENAI_API_KEY depending on the server; local servers need none."""
+OPENAI_API_KEY depending on the server, each sent only to its provider's own hosts; any other
+server (a gateway, a proxy) gets a key only with --api-key-env NAME. Local servers need none."""
 
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 
@@ -74,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--system", help="system prompt")
     parser.add_argument("--base-url", help="server URL before /chat/completions (or .../api/v1)")
     parser.add_argument("--protocol", choices=["openai", "dashscope"], help="wire protocol")
+    parser.add_argument(
+        "--dialect",
+        metavar="NAME",
+        help="spelling of the thinking fields: bailian, vllm, deepseek, openrouter, ollama or openai "
+        "(default: from the host; bailian behind a local LiteLLM-style gateway to Bailian)",
+    )
+    parser.add_argument("--api-key-env", metavar="NAME", help="read the API key from this environment variable")
     parser.add_argument("--region", help="Bailian region: singapore, beijing or virginia")
     parser.add_argument("--timeout", type=float, help="longest silence tolerated, seconds")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
@@ -135,6 +146,32 @@ def _exit_code(error: ThinkbookError) -> int:
     return EXIT_ERROR
 
 
+def _one_line(error: BaseException) -> str:
+    return " ".join((str(error) or type(error).__name__).split())
+
+
+def _read_key(variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    if not variable.strip():
+        raise ConfigurationError("--api-key-env needs the name of an environment variable")
+    key = os.environ.get(variable)
+    if not key:
+        raise ConfigurationError(f"--api-key-env {variable}: the environment variable {variable} is not set")
+    return check_api_key(key, variable)
+
+
+def _read_prompt(argument: str) -> str:
+    if argument != "-":
+        return argument
+    try:
+        return sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"the prompt on stdin is not valid UTF-8 (byte {exc.start}): convert it first, e.g. with iconv"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -145,24 +182,49 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.prompt is None or not args.model:
         err.write("error: a prompt and --model are required (see --help)\n")
         return EXIT_USAGE
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ThinkbookWarning)
+
+        def say_notes() -> None:
+            """thinkbook's warnings (a key not sent, a budget left out) as ``note:`` lines, as they happen."""
+            for warning in caught:
+                if issubclass(warning.category, ThinkbookWarning):
+                    err.write(f"note: {_one_line(warning.message)}\n")  # type: ignore[arg-type]
+                else:
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            caught.clear()
+
+        try:
+            return _run(args, out, err, say_notes)
+        except Exception as error:  # a bug of ours: still one line, never a traceback
+            message = f"unexpected {type(error).__name__}: {_one_line(error)} (a thinkbook bug; please report it)"
+            err.write(f"error: {message}\n")
+            return EXIT_ERROR
+        finally:
+            say_notes()
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, say_notes: Callable[[], None]) -> int:
     color = err.isatty() and "NO_COLOR" not in os.environ
     show_reasoning = not (args.json or args.no_reasoning)
     result: ThinkResult | None = None
     answer_started = False
     try:
         events = stream(
-            prompt,
+            _read_prompt(args.prompt),
             model=args.model,
             base_url=args.base_url,
+            api_key=_read_key(args.api_key_env),
             protocol=args.protocol,
             region=args.region,
+            dialect=args.dialect,
             enable_thinking=args.enable_thinking,
             thinking_budget=args.budget,
             preserve_thinking=True if args.preserve else None,
             system=args.system,
             timeout=args.timeout,
         )
+        say_notes()
         for event in events:
             match event:
                 case ReasoningDelta(text) if show_reasoning:
@@ -186,7 +248,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except ThinkbookError as error:
         if answer_started:
             out.write("\n")
-        err.write(f"\nerror: {error}\n")
+        if error.partial is not None and show_reasoning:
+            err.write("\n")  # end the streamed text before the error line
+        err.write(f"error: {_one_line(error)}\n")
         if args.json and error.partial is not None:
             out.write(json.dumps(error.partial.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return _exit_code(error)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ._api import _prepare, run_async, run_blocking
 from ._display import Display
+from ._endpoints import check_dialect
 from ._request import Message, PreparedRequest
 from ._types import ThinkResult
 
@@ -32,6 +33,7 @@ class Conversation:
         api_key: str | None = None,
         protocol: str | None = None,
         region: str | None = None,
+        dialect: str | None = None,
         enable_thinking: bool | None = None,
         thinking_budget: int | None = None,
         preserve_thinking: bool = False,
@@ -43,6 +45,7 @@ class Conversation:
         self._api_key = api_key
         self.protocol = protocol
         self.region = region
+        self.dialect = check_dialect(dialect)
         self.enable_thinking = enable_thinking
         self.thinking_budget = thinking_budget
         self.preserve_thinking = preserve_thinking
@@ -90,6 +93,7 @@ class Conversation:
             api_key=api_key or self._api_key,
             protocol=self.protocol,
             region=self.region,
+            dialect=self.dialect,
             enable_thinking=self.enable_thinking,
             thinking_budget=self.thinking_budget,
             preserve_thinking=True if self.preserve_thinking else None,

@@ -11,8 +11,18 @@ Resolution order (first match wins):
 6. Otherwise Bailian in the default region, which then asks for ``DASHSCOPE_API_KEY``.
 
 Keys: ``api_key=`` first, then the provider's variable (``DASHSCOPE_API_KEY``,
-``DEEPSEEK_API_KEY``, ``OPENROUTER_API_KEY``, ``OPENAI_API_KEY``). Cloud providers require one;
-local servers and unknown hosts work without.
+``DEEPSEEK_API_KEY``, ``OPENROUTER_API_KEY``, ``OPENAI_API_KEY``). A variable is only ever sent to
+its own provider's hosts: ``DASHSCOPE_API_KEY`` to Bailian (``dashscope*.aliyuncs.com``,
+``*.maas.aliyuncs.com``), ``DEEPSEEK_API_KEY`` to ``api.deepseek.com``, ``OPENROUTER_API_KEY`` to
+``openrouter.ai``, ``OPENAI_API_KEY`` to ``api.openai.com`` and the host of ``OPENAI_BASE_URL``. Any
+other server (a gateway whose path copies Bailian's ``/compatible-mode/``, a proxy, a local server)
+gets a key only when the caller passes ``api_key=`` (or ``%%think --api-key-env NAME``). Cloud
+providers require a key; local servers and unknown hosts work without.
+
+Dialects: the same thinking wish is spelled differently by each server family (see
+:data:`DIALECTS`). The dialect follows from the host; ``dialect=`` picks it explicitly, e.g.
+``dialect="bailian"`` behind LiteLLM or another OpenAI-compatible gateway in front of Bailian on a
+loopback or private address (which would otherwise get vLLM's ``chat_template_kwargs``).
 """
 
 from __future__ import annotations
@@ -24,10 +34,33 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ._catalog import MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH, lookup, native_endpoint_for
-from ._errors import ConfigurationError, MissingAPIKeyError, redact
+from ._checks import check_api_key, check_encodable, check_url, hide_credentials, is_blank
+from ._errors import ConfigurationError, MissingAPIKeyError, redact, warn_user
 
 Protocol = Literal["openai", "dashscope"]
 Provider = Literal["bailian", "deepseek", "openrouter", "ollama", "local", "openai"]
+Dialect = Literal["bailian", "vllm", "deepseek", "openrouter", "ollama", "openai"]
+
+# Which spelling of the thinking options each dialect sends, and so when to pick it.
+DIALECTS: dict[Dialect, str] = {
+    "bailian": "top-level enable_thinking / thinking_budget (Bailian, and gateways such as LiteLLM in front of it)",
+    "vllm": "chat_template_kwargs.enable_thinking / thinking_token_budget (vLLM, SGLang, llama.cpp)",
+    "deepseek": "thinking: {type: enabled|disabled} (DeepSeek's API)",
+    "openrouter": "reasoning: {enabled, max_tokens} (OpenRouter)",
+    "ollama": "reasoning_effort: none to turn thinking off (Ollama)",
+    "openai": "no thinking fields (OpenAI, and servers that reject fields they do not know)",
+}
+
+# The dialect a provider speaks when ``dialect=`` is not given. Unknown hosts get Bailian's
+# spelling: most generic OpenAI-compatible servers that think copied its field names.
+_PROVIDER_DIALECTS: dict[Provider, Dialect] = {
+    "bailian": "bailian",
+    "deepseek": "deepseek",
+    "openrouter": "openrouter",
+    "ollama": "ollama",
+    "local": "vllm",
+    "openai": "bailian",
+}
 
 DEFAULT_REGION = "singapore"
 
@@ -66,14 +99,21 @@ _KEY_VARIABLES: dict[Provider, str | None] = {
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A resolved destination. The key is kept out of ``repr`` and never logged."""
+    """A resolved destination. The key is kept out of ``repr`` and never logged.
 
-    url: str
+    ``url`` is where the request goes (credentials in it included, so it is not in ``repr``);
+    ``base_url`` is for showing: any ``user:password@`` in it reads ``***@``.
+    """
+
+    url: str = field(repr=False)
     base_url: str
     protocol: Protocol
     provider: Provider
     api_key: str | None = field(default=None, repr=False)
     key_variable: str | None = None
+    dialect: Dialect = "bailian"
+    # True when the dialect was inferred from the host rather than passed as ``dialect=``.
+    dialect_guessed: bool = False
 
     def headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
@@ -97,7 +137,31 @@ def normalize_region(region: str) -> str:
 
 
 def _is_bailian_host(host: str) -> bool:
-    return host.endswith(".aliyuncs.com")
+    """Bailian's own hosts: the regional ``dashscope*.aliyuncs.com`` and workspace ``*.maas.aliyuncs.com``.
+
+    Not every ``*.aliyuncs.com`` host: anyone can serve from an OSS bucket there.
+    """
+    return (host.startswith("dashscope") and host.endswith(".aliyuncs.com") and host.count(".") == 2) or (
+        host.endswith(".maas.aliyuncs.com")
+    )
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _gets_provider_key(provider: Provider, host: str, env: Mapping[str, str]) -> bool:
+    """May the provider's key variable be sent to ``host``? Only to the provider's own hosts."""
+    if provider == "bailian":
+        return _is_bailian_host(host)
+    if provider == "deepseek":
+        return host == "api.deepseek.com"
+    if provider == "openrouter":
+        return host == "openrouter.ai" or host.endswith(".openrouter.ai")
+    if provider == "openai":
+        configured = env.get("OPENAI_BASE_URL")
+        return host == "api.openai.com" or (bool(configured) and host == _host(configured or ""))
+    return False
 
 
 def _is_loopback_or_private(host: str) -> bool:
@@ -119,7 +183,7 @@ def provider_for(base_url: str) -> Provider:
         return "bailian"
     if host == "api.deepseek.com":
         return "deepseek"
-    if host.endswith("openrouter.ai"):
+    if host == "openrouter.ai" or host.endswith(".openrouter.ai"):
         return "openrouter"
     if parts.port == 11434 or "ollama" in host:
         return "ollama"
@@ -156,6 +220,14 @@ def _check_protocol(protocol: str | None) -> Protocol | None:
     return protocol  # type: ignore[return-value]
 
 
+def check_dialect(dialect: str | None) -> Dialect | None:
+    """``dialect=`` as given, checked: None (follow the host) or one of :data:`DIALECTS`."""
+    if dialect is None or dialect in DIALECTS:
+        return dialect
+    choices = "; ".join(f"{name!r}: {spelling}" for name, spelling in DIALECTS.items())
+    raise ConfigurationError(f"unknown dialect {redact(str(dialect))!r}: use one of {choices}")
+
+
 def _bailian_base(region: str, protocol: Protocol) -> str:
     return REGION_HOSTS[region] + (NATIVE_PATH if protocol == "dashscope" else COMPATIBLE_PATH)
 
@@ -167,19 +239,31 @@ def resolve_endpoint(
     api_key: str | None = None,
     protocol: str | None = None,
     region: str | None = None,
+    dialect: str | None = None,
     env: Mapping[str, str],
 ) -> Endpoint:
     """Apply the resolution order in the module docstring; raise before any request on problems."""
     if not isinstance(model, str) or not model.strip():
         raise ConfigurationError("model is required, e.g. model='qwen-plus'")
+    check_encodable(model, "the model name")
+    for name, value in (("base_url", base_url), ("api_key", api_key), ("protocol", protocol), ("region", region),
+                        ("dialect", dialect)):  # fmt: skip
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{name} must be a string or None, got {type(value).__name__}")
     chosen = _check_protocol(protocol)
+    chosen_dialect = check_dialect(dialect)
     env_key_override: str | None = None
 
-    if base_url:
+    if base_url is not None:
+        if not isinstance(base_url, str) or is_blank(base_url):
+            raise ConfigurationError(
+                "base_url is empty: pass the server's URL (e.g. http://localhost:8000/v1), or leave it out for Bailian"
+            )
         base = _strip_known_suffix(base_url)
         if not base.startswith(("http://", "https://")):
-            shown = redact(base_url, api_key)
+            shown = redact(hide_credentials(base_url), api_key)
             raise ConfigurationError(f"base_url must start with http:// or https://, got {shown!r}")
+        check_url(base)
         if region is not None:
             normalize_region(region)  # still reject nonsense, though base_url decides
     elif region is not None:
@@ -190,10 +274,13 @@ def resolve_endpoint(
         base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
     elif env.get("OPENAI_BASE_URL"):
         base = _strip_known_suffix(env["OPENAI_BASE_URL"])
+        check_url(base, "OPENAI_BASE_URL")
         env_key_override = "OPENAI_API_KEY"
     else:
         base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
 
+    shown_base = hide_credentials(base)
+    host = _host(base)
     provider = provider_for(base)
     resolved_protocol: Protocol = chosen or infer_protocol(base)
     # Any host may speak the native protocol (gateways, proxies, test servers): only the URL
@@ -201,26 +288,43 @@ def resolve_endpoint(
     if resolved_protocol == "dashscope" and base.endswith(COMPATIBLE_PATH):
         raise ConfigurationError(
             f"protocol='dashscope' needs the native base URL ending in {NATIVE_PATH}, got "
-            f"{base}; use protocol='openai' with this URL, or the same host with {NATIVE_PATH}"
+            f"{shown_base}; use protocol='openai' with this URL, or the same host with {NATIVE_PATH}"
         )
     if resolved_protocol == "dashscope" and provider in ("deepseek", "openrouter", "ollama"):
         raise ConfigurationError(
-            f"protocol='dashscope' is Bailian's native API, which {base} does not speak; "
+            f"protocol='dashscope' is Bailian's native API, which {shown_base} does not speak; "
             "use protocol='openai' (or leave protocol unset)"
         )
     if resolved_protocol == "openai" and provider == "bailian" and base.endswith(NATIVE_PATH):
         raise ConfigurationError(
-            f"{base} is Bailian's native endpoint: use protocol='dashscope' (or leave protocol unset), "
+            f"{shown_base} is Bailian's native endpoint: use protocol='dashscope' (or leave protocol unset), "
             f"or the OpenAI-compatible base URL ending in {COMPATIBLE_PATH}"
+        )
+    if resolved_protocol == "dashscope" and chosen_dialect not in (None, "bailian"):
+        raise ConfigurationError(
+            f"dialect={chosen_dialect!r} is for OpenAI-compatible servers; protocol='dashscope' is Bailian's own "
+            "native API: drop dialect, or use protocol='openai'"
         )
 
     key_variable = env_key_override or _KEY_VARIABLES[provider]
-    key = api_key if api_key else (env.get(key_variable) if key_variable else None)
-    if provider == "openai" and not key and not env_key_override:
-        key_variable = None  # unknown host: many self-hosted servers need no key
-    if not key and provider in ("bailian", "deepseek", "openrouter"):
+    own_host = env_key_override is not None or _gets_provider_key(provider, host, env)
+    if api_key:
+        key: str | None = check_api_key(api_key, "api_key=")
+    elif key_variable and own_host and env.get(key_variable):
+        key = check_api_key(env[key_variable], key_variable)
+    else:
+        key = None
+        if key_variable and env.get(key_variable):
+            warn_user(
+                f"{key_variable} is set but was not sent to {host or shown_base}: it goes only to its provider's own "
+                f"hosts. If this server should get it, pass api_key=os.environ[{key_variable!r}] "
+                f"(or --api-key-env {key_variable})"
+            )
+        if not own_host:
+            key_variable = None  # a gateway, proxy or unknown host: many need no key
+    if not key and own_host and provider in ("bailian", "deepseek", "openrouter"):
         raise MissingAPIKeyError(
-            f"no API key for {model!r} at {base}: set the {key_variable} environment variable "
+            f"no API key for {model!r} at {shown_base}: set the {key_variable} environment variable "
             "(or pass api_key=... / %%think --api-key-env NAME)",
             variable=key_variable,
         )
@@ -232,11 +336,16 @@ def resolve_endpoint(
         url = base + path
     else:
         url = base + "/chat/completions"
+    guessed = chosen_dialect is None
+    if chosen_dialect is None:
+        chosen_dialect = "openai" if host == "api.openai.com" else _PROVIDER_DIALECTS[provider]
     return Endpoint(
         url=url,
-        base_url=base,
+        base_url=shown_base,
         protocol=resolved_protocol,
         provider=provider,
         api_key=key or None,
         key_variable=key_variable,
+        dialect=chosen_dialect,
+        dialect_guessed=guessed,
     )

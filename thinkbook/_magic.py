@@ -31,7 +31,9 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 from . import _magic_lines as lines
 from . import _magic_panels as panels
 from ._api import ThinkHandle, _prepare, replay_request
+from ._checks import check_api_key, is_blank
 from ._conversation import Conversation
+from ._endpoints import DIALECTS
 from ._engine import StreamRun
 from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
@@ -54,7 +56,7 @@ class Plan:
     timeout: float | None
 
 
-def report(error: BaseException | Warning, suffix: str = "", *, note: bool = False) -> None:
+def report(error: BaseException | Warning | str, suffix: str = "", *, note: bool = False) -> None:
     """One line: ``thinkbook: <message>`` (no traceback); errors on stderr, notes on stdout.
 
     Notes (an offline replay, an ignored budget) go to stdout so notebooks don't paint them red.
@@ -73,7 +75,7 @@ def warnings_as_lines() -> Iterator[None]:
         finally:
             for warning in caught:
                 if issubclass(warning.category, ThinkbookWarning):
-                    report(warning.message, note=True)  # type: ignore[arg-type]
+                    report(warning.message, note=True)
                 else:
                     warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
@@ -89,6 +91,12 @@ class ThinkMagics(Magics):
     region = Unicode(None, allow_none=True, help="Bailian region used when --region is not given").tag(config=True)
     protocol = CaselessStrEnum(
         ["openai", "dashscope"], None, allow_none=True, help="wire protocol when --protocol is not given"
+    ).tag(config=True)
+    dialect = CaselessStrEnum(
+        list(DIALECTS),
+        None,
+        allow_none=True,
+        help="spelling of the thinking fields when --dialect is not given (bailian behind a gateway to Bailian)",
     ).tag(config=True)
     api_key_env = Unicode(
         None, allow_none=True, help="environment variable holding the key when --api-key-env is not given"
@@ -135,10 +143,16 @@ class ThinkMagics(Magics):
         except ThinkbookError as error:
             self._fail(error)
             return None
-        started = self._start(plan)
-        if options.bg:
-            return self._background(started)
-        self._store(plan, started, wait(started))
+        except Exception as error:  # a bug of ours: still one line, the details stay in _think_error
+            self._fail_unexpectedly(error)
+            return None
+        try:
+            started = self._start(plan)
+            if options.bg:
+                return self._background(started)
+            self._store(plan, started, wait(started))
+        except Exception as error:
+            self._fail_unexpectedly(error)
         return None
 
     @line_magic
@@ -148,11 +162,19 @@ class ThinkMagics(Magics):
             print(lines.apply_config(self, line) if line.strip() else lines.show_config(self))
         except ConfigurationError as error:
             report(error)
+        except Exception as error:
+            self._fail_unexpectedly(error)
 
     # --- one method per step -------------------------------------------------------------------
 
     def _parse(self, line: str) -> MagicOptions:
-        return parse_line(_think_function().parser, line)
+        options = parse_line(_think_function().parser, line)
+        hidden = getattr(self.shell, "user_ns_hidden", {})
+        if options.out is not None and options.out in hidden:  # In, Out, get_ipython, exit...
+            raise ConfigurationError(
+                f"--out {options.out} would replace IPython's own {options.out}: pick another name"
+            )
+        return options
 
     def _build(self, options: MagicOptions, cell: str) -> Plan:
         """The validated request (nothing sent yet); every bad input fails here."""
@@ -162,7 +184,7 @@ class ThinkMagics(Magics):
             request = replay_request(load_recording(options.replay), speed)
             return Plan(options, request, cell, None, 0, timeout)
         prompt = cell if options.raw else render_template(cell, self._namespace)
-        if not prompt.strip():
+        if is_blank(prompt):
             raise ConfigurationError("the cell is empty: write the question under the %%think line")
         if options.chat is not None:
             name, state = self._chat_turn(options)
@@ -180,6 +202,7 @@ class ThinkMagics(Magics):
                 api_key=self._api_key(options.api_key_env or self.api_key_env),
                 protocol=options.protocol or self.protocol,
                 region=options.region or self.region,
+                dialect=options.dialect or self.dialect,
                 enable_thinking=options.enable_thinking,
                 thinking_budget=options.budget,
                 preserve_thinking=True if options.preserve else None,
@@ -194,9 +217,10 @@ class ThinkMagics(Magics):
     def _compare(self, options: MagicOptions, cell: str) -> None:
         """``--compare``: the cell goes to a ComparePanel (``_think_panel``); the cell waits for all."""
         prompt = cell if options.raw else render_template(cell, self._namespace)
-        if not prompt.strip():
+        if is_blank(prompt):
             raise ConfigurationError("the cell is empty: write the question under the %%think line")
         key = self._api_key(options.api_key_env or self.api_key_env)
+        panels.check_compare_columns(prompt, options, self, key)
         with warnings_as_lines():
             panel = panels.compare_panel(prompt, options, self, key)
         panels.show(panel, self._namespace, options.out)
@@ -307,6 +331,13 @@ class ThinkMagics(Magics):
         self._namespace["_think_error"] = error
         report(error)
 
+    def _fail_unexpectedly(self, error: Exception) -> None:
+        self._namespace["_think_error"] = error
+        report(
+            f"unexpected {type(error).__name__}: {error}",
+            " (a thinkbook bug: the exception is in _think_error; please report it)",
+        )
+
     def _display_for(self, plan: Plan) -> MagicDisplay:
         extra: dict[str, Any] = {"magic": plan.options.given()}
         if plan.chat is not None:
@@ -329,7 +360,7 @@ class ThinkMagics(Magics):
         key = os.environ.get(variable)
         if not key:
             raise ConfigurationError(f"--api-key-env {variable}: the environment variable {variable} is not set")
-        return key
+        return check_api_key(key, variable)
 
     def _chat_turn(self, options: MagicOptions) -> tuple[str, ChatState]:
         """The chat this cell continues (or starts), with the cell's options applied.
@@ -351,6 +382,7 @@ class ThinkMagics(Magics):
                 base_url=options.base_url or self.base_url,
                 protocol=options.protocol or self.protocol,
                 region=options.region or self.region,
+                dialect=options.dialect or self.dialect,
                 enable_thinking=options.enable_thinking,
                 thinking_budget=options.budget,
                 preserve_thinking=options.preserve,
@@ -365,6 +397,7 @@ class ThinkMagics(Magics):
             ("base_url", options.base_url),
             ("protocol", options.protocol),
             ("region", options.region),
+            ("dialect", options.dialect),
             ("enable_thinking", options.enable_thinking),
             ("thinking_budget", options.budget),
             ("preserve_thinking", True if options.preserve else None),
@@ -397,7 +430,9 @@ class ThinkMagics(Magics):
             elif command == "panel":
                 options = self._parse(line.split(None, 1)[1] if len(words) > 1 else "")
                 key = self._api_key(options.api_key_env or self.api_key_env)
-                panels.show(panels.chat_panel(options, self, key), self._namespace)
+                with warnings_as_lines():
+                    panel = panels.chat_panel(options, self, key)
+                panels.show(panel, self._namespace)
             else:
                 raise ConfigurationError(
                     f"unknown %think command {command!r}: use {lines.COMMANDS} (ask a question with %%think in a cell)"
@@ -406,6 +441,8 @@ class ThinkMagics(Magics):
             report(error)
         except ThinkbookError as error:
             self._fail(error)
+        except Exception as error:
+            self._fail_unexpectedly(error)
 
 
 def _think_function() -> Any:

@@ -8,6 +8,7 @@ Problems are :class:`ConfigurationError` with one line saying what to do.
 from __future__ import annotations
 
 import argparse
+import builtins
 import keyword
 import shlex
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from typing import Any, TypeVar
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
+from ._checks import hide_credentials, is_blank
+from ._endpoints import check_dialect
 from ._errors import ConfigurationError, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +49,13 @@ handle at once (also in _think_handle): .result(), .cancel(), .done(), .partial.
 Comparing: %%think --compare qwen-plus,qwen-plus:off,qwen3.6-plus:budget=2000 sends the cell to
 2-6 configurations side by side (a ComparePanel, kept in _think_panel); an item may end in :on,
 :off or :budget=N. --base-url, --api-key-env, --system, --region and --protocol apply to every
-column (--think, --no-think and --budget too, where an item sets nothing itself)."""
+column (--think, --no-think and --budget too, where an item sets nothing itself). If one column
+cannot be sent (e.g. qwq-plus:off), the whole cell is refused and nothing is sent.
+
+Gateways: the thinking options are spelled for the server the URL points at (Bailian's
+enable_thinking, vLLM's chat_template_kwargs on a local address...). Behind LiteLLM or another
+OpenAI-compatible gateway in front of Bailian, pass --dialect bailian (or %think_config
+dialect=bailian); the other dialects are vllm, deepseek, openrouter, ollama and openai (none)."""
 
 _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("-m", "--model"), {"help": "model name, e.g. qwen-plus, qwen3.6-plus, deepseek-reasoner"}),
@@ -60,6 +69,14 @@ _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--region",), {"help": "Bailian region: singapore, beijing or virginia"}),
     (("--base-url",), {"metavar": "URL", "help": "server URL before /chat/completions (or .../api/v1)"}),
     (("--protocol",), {"choices": ["openai", "dashscope"], "help": "wire protocol"}),
+    (
+        ("--dialect",),
+        {
+            "metavar": "NAME",
+            "help": "spelling of the thinking fields: bailian, vllm, deepseek, openrouter, ollama or openai "
+            "(default: from the host; --dialect bailian behind a local LiteLLM-style gateway to Bailian)",
+        },
+    ),
     (("--api-key-env",), {"metavar": "NAME", "help": "read the API key from this environment variable"}),
     (("--timeout",), {"metavar": "SECONDS", "help": "longest silence tolerated between two reads"}),
     (("--out",), {"metavar": "VAR", "help": "also store the result in the notebook variable VAR"}),
@@ -102,6 +119,7 @@ class MagicOptions:
     region: str | None = None
     base_url: str | None = None
     protocol: str | None = None
+    dialect: str | None = None
     api_key_env: str | None = None
     timeout: float | None = None
     out: str | None = None
@@ -122,7 +140,7 @@ class MagicOptions:
         shown: dict[str, Any] = {}
         for name, value in asdict(self).items():
             if value != getattr(defaults, name):
-                shown[name] = redact(value) if isinstance(value, str) else value
+                shown[name] = redact(hide_credentials(value)) if isinstance(value, str) else value
         return shown
 
 
@@ -137,6 +155,7 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
         raise ConfigurationError(f"cannot split the %%think line: {exc}") from None
     if args.think and args.no_think:
         raise ConfigurationError("--think and --no-think contradict each other: pick one")
+    _refuse_blank_values(args)
     options = MagicOptions(
         model=args.model,
         enable_thinking=True if args.think else False if args.no_think else None,
@@ -148,6 +167,7 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
         region=args.region,
         base_url=args.base_url,
         protocol=args.protocol,
+        dialect=check_dialect(args.dialect),
         api_key_env=args.api_key_env,
         timeout=_number("--timeout", args.timeout, positive=True),
         out=_variable_name(args.out),
@@ -164,6 +184,22 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
     )
     _check_combinations(options)
     return options
+
+
+# Options whose value is text: an empty value ('' or spaces) is a mistake, never "use the default".
+_TEXT_OPTIONS = {
+    "model": "-m/--model", "region": "--region", "dialect": "--dialect", "system": "--system",
+    "chat": "--chat", "out": "--out", "timeout": "--timeout", "budget": "--budget", "speed": "--speed",
+}  # fmt: skip
+
+
+def _refuse_blank_values(args: argparse.Namespace) -> None:
+    if args.base_url is not None and is_blank(args.base_url):
+        raise ConfigurationError("--base-url needs a URL, e.g. --base-url http://localhost:8000/v1 (or leave it out)")
+    for name, flag in _TEXT_OPTIONS.items():
+        value = getattr(args, name)
+        if value is not None and is_blank(value):
+            raise ConfigurationError(f"{flag} needs a value (got an empty one); leave the option out for the default")
 
 
 def _check_combinations(options: MagicOptions) -> None:
@@ -185,7 +221,13 @@ def _check_combinations(options: MagicOptions) -> None:
             "--bg returns before the answer exists: it cannot be combined with --json or --no-stream-view"
         )
     if options.record is not None:
-        folder = Path(options.record).expanduser().resolve().parent
+        target = Path(options.record).expanduser()
+        if target.is_dir() or options.record.endswith(("/", "\\")):
+            raise ConfigurationError(
+                f"--record {options.record} is a folder: name the file to write, "
+                f"e.g. --record {target / 'answer.jsonl'}"
+            )
+        folder = target.resolve().parent
         if not folder.is_dir():
             raise ConfigurationError(f"--record {options.record}: the folder {folder} does not exist")
     if options.api_key_env is not None and not options.api_key_env.strip():
@@ -208,11 +250,30 @@ def parse_compare(text: str | None) -> tuple[dict[str, Any], ...] | None:
     return tuple(_compare_item(item) for item in items)
 
 
+# Words that read as a thinking setting but are not one: refused rather than kept as a model tag
+# (a tag such as ``qwen3:8b`` or ``deepseek-r1:7b`` stays part of the name).
+_SETTING_LOOKALIKES = {
+    "think", "thinking", "no-think", "no_think", "nothink", "no-thinking", "true", "false", "yes", "no",
+    "enable", "enabled", "disable", "disabled", "budget", "none",
+}  # fmt: skip
+_SETTINGS_HINT = "use :on, :off or :budget=N"
+
+
 def _compare_item(item: str) -> dict[str, Any]:
     parts = item.split(":")
+    if not parts[0].strip():
+        raise ConfigurationError(f"--compare item {item!r} needs a model name first, e.g. qwen-plus:off")
+    if any(not part.strip() for part in parts[1:]):
+        raise ConfigurationError(f"--compare item {item!r} has an empty setting after ':' ({_SETTINGS_HINT})")
     config: dict[str, Any] = {}
-    while len(parts) > 1 and (parts[-1].strip() in ("on", "off") or "=" in parts[-1]):
-        option = parts.pop().strip()
+    while len(parts) > 1:
+        option = parts[-1].strip()
+        lowered = option.lower()
+        if (lowered in ("on", "off") and option != lowered) or lowered in _SETTING_LOOKALIKES:
+            raise ConfigurationError(f"--compare item {item!r}: unknown setting {option!r} ({_SETTINGS_HINT})")
+        if option not in ("on", "off") and "=" not in option:
+            break  # a model tag such as qwen3:8b
+        parts.pop()
         if option in ("on", "off"):
             if config.get("enable_thinking", option == "on") != (option == "on"):
                 raise ConfigurationError(f"--compare item {item!r}: :on and :off contradict each other")
@@ -220,7 +281,7 @@ def _compare_item(item: str) -> dict[str, Any]:
             continue
         name, _, value = option.partition("=")
         if name.strip() != "budget":
-            raise ConfigurationError(f"--compare item {item!r}: unknown option {name!r} (use :on, :off or :budget=N)")
+            raise ConfigurationError(f"--compare item {item!r}: unknown option {name!r} ({_SETTINGS_HINT})")
         config["thinking_budget"] = _positive_int(f"--compare item {item!r}: budget", value.strip())
     model = ":".join(parts).strip()
     if not model or "=" in model:
@@ -242,6 +303,7 @@ def _check_compare(options: MagicOptions) -> None:
         ("--preserve", options.preserve),
         ("--static", options.static),
         ("--no-stream-view", not options.stream_view),
+        ("--dialect", options.dialect is not None),
     ):
         if given:
             raise ConfigurationError(f"--compare cannot be combined with {flag}: it shows its own side-by-side panel")
@@ -275,4 +337,9 @@ def _number(flag: str, text: str | None, *, positive: bool) -> float | None:
 def _variable_name(name: str | None) -> str | None:
     if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
         raise ConfigurationError(f"--out {name!r} is not a valid Python variable name")
+    if name is not None and hasattr(builtins, name):
+        raise ConfigurationError(
+            f"--out {name} would hide Python's built-in {name} in the notebook: pick another name, "
+            f"e.g. --out {name}_result"
+        )
     return name

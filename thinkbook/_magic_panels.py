@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from ._display import in_notebook
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions
 from ._magic_run import SETTLE_SECONDS, WAKE_SECONDS
 
@@ -71,6 +72,29 @@ def compare_configs(options: MagicOptions) -> list[dict[str, Any]]:
             config["thinking_budget"] = options.budget
         configs.append(config)
     return configs
+
+
+def check_compare_columns(prompt: str, options: MagicOptions, defaults: Any, api_key: str | None) -> None:
+    """Refuse the whole ``--compare`` cell when one of its columns could not be sent.
+
+    Each column is prepared exactly as the panel will prepare it, quietly (its notes are said once,
+    by the panel); the first failure becomes one ConfigurationError, before anything is sent.
+    """
+    from ._api import _prepare, collected_replay_notes
+
+    for config in compare_configs(options):
+        try:
+            with warnings.catch_warnings(), collected_replay_notes():
+                warnings.simplefilter("ignore", ThinkbookWarning)
+                _prepare(
+                    prompt, model=config["model"], base_url=options.base_url or defaults.base_url, api_key=api_key,
+                    protocol=options.protocol or defaults.protocol, region=options.region or defaults.region,
+                    enable_thinking=config.get("enable_thinking"), thinking_budget=config.get("thinking_budget"),
+                    preserve_thinking=None, system=options.system, max_retries=defaults.max_retries,
+                    timeout=options.timeout or defaults.timeout, display=False, extra_body={},
+                )  # fmt: skip
+        except ThinkbookError as error:
+            raise ConfigurationError(f"--compare item {config['model']!r}: {error}; nothing was sent") from None
 
 
 def compare_panel(prompt: str, options: MagicOptions, defaults: Any, api_key: str | None) -> ComparePanel:

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._catalog import lookup
-from ._endpoints import Endpoint
+from ._catalog import lookup, served_only_by_bailian
+from ._checks import check_encodable, check_fields, check_json_field, is_blank
+from ._endpoints import Dialect, Endpoint
 from ._errors import ConfigurationError, warn_user
 
 Message = dict[str, Any]
@@ -37,8 +38,9 @@ class PreparedRequest:
 def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None = None) -> list[Message]:
     """A chat message list from a string prompt or an existing list; validated, copied."""
     if isinstance(prompt, str):
-        if not prompt.strip():
+        if is_blank(prompt):
             raise ConfigurationError("the prompt is empty: pass the question to ask")
+        check_encodable(prompt, "the prompt")
         messages: list[Message] = [{"role": "user", "content": prompt}]
     elif isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
         messages = []
@@ -51,16 +53,49 @@ def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None
                 raise ConfigurationError(
                     f"message {index} has unknown role {message['role']!r}: use one of " + ", ".join(sorted(_ROLES))
                 )
+            _check_content(index, message)
             messages.append(dict(message))
         if not messages:
             raise ConfigurationError("the message list is empty: add at least one user message")
     else:
         raise ConfigurationError(f"prompt must be a string or a list of chat messages, got {type(prompt).__name__}")
     if system is not None:
+        if not isinstance(system, str) or is_blank(system):
+            raise ConfigurationError(f"system= is empty or not text ({system!r:.40}): pass the system prompt, or None")
+        check_encodable(system, "the system prompt")
         if messages[0]["role"] == "system":
             raise ConfigurationError("system= was given but the messages already start with a system message")
         messages.insert(0, {"role": "system", "content": system})
     return messages
+
+
+# Roles whose text is the user's own input: empty text there is a mistake, not a turn.
+_ROLES_WITH_TEXT = {"system", "user", "developer"}
+
+
+def _check_content(index: int, message: Mapping[str, Any]) -> None:
+    """Refuse content a server would reject or that could not be sent (before anything is sent)."""
+    role, content = message["role"], message["content"]
+    where = f"message {index} ({role})"
+    if content is None:
+        if role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
+            return  # an assistant turn that only calls tools has no text
+        raise ConfigurationError(f"{where} has content None: give it text (or a list of content parts)")
+    if isinstance(content, str):
+        if role in _ROLES_WITH_TEXT and is_blank(content):
+            raise ConfigurationError(f"{where} is empty: give it text, or leave the message out")
+        check_encodable(content, where)
+    elif isinstance(content, list):
+        if role in _ROLES_WITH_TEXT and not content:
+            raise ConfigurationError(f"{where} is empty: give it text, or leave the message out")
+        check_json_field("content", content, where)
+    else:
+        raise ConfigurationError(
+            f"{where} content must be text or a list of content parts, got {type(content).__name__}"
+        )
+    for key, value in message.items():
+        if key != "content":
+            check_json_field(key, value, where)
 
 
 def check_thinking_options(
@@ -107,14 +142,21 @@ def check_thinking_options(
 
 
 def _openai_thinking_fields(
-    provider: str, enable: bool | None, budget: int | None, preserve: bool | None
+    dialect: Dialect, enable: bool | None, budget: int | None, preserve: bool | None
 ) -> dict[str, Any]:
-    """Each server family spells the same wish differently."""
+    """Each server family spells the same wish differently (``dialect``, see ``_endpoints.DIALECTS``)."""
     fields: dict[str, Any] = {}
-    if provider == "deepseek":
+    if dialect == "openai":
+        if enable is not None or budget is not None or preserve:
+            warn_user(
+                "dialect 'openai' has no field for enable_thinking, thinking_budget or preserve_thinking: they were "
+                "left out of the request. Pass the server's own field instead (e.g. reasoning_effort='low'), or "
+                "pick the dialect the server speaks (dialect='bailian', 'vllm', ...)"
+            )
+    elif dialect == "deepseek":
         if enable is not None:
             fields["thinking"] = {"type": "enabled" if enable else "disabled"}
-    elif provider == "openrouter":
+    elif dialect == "openrouter":
         reasoning: dict[str, Any] = {}
         if enable is not None:
             reasoning["enabled"] = enable
@@ -122,10 +164,10 @@ def _openai_thinking_fields(
             reasoning["max_tokens"] = budget
         if reasoning:
             fields["reasoning"] = reasoning
-    elif provider == "ollama":
+    elif dialect == "ollama":
         if enable is False:
             fields["reasoning_effort"] = "none"
-    elif provider == "local":
+    elif dialect == "vllm":
         # vLLM, llama.cpp and SGLang pass these to the model's chat template.
         if enable is not None:
             fields["chat_template_kwargs"] = {"enable_thinking": enable}
@@ -136,9 +178,20 @@ def _openai_thinking_fields(
             fields["enable_thinking"] = enable
         if budget is not None:
             fields["thinking_budget"] = budget
-    if preserve and provider in ("bailian", "openai"):
-        fields["preserve_thinking"] = True
+        if preserve:
+            fields["preserve_thinking"] = True
     return fields
+
+
+def _hint_gateway(endpoint: Endpoint, model: str) -> None:
+    """A Bailian-only model on a local address: most likely a gateway in front of Bailian."""
+    if served_only_by_bailian(model):
+        warn_user(
+            f"{model} is served by Bailian, but {endpoint.base_url} is a local address, so thinkbook spelled the "
+            "thinking options the vLLM way (chat_template_kwargs). If this is LiteLLM or another gateway in front "
+            "of Bailian, pass dialect='bailian' (or --dialect bailian) or Bailian ignores them; dialect='vllm' "
+            "keeps this spelling without this note"
+        )
 
 
 def _native_messages(messages: list[Message], multimodal: bool) -> list[Message]:
@@ -175,9 +228,17 @@ def prepare_request(
 ) -> PreparedRequest:
     """Build the streaming request body for ``endpoint``'s protocol. Always streams."""
     enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
+    extra_body = extra_body or {}
     for key in ("stream", "model"):
-        if extra_body and key in extra_body:
+        if key in extra_body:
             raise ConfigurationError(f"{key!r} cannot be set through extra body fields; thinkbook sets it")
+    for key in ("messages", "input"):
+        if key in extra_body:
+            raise ConfigurationError(
+                f"{key!r} cannot be passed as an extra body field: it would replace the prompt; pass the "
+                "messages as the prompt instead (think([...messages...], model=...))"
+            )
+    check_fields(extra_body)
     body: dict[str, Any]
     if endpoint.protocol == "dashscope":
         parameters: dict[str, Any] = {"result_format": "message", "incremental_output": True}
@@ -194,13 +255,15 @@ def prepare_request(
             "parameters": parameters,
         }
     else:
+        if endpoint.dialect_guessed and endpoint.provider == "local" and (enable is not None or budget is not None):
+            _hint_gateway(endpoint, model)
         body = {
             "model": model,
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
-            **_openai_thinking_fields(endpoint.provider, enable, budget, preserve),
+            **_openai_thinking_fields(endpoint.dialect, enable, budget, preserve),
         }
     if extra_body:
         body = _merge(body, extra_body)
-    return PreparedRequest(endpoint=endpoint, model=model, body=body)
+    return PreparedRequest(endpoint=endpoint, model=model, body=body, thinking_enabled=enable)
