@@ -42,7 +42,8 @@ def test_recordings_hold_no_credentials() -> None:
         assert "Authorization" not in text and "Bearer" not in text and "sk-" not in text
 
 
-def test_offline_fallback_replays_and_says_so(engine: object) -> None:
+def test_offline_fallback_replays_and_says_so(engine: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")  # the pace has its own test
     with pytest.warns(thinkbook.ThinkbookWarning, match="replaying a recorded answer.*DASHSCOPE_API_KEY"):
         result = thinkbook.think("你是谁", model="qwen-plus", enable_thinking=True)
     assert result.answer == EXPECTED["bailian_openai_whoami.sse"]["answer"]
@@ -51,7 +52,8 @@ def test_offline_fallback_replays_and_says_so(engine: object) -> None:
     assert budget.usage is not None and budget.usage.reasoning_tokens == 50
 
 
-def test_offline_conversation_follows_the_two_turn_recording(engine: object) -> None:
+def test_offline_conversation_follows_the_two_turn_recording(engine: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
     chat = thinkbook.Conversation("qwen3.7-plus", preserve_thinking=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", thinkbook.ThinkbookWarning)
