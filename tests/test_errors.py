@@ -385,11 +385,20 @@ def test_placeholder_keys_do_not_garble_messages(placeholder: str | None) -> Non
 
 
 def test_credentials_in_url() -> None:
-    assert _errors.credentials_in("http://alice:s3cr%40t@h/v1") == ("alice", "s3cr@t")
-    assert _errors.credentials_in("https://TOKEN@h/") == ("TOKEN",)
+    import base64
+
+    basic = base64.b64encode(b"alice:s3cr@t").decode()
+    assert _errors.credentials_in("http://alice:s3cr%40t@h/v1") == ("alice", "s3cr@t", basic)
+    assert _errors.credentials_in("https://TOKEN123@h/")[0] == "TOKEN123"
     assert _errors.credentials_in("http://h/v1") == ()
+    assert _errors.credentials_in("http://@h/v1") == ()
     assert _errors.credentials_in("http://[::1") == ()
     assert _errors.credentials_in(None) == ()
+
+
+def test_basic_credentials_are_redacted_but_the_word_basic_is_not() -> None:
+    assert _errors.redact("got Authorization: Basic dGJ1c2VyOnB3LUhx==") == "got Authorization: Basic ***"
+    assert _errors.redact("Basic Authentication is required") == "Basic Authentication is required"
 
 
 def test_redact_data_walks_nested_data_and_survives_absurd_depth() -> None:
@@ -418,6 +427,8 @@ def test_think_result_redacted() -> None:
     assert key not in repr(clean) and key not in repr(clean.to_dict()) and key not in repr(clean.usage.raw)  # type: ignore[union-attr]
     assert clean.answer == "a ***" and clean.finish_reason == "stop" and clean.usage.total_tokens == 3  # type: ignore[union-attr]
     assert result.redacted() == result
+    explained = ThinkResult(answer=f"send Authorization: Bearer YOUR_API_KEY_HERE or https://me@host, not {key}")
+    assert explained.redacted(key).answer == "send Authorization: Bearer YOUR_API_KEY_HERE or https://me@host, not ***"
 
 
 def test_watched_secrets_are_redacted_from_httpx_and_httpcore_logs(caplog: pytest.LogCaptureFixture) -> None:

@@ -35,7 +35,7 @@ import sys
 import warnings
 from typing import Any
 
-from ._redact import credentials_in, redact, redact_data
+from ._redact import credentials_in, redact, redact_data, remove_secrets
 from ._types import ThinkResult
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "error_for_status",
     "redact",
     "redact_data",
+    "remove_secrets",
 ]
 
 

@@ -10,13 +10,15 @@ and the user-info part of any URL are removed whatever the secrets passed.
 >>> redact("key tbk_9fQ2xL7vR4mN8pW3zT6y rejected by http://me:pw@proxy:8080/v1", "tbk_9fQ2xL7vR4mN8pW3zT6y")
 'key *** rejected by http://***@proxy:8080/v1'
 
-Log records are emitted deep inside httpx and httpcore (a response header that echoes the key
-is logged verbatim at DEBUG). :func:`watch_secrets` adds a filter to those loggers and to
-thinkbook's own that rewrites any record holding a watched secret or URL credentials.
+Log records are emitted deep inside httpx and httpcore: httpx logs every request's URL at INFO
+(with its ``user:password@``), httpcore every response header at DEBUG (with a key a server
+echoes). A filter on those loggers and thinkbook's own, installed when this module is imported,
+rewrites any record holding URL credentials or a secret registered with :func:`watch_secrets`.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
@@ -24,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["credentials_in", "redact", "redact_data", "watch_secrets"]
+__all__ = ["credentials_in", "redact", "redact_data", "remove_secrets", "watch_secrets"]
 
 MASK = "***"
 
@@ -33,7 +35,9 @@ MASK = "***"
 MIN_SECRET_LENGTH = 6
 
 _SHAPED_LIKE_A_KEY = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-.=~+/]{8,}")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9_\-.=~+/]{8,}")
+# base64 of user:password; it must hold a digit, "+", "/" or "=", so "Basic Authentication" stays.
+_BASIC = re.compile(r"\b([Bb]asic\s+)(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{8,}={0,2}")
 # scheme://userinfo@host: everything between "://" and the last "@" before the path.
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s\"'<>]*@")
 
@@ -54,12 +58,18 @@ def _forms(secrets: Iterable[str | None]) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def _redact_with(text: str, forms: list[str]) -> str:
+def _replace(text: str, forms: list[str]) -> str:
     for form in forms:
         if form in text:
             text = text.replace(form, MASK)
+    return text
+
+
+def _redact_with(text: str, forms: list[str]) -> str:
+    text = _replace(text, forms)
     text = _URL_USERINFO.sub(rf"\1{MASK}@", text)
     text = _SHAPED_LIKE_A_KEY.sub(f"sk-{MASK}", text)
+    text = _BASIC.sub(rf"\1{MASK}", text)
     return _BEARER.sub(rf"\1{MASK}", text)
 
 
@@ -70,6 +80,15 @@ def redact(text: str, *secrets: str | None) -> str:
     placeholder-short strings are ignored, so ``redact(message, endpoint.api_key)`` is always safe.
     """
     return _redact_with(text, _forms(secrets))
+
+
+def remove_secrets(text: str, *secrets: str | None) -> str:
+    """``text`` without the given secrets, and nothing else changed.
+
+    For content the user asked for (a model's answer): patterns would mangle an answer that
+    explains ``Authorization: Bearer ...`` or quotes ``https://user@host``; the secrets are exact.
+    """
+    return _replace(text, _forms(secrets))
 
 
 def redact_data(value: Any, *secrets: str | None) -> Any:
@@ -94,15 +113,23 @@ def _redact_value(value: Any, forms: list[str], depth: int) -> Any:
 
 
 def credentials_in(url: str | None) -> tuple[str, ...]:
-    """The user name and password of ``scheme://user:password@host/...`` (empty when none)."""
+    """The secrets of ``scheme://user:password@host/...`` in every form a server may echo them.
+
+    The user name, the password, and ``user:password`` in base64 (httpx sends URL credentials as
+    ``Authorization: Basic ...``). Empty when the URL has none.
+    """
     if not url or "@" not in url:
         return ()
     try:
         parts = urlsplit(url)
-        found = (parts.username, parts.password)
+        user, password = parts.username, parts.password
     except ValueError:
         return ()
-    return tuple(unquote(part) for part in found if part)
+    user, password = unquote(user or ""), unquote(password or "")
+    if not user and not password:
+        return ()
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return tuple(part for part in (user, password, basic) if part)
 
 
 # --- log records -----------------------------------------------------------------------------
@@ -150,19 +177,15 @@ class _RedactingFilter(logging.Filter):
 
 
 _filter = _RedactingFilter()
-_installed = False
-_install_lock = threading.Lock()
+for _name in _LOGGERS:
+    # At import: URL credentials are redacted from the very first request's log line.
+    logging.getLogger(_name).addFilter(_filter)
 
 
 def watch_secrets(*secrets: str | None) -> None:
-    """Redact these secrets (and any URL credentials) from httpx, httpcore and thinkbook logs.
+    """Redact these secrets from httpx, httpcore and thinkbook logs from now on.
 
-    Call it with a request's key before sending it; it is cheap to call for every request.
+    Call it with a request's key (and its URL's credentials) before sending it; it is cheap to
+    call for every request, and the most recent secrets are kept.
     """
-    global _installed
-    with _install_lock:
-        if not _installed:
-            for name in _LOGGERS:
-                logging.getLogger(name).addFilter(_filter)
-            _installed = True
     _filter.watch(secrets)
