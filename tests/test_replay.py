@@ -340,3 +340,39 @@ def test_a_chunk_whose_text_is_not_a_string_is_a_clear_error(tmp_path: Path) -> 
     path.write_text('{"thinkbook_recording": 1}\n{"t": 0, "text": 5}\n', encoding="utf-8")
     with pytest.raises(thinkbook.ConfigurationError, match="a chunk line is malformed"):
         load_recording(path)
+
+
+def test_recordings_lose_an_echoed_key_wherever_the_reads_split_it(tmp_path: Path) -> None:
+    from thinkbook._replay import _without_secrets
+
+    key = "tbk_9fQ2xL7vR4mN8pW3zT6y"
+    wire = f"data: key {key} and again {key}!\n\n".encode()
+    expected = wire.replace(key.encode(), b"***")
+    for first in range(len(wire) + 1):
+        for second in range(first, len(wire) + 1, 3):
+            chunks = [(0.0, wire[:first]), (0.1, wire[first:second]), (0.2, wire[second:])]
+            cleaned = _without_secrets(chunks, (key,))
+            assert [t for t, _ in cleaned] == [0.0, 0.1, 0.2]
+            assert b"".join(data for _, data in cleaned) == expected
+    assert _without_secrets([(0.0, wire)], ()) == [(0.0, wire)]
+
+
+def test_dump_recording_removes_the_request_credentials(tmp_path: Path, engine: object) -> None:
+    key = "tbk_9fQ2xL7vR4mN8pW3zT6y"
+    line = json.dumps({"choices": [{"delta": {"content": f"your key is {key}"}, "finish_reason": "stop"}]})
+    wire = f"data: {line}\n\n".encode()
+    path = dump_recording(
+        tmp_path / "echo.jsonl",
+        protocol="openai",
+        model="m",
+        request={"messages": [{"role": "user", "content": f"is {key} mine? Bearer tokens explained"}]},
+        chunks=[(0.0, wire[:40]), (0.05, wire[40:])],
+        source="recorded from http://me:pw-Hq4Zt8Lm2Xc7@gateway/v1",
+        secrets=(key, None),
+    )
+    text = path.read_text(encoding="utf-8")
+    assert key not in text and "pw-Hq4Zt8Lm2Xc7" not in text
+    recording = load_recording(path)
+    assert recording.request["messages"][0]["content"] == "is *** mine? Bearer tokens explained"
+    assert recording.source == "recorded from http://***@gateway/v1"
+    assert thinkbook.replay(path, speed=0).answer == "your key is ***"

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["credentials_in", "redact", "redact_data", "remove_secrets", "watch_secrets"]
+__all__ = ["credentials_in", "redact", "redact_data", "remove_secrets", "secret_forms", "watch_secrets"]
 
 MASK = "***"
 
@@ -43,6 +43,11 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s\"'<>]*@")
 
 # Decoded JSON deeper than this is not an error body; past it, data is replaced, not walked.
 _MAX_DEPTH = 40
+
+
+def secret_forms(*secrets: str | None) -> list[str]:
+    """Every spelling of ``secrets`` that redaction replaces (as given, percent-encoded and decoded)."""
+    return _forms(secrets)
 
 
 def _forms(secrets: Iterable[str | None]) -> list[str]:
@@ -91,24 +96,29 @@ def remove_secrets(text: str, *secrets: str | None) -> str:
     return _replace(text, _forms(secrets))
 
 
-def redact_data(value: Any, *secrets: str | None) -> Any:
+def redact_data(value: Any, *secrets: str | None, patterns: bool = True) -> Any:
     """A copy of decoded JSON (dicts, lists, strings, numbers) with every string redacted.
 
     Keys are redacted too (a server can put text anywhere). Data nested deeper than any error body
-    is replaced by a placeholder rather than walked.
+    is replaced by a placeholder rather than walked. ``patterns=False`` removes only the exact
+    secrets (for the user's own content, such as a request's messages).
     """
-    return _redact_value(value, _forms(secrets), 0)
+    forms = _forms(secrets)
+    return _redact_value(value, forms, 0, _redact_with if patterns else _replace)
 
 
-def _redact_value(value: Any, forms: list[str], depth: int) -> Any:
+def _redact_value(value: Any, forms: list[str], depth: int, clean: Any) -> Any:
     if isinstance(value, str):
-        return _redact_with(value, forms)
+        return clean(value, forms)
     if isinstance(value, dict | list | tuple) and depth >= _MAX_DEPTH:
         return "[nested too deeply to show]"
     if isinstance(value, dict):
-        return {_redact_value(k, forms, depth + 1): _redact_value(v, forms, depth + 1) for k, v in value.items()}
+        return {
+            _redact_value(k, forms, depth + 1, clean): _redact_value(v, forms, depth + 1, clean)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return type(value)(_redact_value(item, forms, depth + 1) for item in value)
+        return type(value)(_redact_value(item, forms, depth + 1, clean) for item in value)
     return value
 
 

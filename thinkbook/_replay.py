@@ -31,6 +31,7 @@ import httpx
 
 from ._catalog import lookup
 from ._errors import ConfigurationError, warn_user
+from ._redact import MASK, redact, redact_data, secret_forms
 
 FORMAT_VERSION = 1
 REPLAY_HOST = "thinkbook-replay.invalid"
@@ -177,8 +178,14 @@ def dump_recording(
     status: int = 200,
     content_type: str = "text/event-stream",
     source: str = "",
+    secrets: tuple[str | None, ...] = (),
 ) -> Path:
-    """Write a recording. ``request`` must already be free of credentials (it holds only the body)."""
+    """Write a recording. ``request`` must already be free of credentials (it holds only the body).
+
+    ``secrets`` are the recorded request's credentials: a server may have echoed them into the
+    answer, and a recording is meant to be shared, so they are removed from the recorded bytes
+    (an echo split across two reads included), the request and the provenance.
+    """
     path = Path(path)
     header = {
         "thinkbook_recording": FORMAT_VERSION,
@@ -186,17 +193,57 @@ def dump_recording(
         "model": model,
         "status": status,
         "content_type": content_type,
-        "source": source,
-        "request": request,
+        "source": redact(source, *secrets),
+        "request": redact_data(request, *secrets, patterns=False),
     }
     lines = [json.dumps(header, ensure_ascii=False)]
-    for offset, data in chunks:
+    for offset, data in _without_secrets(chunks, secrets):
         try:
             lines.append(json.dumps({"t": round(offset, 4), "text": data.decode("utf-8")}, ensure_ascii=False))
         except UnicodeDecodeError:
             lines.append(json.dumps({"t": round(offset, 4), "b64": base64.b64encode(data).decode()}))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _without_secrets(chunks: list[tuple[float, bytes]], secrets: tuple[str | None, ...]) -> list[tuple[float, bytes]]:
+    """``chunks`` with every occurrence of a secret masked, keeping the reads' boundaries and times.
+
+    An occurrence split across reads is masked where it starts; its rest is dropped from the next.
+    """
+    forms = [form.encode("utf-8") for form in secret_forms(*secrets)]
+    joined = b"".join(data for _, data in chunks)
+    spans: list[tuple[int, int]] = []
+    for form in forms:  # longest first: a secret that contains another is masked whole
+        start = joined.find(form)
+        while start != -1:
+            end = start + len(form)
+            if not any(s < end and start < e for s, e in spans):
+                spans.append((start, end))
+            start = joined.find(form, end)
+    if not spans:
+        return chunks
+    spans.sort()
+    mask = MASK.encode()
+    out: list[tuple[float, bytes]] = []
+    position, k = 0, 0
+    for offset, data in chunks:
+        begin, stop = position, position + len(data)
+        position = stop
+        piece, cursor = bytearray(), begin
+        while cursor < stop:
+            while k < len(spans) and spans[k][1] <= cursor:
+                k += 1
+            if k < len(spans) and spans[k][0] < cursor:  # the rest of an occurrence begun earlier
+                cursor = min(spans[k][1], stop)
+            elif k < len(spans) and spans[k][0] < stop:  # an occurrence begins here
+                piece += joined[cursor : spans[k][0]] + mask
+                cursor = min(spans[k][1], stop)
+            else:
+                piece += joined[cursor:stop]
+                cursor = stop
+        out.append((offset, bytes(piece)))
+    return out
 
 
 class _Registry:
