@@ -30,7 +30,7 @@ __all__ = ["credentials_in", "redact", "redact_data", "remove_secrets", "secret_
 
 MASK = "***"
 
-# Shorter strings are placeholders that local servers accept ("EMPTY", "none", "ollama"), not
+# Shorter strings are placeholders that local servers accept ("EMPTY", "none", "dummy"), not
 # credentials: masking them would garble ordinary words in messages and protect nothing.
 MIN_SECRET_LENGTH = 6
 
