@@ -66,7 +66,7 @@ def test_status_maps_to_class(status: int, cls: type[APIStatusError]) -> None:
     assert type(err) is cls
     assert err.status_code == status
     assert err.code is None
-    assert err.body is body
+    assert err.body == body
     assert "something happened" in str(err)
     assert str(status) in str(err)
 
@@ -147,7 +147,7 @@ def test_code_maps_to_class(status: int | None, body: dict[str, Any], cls: type[
     assert type(err) is cls
     assert err.status_code == status
     assert err.code == code
-    assert err.body is body
+    assert err.body == body
     assert err.request_id == body["request_id"]
     assert code in str(err)
     message = body["error"]["message"] if "error" in body else body["message"]
@@ -202,7 +202,7 @@ def test_request_id_from_openai_id_field() -> None:
 def test_partial_is_kept() -> None:
     partial = ThinkResult(reasoning="thinking so far", answer="half an ans")
     err = error_for_status(None, dashscope_body("DataInspectionFailed", "Output filtered"), partial=partial)
-    assert err.partial is partial
+    assert err.partial == partial
     assert err.partial.reasoning == "thinking so far"
 
 
@@ -323,6 +323,133 @@ def test_ordinary_text_is_not_redacted() -> None:
     assert "task-queue is full; skip-this one" in str(err)
 
 
+# Keys of other shapes than sk-...: a gateway's live key, a UUID-like key, a short 12-char key.
+OTHER_KEYS = ["tb_live_Q7xK2mP9vL4nR8sT", "3f2b8c1e-9d4a-4e7b-a6c5-0f1e2d3c4b5a", "Zq8vN2kR5wLt"]
+
+
+@pytest.mark.parametrize("key", OTHER_KEYS)
+def test_echoed_key_of_any_shape_is_redacted_from_every_field(key: str) -> None:
+    body = {
+        "error": {"code": f"bad_key_{key}", "message": f"key {key} is not valid", "param": [{"seen": key}]},
+        "request_id": f"req-{key}",
+        key: "the key as a field name",
+    }
+    partial = ThinkResult(reasoning=f"thinking {key}", answer=f"so far {key}", request_id=f"chunk-{key}")
+    err = error_for_status(401, body, partial=partial, secrets=(key,))
+    assert type(err) is AuthenticationError
+    shown = [str(err), repr(err), err.message, err.code, err.request_id, repr(err.body)]
+    assert err.partial is not None
+    shown.append(repr(err.partial.to_dict()))
+    for text in shown:
+        assert key not in str(text)
+    assert "is not valid" in str(err)
+    assert err.body["error"]["param"] == [{"seen": "***"}]
+    assert body["error"]["param"] == [{"seen": key}]  # the caller's object is not changed
+
+
+@pytest.mark.parametrize("key", OTHER_KEYS)
+def test_echoed_key_in_request_id_header_is_redacted(key: str) -> None:
+    err = error_for_status(500, {"message": "boom"}, request_id=f"hdr-{key}", secrets=(key,))
+    assert err.request_id == "hdr-***"
+
+
+def test_key_cut_by_the_raw_text_limit_is_still_redacted() -> None:
+    key = "tbk_9fQ2xL7vR4mN8pW3zT6y"
+    text = "x" * 490 + key  # the 500-character cut falls inside the key
+    err = error_for_status(502, text, secrets=(key,))
+    assert key[:8] not in str(err)
+
+
+def test_url_credentials_are_redacted_everywhere() -> None:
+    message = "could not reach http://alice:s3cr%40t@proxy.local:8080/v1 or https://TOKEN123@host/x"
+    assert _errors.redact(message) == "could not reach http://***@proxy.local:8080/v1 or https://***@host/x"
+    err = error_for_status(502, {"message": message})
+    assert "s3cr" not in str(err) and "alice" not in str(err) and "TOKEN123" not in str(err)
+    assert "proxy.local:8080/v1" in str(err)
+
+
+def test_url_without_credentials_and_email_addresses_are_kept() -> None:
+    text = "see http://host/path@v2?q=a@b and write to help@example.com"
+    assert _errors.redact(text) == text
+
+
+def test_percent_encoded_secret_is_redacted() -> None:
+    key = "p@ss/w0rd+key"
+    assert _errors.redact("GET http://u:p%40ss%2Fw0rd%2Bkey@h/ failed", key) == "GET http://***@h/ failed"
+    assert _errors.redact("said p%40ss%2Fw0rd%2Bkey", key) == "said ***"
+
+
+@pytest.mark.parametrize("placeholder", [None, "", "EMPTY", "none"])
+def test_placeholder_keys_do_not_garble_messages(placeholder: str | None) -> None:
+    assert _errors.redact("none of the models is EMPTY", placeholder) == "none of the models is EMPTY"
+
+
+def test_credentials_in_url() -> None:
+    import base64
+
+    basic = base64.b64encode(b"alice:s3cr@t").decode()
+    assert _errors.credentials_in("http://alice:s3cr%40t@h/v1") == ("alice", "s3cr@t", basic)
+    assert _errors.credentials_in("https://TOKEN123@h/")[0] == "TOKEN123"
+    assert _errors.credentials_in("http://h/v1") == ()
+    assert _errors.credentials_in("http://@h/v1") == ()
+    assert _errors.credentials_in("http://[::1") == ()
+    assert _errors.credentials_in(None) == ()
+
+
+def test_basic_credentials_are_redacted_but_the_word_basic_is_not() -> None:
+    assert _errors.redact("got Authorization: Basic dGJ1c2VyOnB3LUhx==") == "got Authorization: Basic ***"
+    assert _errors.redact("Basic Authentication is required") == "Basic Authentication is required"
+
+
+def test_redact_data_walks_nested_data_and_survives_absurd_depth() -> None:
+    key = "tbk_9fQ2xL7vR4mN8pW3zT6y"
+    data: Any = {"a": [1, 2.5, None, True, {"b": (f"x{key}",)}], f"k{key}": 10**50}
+    assert _errors.redact_data(data, key) == {"a": [1, 2.5, None, True, {"b": ("x***",)}], "k***": 10**50}
+    deep: Any = key
+    for _ in range(5000):
+        deep = [deep]
+    assert key not in repr(_errors.redact_data(deep, key))
+
+
+def test_think_result_redacted() -> None:
+    from thinkbook._types import Usage
+
+    key = "Zq8vN2kR5wLt"
+    result = ThinkResult(
+        reasoning=key,
+        answer=f"a {key}",
+        usage=Usage(total_tokens=3, raw={"note": key}),
+        model=f"m-{key}",
+        request_id=key,
+        finish_reason="stop",
+    )
+    clean = result.redacted(key)
+    assert key not in repr(clean) and key not in repr(clean.to_dict()) and key not in repr(clean.usage.raw)  # type: ignore[union-attr]
+    assert clean.answer == "a ***" and clean.finish_reason == "stop" and clean.usage.total_tokens == 3  # type: ignore[union-attr]
+    assert result.redacted() == result
+    explained = ThinkResult(answer=f"send Authorization: Bearer YOUR_API_KEY_HERE or https://me@host, not {key}")
+    assert explained.redacted(key).answer == "send Authorization: Bearer YOUR_API_KEY_HERE or https://me@host, not ***"
+
+
+def test_watched_secrets_are_redacted_from_httpx_and_httpcore_logs(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from thinkbook._redact import watch_secrets
+
+    key = "tbk_log_9fQ2xL7vR4mN8pW3"
+    watch_secrets(key, None)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("httpcore.http11").debug("headers=%r", [(b"x-request-id", f"r-{key}".encode())])
+        logging.getLogger("httpx").info('HTTP Request: %s %s "%s"', "POST", f"http://u:{key}@h/v1", "200 OK")
+        logging.getLogger("httpx").info("nothing secret %d", 5)
+    assert key not in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        "headers=[(b'x-request-id', b'r-***')]",
+        'HTTP Request: POST http://***@h/v1 "200 OK"',
+        "nothing secret 5",
+    ]
+
+
 # --- the class tree -----------------------------------------------------------------------------
 
 
@@ -380,7 +507,7 @@ def test_branches() -> None:
 def test_thinkbook_error_carries_partial() -> None:
     partial = ThinkResult(answer="so far")
     err = StreamInterruptedError("connection closed", partial=partial)
-    assert err.partial is partial
+    assert err.partial == partial
     assert str(err) == "connection closed"
     assert ConfigurationError("bad").partial is None
 

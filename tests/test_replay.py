@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import warnings
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -39,7 +42,8 @@ def test_recordings_hold_no_credentials() -> None:
         assert "Authorization" not in text and "Bearer" not in text and "sk-" not in text
 
 
-def test_offline_fallback_replays_and_says_so(engine: object) -> None:
+def test_offline_fallback_replays_and_says_so(engine: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")  # the pace has its own test
     with pytest.warns(thinkbook.ThinkbookWarning, match="replaying a recorded answer.*DASHSCOPE_API_KEY"):
         result = thinkbook.think("你是谁", model="qwen-plus", enable_thinking=True)
     assert result.answer == EXPECTED["bailian_openai_whoami.sse"]["answer"]
@@ -48,7 +52,8 @@ def test_offline_fallback_replays_and_says_so(engine: object) -> None:
     assert budget.usage is not None and budget.usage.reasoning_tokens == 50
 
 
-def test_offline_conversation_follows_the_two_turn_recording(engine: object) -> None:
+def test_offline_conversation_follows_the_two_turn_recording(engine: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
     chat = thinkbook.Conversation("qwen3.7-plus", preserve_thinking=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", thinkbook.ThinkbookWarning)
@@ -181,3 +186,193 @@ def test_missing_or_corrupt_recordings_are_clear_errors(tmp_path: Path, content:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(thinkbook.ConfigurationError, match=message):
         thinkbook.replay(path)
+
+
+# --- robustness: unusable files, absurd timestamps, URLs that name files -----------------------
+
+
+def test_unusable_local_recordings_are_skipped_with_one_note_each(
+    tmp_path: Path, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    (folder / "a-bad-json.jsonl").write_text('{"thinkbook_recording": 1, "model": \n', encoding="utf-8")
+    (folder / "b-binary.jsonl").write_bytes(bytes(range(256)) * 4)
+    (folder / "c-folder.jsonl").mkdir()
+    (folder / "d-locked.jsonl").write_text("{}\n", encoding="utf-8")
+    (folder / "e-deep.jsonl").write_text("[" * 100_000 + "\n", encoding="utf-8")
+    (folder / "f-bad-status.jsonl").write_text('{"thinkbook_recording": 1, "status": "ok"}\n', encoding="utf-8")
+    _record(folder, "z-good.jsonl", "qwen-plus", "still answered")
+    original_read_text = Path.read_text
+
+    def read_text(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name == "d-locked.jsonl":  # the tests run as root: chmod 000 would not stop them
+            raise PermissionError(13, "Permission denied", str(self))
+        return original_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert thinkbook.think("9.11 和 9.9 哪个大", model="qwen-plus").answer == "still answered"
+        assert thinkbook.think("9.11 和 9.9 哪个大", model="qwen-plus").answer == "still answered"
+    notes = [str(w.message) for w in caught if "skipped it" in str(w.message)]
+    expected = {
+        "a-bad-json.jsonl": "invalid JSON",
+        "b-binary.jsonl": "codec can't decode",
+        "c-folder.jsonl": "it is a directory",
+        "d-locked.jsonl": "Permission denied",
+        "e-deep.jsonl": "invalid JSON",
+        "f-bad-status.jsonl": "is not an HTTP status",
+    }
+    assert len(notes) == len(expected)  # once each, though two requests looked
+    for name, why in expected.items():
+        (note,) = [n for n in notes if name in n]
+        assert why in note and "\n" not in note
+
+
+def _chunk(t: float, text: str) -> str:
+    line = json.dumps({"choices": [{"delta": {"content": text}}]})
+    return json.dumps({"t": t, "text": f"data: {line}\n\n"})
+
+
+def test_absurd_timestamps_cannot_stall_a_replay(
+    tmp_path: Path, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import thinkbook._replay as replay_module
+
+    monkeypatch.setattr(replay_module, "MAX_PAUSE", 0.05)
+    header = json.dumps({"thinkbook_recording": 1, "protocol": "openai", "model": "m", "request": {}})
+    stop = json.dumps({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+    lines = [
+        header,
+        _chunk(1e300, "a"),
+        _chunk(-5, "b"),
+        '{"t": NaN, "text": "data: {\\"choices\\":[{\\"delta\\":{\\"content\\":\\"c\\"}}]}\\n\\n"}',
+        '{"t": Infinity, "text": "data: {\\"choices\\":[{\\"delta\\":{\\"content\\":\\"d\\"}}]}\\n\\n"}',
+        '{"t": -Infinity, "text": "data: {\\"choices\\":[{\\"delta\\":{\\"content\\":\\"e\\"}}]}\\n\\n"}',
+        _chunk(1e308 * 10, "f"),  # json.dumps writes Infinity
+        json.dumps({"t": 2e300, "text": f"data: {stop}\n\ndata: [DONE]\n\n"}),
+    ]
+    path = tmp_path / "absurd.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    start = time.monotonic()
+    assert thinkbook.replay(path, speed=1).answer == "abcdef"
+    assert time.monotonic() - start < 2.0
+
+
+def test_pauses_are_capped_and_never_negative() -> None:
+    from thinkbook._replay import MAX_PAUSE, _pauses
+
+    nan, inf = float("nan"), float("inf")
+    chunks = [(t, b"") for t in (0.5, 1e300, 0.1, nan, inf, -inf, -3.0, 2e300)]
+    pauses = [pause for pause, _ in _pauses(chunks, 1.0)]
+    assert pauses == [0.5, MAX_PAUSE, 0.0, 0.0, MAX_PAUSE, 0.0, 0.0, MAX_PAUSE]
+    assert [pause for pause, _ in _pauses([(1.0, b""), (3.0, b"")], 4.0)] == [0.25, 0.5]
+    assert [pause for pause, _ in _pauses([(1.0, b""), (3.0, b"")], 1e-300)] == [MAX_PAUSE, MAX_PAUSE]
+    assert [pause for pause, _ in _pauses([(1.0, b"")], 0.0)] == [0.0]
+
+
+@pytest.mark.parametrize(
+    "make_path",
+    [
+        lambda recording: quote(str(recording.resolve())),  # the old URL form: a file's absolute path
+        lambda recording: "../../../../" + quote(str(recording.resolve())).lstrip("/"),
+        lambda recording: "%2e%2e/%2e%2e/etc/passwd",
+        lambda recording: "etc/passwd",
+        lambda recording: "",
+    ],
+)
+def test_the_replay_transport_reads_no_file_a_url_names(tmp_path: Path, make_path: Any) -> None:
+    import httpx
+
+    from thinkbook._replay import REPLAY_HOST, ReplayTransport
+
+    recording = dump_recording(tmp_path / "r.jsonl", protocol="openai", model="m", request={}, chunks=[(0, b"x")])
+
+    async def fetch() -> None:
+        async with httpx.AsyncClient(transport=ReplayTransport()) as client:
+            await client.post(f"http://{REPLAY_HOST}/{make_path(recording)}?speed=0")
+
+    with pytest.raises(thinkbook.ConfigurationError, match="only answers replays that thinkbook prepared"):
+        asyncio.run(fetch())
+
+
+def test_registered_replays_play_from_their_token(tmp_path: Path) -> None:
+    import httpx
+
+    from thinkbook._replay import ReplayTransport, replay_url
+
+    path = dump_recording(tmp_path / "r.jsonl", protocol="openai", model="m", request={}, chunks=[(0, b"bytes")])
+    url = replay_url(path, 0.0)
+    assert str(tmp_path) not in url and "r.jsonl" not in url
+    assert replay_url(path, 0.0) == url  # one token per file
+    loaded = replay_url(load_recording(path), float("nan"))  # a bad speed is no pace, not a crash
+
+    async def fetch(target: str) -> bytes:
+        async with httpx.AsyncClient(transport=ReplayTransport()) as client:
+            return (await client.post(target)).content
+
+    assert asyncio.run(fetch(url)) == b"bytes"
+    path.unlink()  # a loaded recording plays from memory
+    assert asyncio.run(fetch(loaded)) == b"bytes"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ({"status": 99999}, "not an HTTP status"),
+        ({"status": True}, "not an HTTP status"),
+        ({"request": [1, 2]}, "'request' is not a dict"),
+        ({"content_type": "text/event-stream\r\nX-Evil: 1"}, "content_type is not a media type"),
+    ],
+)
+def test_malformed_headers_are_clear_errors(tmp_path: Path, header: dict[str, object], message: str) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_text(json.dumps({"thinkbook_recording": 1, **header}) + "\n", encoding="utf-8")
+    with pytest.raises(thinkbook.ConfigurationError, match=message):
+        load_recording(path)
+
+
+def test_a_chunk_whose_text_is_not_a_string_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"thinkbook_recording": 1}\n{"t": 0, "text": 5}\n', encoding="utf-8")
+    with pytest.raises(thinkbook.ConfigurationError, match="a chunk line is malformed"):
+        load_recording(path)
+
+
+def test_recordings_lose_an_echoed_key_wherever_the_reads_split_it(tmp_path: Path) -> None:
+    from thinkbook._replay import _without_secrets
+
+    key = "tbk_9fQ2xL7vR4mN8pW3zT6y"
+    wire = f"data: key {key} and again {key}!\n\n".encode()
+    expected = wire.replace(key.encode(), b"***")
+    for first in range(len(wire) + 1):
+        for second in range(first, len(wire) + 1, 3):
+            chunks = [(0.0, wire[:first]), (0.1, wire[first:second]), (0.2, wire[second:])]
+            cleaned = _without_secrets(chunks, (key,))
+            assert [t for t, _ in cleaned] == [0.0, 0.1, 0.2]
+            assert b"".join(data for _, data in cleaned) == expected
+    assert _without_secrets([(0.0, wire)], ()) == [(0.0, wire)]
+
+
+def test_dump_recording_removes_the_request_credentials(tmp_path: Path, engine: object) -> None:
+    key = "tbk_9fQ2xL7vR4mN8pW3zT6y"
+    line = json.dumps({"choices": [{"delta": {"content": f"your key is {key}"}, "finish_reason": "stop"}]})
+    wire = f"data: {line}\n\n".encode()
+    path = dump_recording(
+        tmp_path / "echo.jsonl",
+        protocol="openai",
+        model="m",
+        request={"messages": [{"role": "user", "content": f"is {key} mine? Bearer tokens explained"}]},
+        chunks=[(0.0, wire[:40]), (0.05, wire[40:])],
+        source="recorded from http://me:pw-Hq4Zt8Lm2Xc7@gateway/v1",
+        secrets=(key, None),
+    )
+    text = path.read_text(encoding="utf-8")
+    assert key not in text and "pw-Hq4Zt8Lm2Xc7" not in text
+    recording = load_recording(path)
+    assert recording.request["messages"][0]["content"] == "is *** mine? Bearer tokens explained"
+    assert recording.source == "recorded from http://***@gateway/v1"
+    assert thinkbook.replay(path, speed=0).answer == "your key is ***"

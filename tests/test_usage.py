@@ -145,3 +145,34 @@ def test_raw_does_not_affect_equality() -> None:
     assert parse_usage({"prompt_tokens": 1, "completion_tokens": 2}) == parse_usage(
         {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "cost": 9}
     )
+
+
+@pytest.mark.parametrize("huge", [2**53, 10**400, 10**4000], ids=["2**53", "10**400", "10**4000"])
+def test_absurd_counts_are_not_believed(huge: int) -> None:
+    from thinkbook._usage import MAX_TOKENS
+
+    usage = parse_usage(
+        {
+            "prompt_tokens": huge,
+            "completion_tokens": 7,
+            "total_tokens": huge,
+            "completion_tokens_details": {"reasoning_tokens": huge},
+            "prompt_tokens_details": {"cached_tokens": huge},
+        }
+    )
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (None, 7, None)
+    assert usage.reasoning_tokens is None and usage.cached_tokens is None
+    assert parse_usage({"prompt_tokens": MAX_TOKENS, "completion_tokens": 1}).total_tokens is None
+    assert parse_usage({"prompt_tokens": MAX_TOKENS, "completion_tokens": 0}).total_tokens == MAX_TOKENS
+
+
+def test_a_stream_with_absurd_usage_finishes_with_the_counts_unknown(server: Any) -> None:
+    import thinkbook
+    from thinkbook.testing import ScriptedResponse, openai_events
+
+    huge = 10**400
+    usage = {"prompt_tokens": huge, "completion_tokens": huge, "total_tokens": huge}
+    server.enqueue(ScriptedResponse.from_sse(openai_events(["r"], ["a"], usage)))
+    result = thinkbook.think("hi", model="qwen-plus", base_url=server.url + "/v1", api_key="k" * 12, display=False)
+    assert result.answer == "a" and result.usage is not None and result.usage.total_tokens is None
+    assert result.timings.tokens_per_second is None

@@ -23,18 +23,19 @@ Exception tree::
     ThinkInterrupted(KeyboardInterrupt)   the user stopped a blocking call; .partial holds the text
 
 Every error raised after text started streaming carries ``.partial``: a ``ThinkResult`` with what
-was received. API keys never appear in messages: anything built from a server body goes through
-:func:`redact`.
+was received. API keys never appear in errors: :func:`error_for_status` redacts the request's
+secrets (any shape) and URL credentials from the message, ``.code``, ``.request_id``, ``.body``
+(deeply) and ``.partial``; every other message built from server data goes through :func:`redact`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import warnings
 from typing import Any
 
+from ._redact import credentials_in, redact, redact_data, remove_secrets
 from ._types import ThinkResult
 
 __all__ = [
@@ -56,7 +57,11 @@ __all__ = [
     "ThinkInterrupted",
     "ThinkbookError",
     "ThinkbookWarning",
+    "credentials_in",
     "error_for_status",
+    "redact",
+    "redact_data",
+    "remove_secrets",
 ]
 
 
@@ -225,20 +230,6 @@ _HINTS: dict[type[APIStatusError], str] = {
     InternalServerError: "the server failed; try again later",
 }
 
-_SECRET_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-.=]{8,}"),
-)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Remove API keys (given ones and anything shaped like one) from text shown to users."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS[0].sub("sk-***", text)
-    return _SECRET_PATTERNS[1].sub(r"\1***", text)
-
 
 def _class_for(status: int | None, code: str | None) -> type[APIStatusError]:
     if code:
@@ -287,7 +278,11 @@ def error_for_status(
 
     ``body`` is the parsed JSON (or raw text) the server sent, in either the OpenAI-compatible
     shape ``{"error": {"code", "message"}}`` or the DashScope shape ``{"code", "message"}``.
+    ``secrets`` are the request's own credentials (its key, the user and password of its URL):
+    the server may echo them anywhere, so the body is redacted (deeply) before anything is read
+    from it, and so are ``request_id`` and ``partial``.
     """
+    body = redact_data(body, *secrets)
     code, message, body_request_id = _fields_from_body(body)
     if message is None and isinstance(body, str) and body.strip():
         message = body.strip()[:500]
@@ -304,11 +299,12 @@ def error_for_status(
         hint = "the provider's content filter rejected the input or output; rephrase the prompt"
     if hint:
         text = f"{text} ({hint})"
+    chosen_request_id = request_id or body_request_id
     return cls(
         redact(text, *secrets),
         status_code=status,
         code=code,
-        request_id=request_id or body_request_id,
+        request_id=redact(chosen_request_id, *secrets) if chosen_request_id else None,
         body=body,
-        partial=partial,
+        partial=partial.redacted(*secrets) if partial is not None else None,
     )

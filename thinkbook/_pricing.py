@@ -13,6 +13,7 @@ non-thinking price).
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -57,10 +58,22 @@ def set_price(
 ) -> None:
     """Tell thinkbook what ``model`` costs, per million tokens (see the module docstring)."""
     values = [input, output, thinking_output, cached_input]
-    if any(v is not None and (not isinstance(v, int | float) or isinstance(v, bool) or v < 0) for v in values):
-        raise ConfigurationError(f"prices must be non-negative numbers per million tokens, got {values!r}")
+    if not all(v is None or _is_price(v) for v in values):
+        raise ConfigurationError(f"prices must be finite non-negative numbers per million tokens, got {values!r}")
+    if not isinstance(currency, str) or not currency.strip():
+        raise ConfigurationError(f"currency must be a name such as 'CNY' or 'USD', got {currency!r}")
     with _lock:
         _prices[model.lower()] = Price(input, output, thinking_output, cached_input, currency)
+
+
+def _is_price(value: object) -> bool:
+    """A finite non-negative number (NaN and infinity would make every cost unreadable)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value)) and value >= 0
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def clear_prices() -> None:

@@ -4,6 +4,13 @@ A recording is a small JSON-lines file: a header line (protocol, model, the requ
 key, status, content type, provenance) and one line per network read (seconds since the request
 was sent, and the bytes: ``text`` when they are valid UTF-8, else ``b64``). Replays go through an
 ``httpx`` transport, so nothing above the HTTP layer knows it is not live.
+
+Recordings are data from elsewhere (shared by a colleague, downloaded with a course), so they are
+read defensively: one unreadable or malformed file in ``./recordings`` is skipped with a note
+instead of breaking the others, absurd timestamps cannot stall a replay (every pause is capped at
+:data:`MAX_PAUSE` seconds), and the transport plays only recordings this process registered with
+:func:`replay_url`: its URLs carry an opaque token, never a file path, so no URL (a redirect, a
+hand-written ``base_url``) can make it read a file.
 """
 
 from __future__ import annotations
@@ -11,20 +18,28 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
+import math
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
 
 import httpx
 
 from ._catalog import lookup
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, warn_user
+from ._redact import MASK, redact, redact_data, secret_forms
 
 FORMAT_VERSION = 1
 REPLAY_HOST = "thinkbook-replay.invalid"
 SHIPPED_DIR = Path(__file__).parent / "recordings"
+MAX_PAUSE = 5.0
+"""Longest pause between two replayed reads, in seconds, whatever the recording's timestamps say."""
+MAX_RECORDING_BYTES = 64 * 1024 * 1024
+"""Larger files are not recordings (a recording of a long answer is a few hundred kilobytes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,18 +106,22 @@ def load_recording(path: str | Path) -> Recording:
     """Read and validate a recording; a missing or corrupt file is a ConfigurationError."""
     path = Path(path)
     try:
+        if path.is_dir():
+            raise _bad(path, "it is a directory")
+        if path.stat().st_size > MAX_RECORDING_BYTES:
+            raise _bad(path, f"it is larger than {MAX_RECORDING_BYTES // (1024 * 1024)} MB")
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise ConfigurationError(f"recording {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise _bad(path, str(exc)) from exc
+        raise _bad(path, _one_line(exc)) from exc
     if not lines:
         raise _bad(path, "the file is empty")
     try:
         header = json.loads(lines[0])
         records = [json.loads(line) for line in lines[1:] if line.strip()]
-    except ValueError as exc:
-        raise _bad(path, f"invalid JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:
+        raise _bad(path, f"invalid JSON ({_one_line(exc)})") from exc
     if not isinstance(header, dict) or header.get("thinkbook_recording") != FORMAT_VERSION:
         raise _bad(path, "the first line is not a thinkbook recording header")
     chunks: list[tuple[float, bytes]] = []
@@ -110,18 +129,43 @@ def load_recording(path: str | Path) -> Recording:
         for record in records:
             data = record["text"].encode("utf-8") if "text" in record else base64.b64decode(record["b64"])
             chunks.append((float(record["t"]), data))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _bad(path, f"a chunk line is malformed ({exc!r})") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _bad(path, f"a chunk line is malformed ({_one_line(exc, repr)})") from exc
     return Recording(
         path=path,
         protocol=str(header.get("protocol", "openai")),
         model=str(header.get("model", "")),
-        request=dict(header.get("request") or {}),
-        status=int(header.get("status", 200)),
-        content_type=str(header.get("content_type", "text/event-stream")),
+        request=_field(path, header, "request", dict, {}),
+        status=_status(path, header.get("status", 200)),
+        content_type=_content_type(path, header.get("content_type", "text/event-stream")),
         chunks=chunks,
         source=str(header.get("source", "")),
     )
+
+
+def _one_line(exc: BaseException, show: Any = str) -> str:
+    return " ".join(str(show(exc)).split())[:300]
+
+
+def _field(path: Path, header: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = header.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise _bad(path, f"the header's {name!r} is not a {kind.__name__}")
+    return value
+
+
+def _status(path: Path, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise _bad(path, f"the header's status {value!r} is not an HTTP status (100 to 599)")
+    return value
+
+
+def _content_type(path: Path, value: Any) -> str:
+    if not isinstance(value, str) or not value.isprintable() or len(value) > 200:
+        raise _bad(path, "the header's content_type is not a media type")
+    return value
 
 
 def dump_recording(
@@ -134,8 +178,14 @@ def dump_recording(
     status: int = 200,
     content_type: str = "text/event-stream",
     source: str = "",
+    secrets: tuple[str | None, ...] = (),
 ) -> Path:
-    """Write a recording. ``request`` must already be free of credentials (it holds only the body)."""
+    """Write a recording. ``request`` must already be free of credentials (it holds only the body).
+
+    ``secrets`` are the recorded request's credentials: a server may have echoed them into the
+    answer, and a recording is meant to be shared, so they are removed from the recorded bytes
+    (an echo split across two reads included), the request and the provenance.
+    """
     path = Path(path)
     header = {
         "thinkbook_recording": FORMAT_VERSION,
@@ -143,11 +193,11 @@ def dump_recording(
         "model": model,
         "status": status,
         "content_type": content_type,
-        "source": source,
-        "request": request,
+        "source": redact(source, *secrets),
+        "request": redact_data(request, *secrets, patterns=False),
     }
     lines = [json.dumps(header, ensure_ascii=False)]
-    for offset, data in chunks:
+    for offset, data in _without_secrets(chunks, secrets):
         try:
             lines.append(json.dumps({"t": round(offset, 4), "text": data.decode("utf-8")}, ensure_ascii=False))
         except UnicodeDecodeError:
@@ -156,9 +206,106 @@ def dump_recording(
     return path
 
 
-def replay_url(path: Path, speed: float) -> str:
-    """The URL a replayed request is sent to; the transport reads the file named in it."""
-    return f"http://{REPLAY_HOST}/{quote(str(path.resolve()))}?speed={speed}"
+def _without_secrets(chunks: list[tuple[float, bytes]], secrets: tuple[str | None, ...]) -> list[tuple[float, bytes]]:
+    """``chunks`` with every occurrence of a secret masked, keeping the reads' boundaries and times.
+
+    An occurrence split across reads is masked where it starts; its rest is dropped from the next.
+    """
+    forms = [form.encode("utf-8") for form in secret_forms(*secrets)]
+    joined = b"".join(data for _, data in chunks)
+    spans: list[tuple[int, int]] = []
+    for form in forms:  # longest first: a secret that contains another is masked whole
+        start = joined.find(form)
+        while start != -1:
+            end = start + len(form)
+            if not any(s < end and start < e for s, e in spans):
+                spans.append((start, end))
+            start = joined.find(form, end)
+    if not spans:
+        return chunks
+    spans.sort()
+    mask = MASK.encode()
+    out: list[tuple[float, bytes]] = []
+    position, k = 0, 0
+    for offset, data in chunks:
+        begin, stop = position, position + len(data)
+        position = stop
+        piece, cursor = bytearray(), begin
+        while cursor < stop:
+            while k < len(spans) and spans[k][1] <= cursor:
+                k += 1
+            if k < len(spans) and spans[k][0] < cursor:  # the rest of an occurrence begun earlier
+                cursor = min(spans[k][1], stop)
+            elif k < len(spans) and spans[k][0] < stop:  # an occurrence begins here
+                piece += joined[cursor : spans[k][0]] + mask
+                cursor = min(spans[k][1], stop)
+            else:
+                piece += joined[cursor:stop]
+                cursor = stop
+        out.append((offset, bytes(piece)))
+    return out
+
+
+class _Registry:
+    """The recordings this process may replay, by opaque token (bounded: the oldest are dropped).
+
+    A path keeps one token however often it is replayed; a loaded recording gets its own.
+    """
+
+    _LIMIT = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_token: OrderedDict[str, Recording | Path] = OrderedDict()
+        self._token_of_path: dict[Path, str] = {}
+
+    def add(self, source: Recording | Path) -> str:
+        with self._lock:
+            token = self._token_of_path.get(source) if isinstance(source, Path) else None
+            if token is None:
+                token = secrets.token_urlsafe(16)
+                if isinstance(source, Path):
+                    self._token_of_path[source] = token
+            self._by_token[token] = source
+            self._by_token.move_to_end(token)
+            while len(self._by_token) > self._LIMIT:
+                _, dropped = self._by_token.popitem(last=False)
+                if isinstance(dropped, Path):
+                    self._token_of_path.pop(dropped, None)
+            return token
+
+    def get(self, token: str) -> Recording | Path | None:
+        with self._lock:
+            return self._by_token.get(token)
+
+
+_registry = _Registry()
+
+
+def replay_url(source: Recording | Path, speed: float) -> str:
+    """The URL a replayed request is sent to: an opaque token for ``source``, never its path.
+
+    ``source`` is a loaded recording (played from memory) or the path of one (read when played).
+    Only sources registered here can be played, so no URL a server or a user writes reaches a file.
+    """
+    if isinstance(source, Path):
+        source = source.resolve()
+    return f"http://{REPLAY_HOST}/{_registry.add(source)}?speed={speed}"
+
+
+def _pauses(chunks: list[tuple[float, bytes]], speed: float) -> Iterator[tuple[float, bytes]]:
+    """(seconds after the previous read, data): the recorded gaps scaled by ``speed``, each capped.
+
+    Timestamps are data from a file: a negative, NaN or backwards step is no pause, an absurd
+    one (``1e300``, infinity) is :data:`MAX_PAUSE`.
+    """
+    previous = 0.0  # the latest finite timestamp so far
+    for offset, data in chunks:
+        gap = offset - previous if not math.isnan(offset) else 0.0  # inf and -inf stay infinite
+        if math.isfinite(offset):
+            previous = max(previous, offset)
+        pause = min(gap / speed, MAX_PAUSE) if speed > 0 and gap > 0 else 0.0
+        yield pause, data
 
 
 class _ReplayStream(httpx.AsyncByteStream):
@@ -168,35 +315,87 @@ class _ReplayStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
-        start = loop.time()
-        for offset, data in self._chunks:
-            if self._speed > 0:
-                wait = start + offset / self._speed - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
+        due = loop.time()
+        for pause, data in _pauses(self._chunks, self._speed):
+            # Scheduled from the previous due time, not from now: the recorded pace does not drift.
+            due += pause
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             yield data
 
 
+def _speed_of(request: httpx.Request) -> float:
+    try:
+        speed = float(request.url.params.get("speed", "1"))
+    except ValueError:
+        return 1.0
+    if math.isnan(speed) or speed < 0:
+        return 1.0
+    return 0.0 if math.isinf(speed) else speed
+
+
 class ReplayTransport(httpx.AsyncBaseTransport):
-    """Answers requests for ``REPLAY_HOST`` from the recording named in the URL path."""
+    """Answers requests for ``REPLAY_HOST`` from the recording registered under the URL's token."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = Path(unquote(request.url.path))
-        speed = float(request.url.params.get("speed", "1"))
-        recording = load_recording(path)
+        source = _registry.get(request.url.path.strip("/"))
+        if source is None:
+            # Not a request thinkbook prepared (a redirect, a hand-written URL): read nothing.
+            raise ConfigurationError(
+                f"{REPLAY_HOST} only answers replays that thinkbook prepared; to play a recording "
+                "file, call thinkbook.replay(path) or use %%think --replay path"
+            )
+        recording = source if isinstance(source, Recording) else load_recording(source)
         return httpx.Response(
             recording.status,
             headers={"content-type": recording.content_type},
-            stream=_ReplayStream(recording.chunks, speed),
+            stream=_ReplayStream(recording.chunks, _speed_of(request)),
             request=request,
         )
 
 
 def shipped_recordings() -> Iterator[Recording]:
     """Recordings that ship inside the package (built from the Bailian guide's transcripts)."""
-    if SHIPPED_DIR.is_dir():
-        for path in sorted(SHIPPED_DIR.glob("*.jsonl")):
+    return _usable_recordings(SHIPPED_DIR)
+
+
+# Files already reported as unusable, with their size and time: each is noted once, until it changes.
+_noted: set[tuple[str, int, int]] = set()
+_noted_lock = threading.Lock()
+
+
+def _note_skipped(path: Path, problem: ConfigurationError) -> None:
+    try:
+        info = path.stat()
+        key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    except OSError:
+        key = (str(path), -1, -1)
+    with _noted_lock:
+        if key in _noted:
+            return
+        _noted.add(key)
+    warn_user(f"{problem.message}; skipped it (fix or remove the file to silence this note)")
+
+
+def _usable_recordings(directory: Path) -> Iterator[Recording]:
+    """Every recording in ``directory`` that loads; the others are noted (once) and skipped."""
+    try:
+        paths = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+    except OSError as exc:
+        _note_skipped(directory, ConfigurationError(f"{directory} cannot be listed ({_one_line(exc)})"))
+        return
+    for path in paths:
+        try:
             yield load_recording(path)
+        except ConfigurationError as problem:
+            _note_skipped(path, problem)
+
+
+def _all_recordings(directories: Iterable[Path]) -> Iterator[Recording]:
+    for directory in directories:
+        yield from _usable_recordings(Path(directory))
+    yield from shipped_recordings()
 
 
 def _normalize(text: str) -> str:
@@ -225,15 +424,12 @@ def find_recording(
     Turns are compared with whitespace and a final question mark ignored, so "你是谁" matches
     "你是谁?". Thinking on and off are told apart (a model's default counts when a request leaves
     it unsaid), so a hybrid model's two answers to one question can both be recorded; the budget
-    and ``preserve_thinking`` (sent or not) must match too.
+    and ``preserve_thinking`` (sent or not) must match too. Files that do not load are skipped
+    with a note (see :func:`_usable_recordings`).
     """
     wanted_thinking = _thinks(model, enable_thinking)
     wanted = [_normalize(_text_of(m.get("content"))) for m in messages if m.get("role") == "user"]
-    candidates: list[Recording] = []
-    for directory in extra_dirs:
-        candidates.extend(load_recording(p) for p in sorted(Path(directory).glob("*.jsonl")))
-    candidates.extend(shipped_recordings())
-    for recording in candidates:
+    for recording in _all_recordings(extra_dirs):
         if (
             recording.model.lower() == model.lower()
             and [_normalize(turn) for turn in recording.user_turns] == wanted

@@ -9,9 +9,18 @@ The rules are those of :meth:`str.format` field names, restricted to lookups:
 * ``{{`` and ``}}`` are a literal ``{`` and ``}``.
 
 Nothing else runs: format specs (``{x:>10}``), conversions (``{x!r}``), positional fields
-(``{}``, ``{0}``) and dunder attributes (``{x.__class__}``) are errors, so a template can only
-read values, never call methods. Inserted values are not themselves templates (a ``{`` inside
-``code`` stays as it is). ``%%think --raw`` skips all of this and sends the cell as written.
+(``{}``, ``{0}``) are errors, so a template can only read values, never call methods. A template
+reaches only what the cell names, so a pasted prompt with braces cannot wander off to the key in
+``os.environ``:
+
+* attributes that start with ``_`` (private and dunder: ``{exit._ip}``, ``{x.__class__}``) are
+  not looked up;
+* a lookup that lands on a module (``{json.codecs}``, ``{sys.modules[os]}``) is refused: a
+  module the cell means is imported into a variable and named directly (``{os.sep}``);
+* ``[key]`` on a mapping never creates the key (a ``defaultdict`` or ``Counter`` stays as it was).
+
+Inserted values are not themselves templates (a ``{`` inside ``code`` stays as it is).
+``%%think --raw`` skips all of this and sends the cell as written.
 
 >>> render_template("Explain {name}: {{braces}}", {"name": "x"})
 'Explain x: {braces}'
@@ -22,6 +31,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from ._errors import ConfigurationError
@@ -66,7 +76,16 @@ def lookup_field(field: str, namespace: Mapping[str, Any]) -> Any:
             raise ConfigurationError(f"{shown} in the cell: only .attribute and [key] lookups are allowed; {_HINT}")
         position = step.end()
         attribute, key = step.group(1), step.group(2)
-        value = _attribute(value, attribute, shown) if attribute is not None else _item(value, key, shown)
+        if attribute is not None:
+            value = _attribute(value, attribute, shown, field[:position])
+        else:
+            value = _item(value, key, shown)
+        if isinstance(value, ModuleType):
+            raise ConfigurationError(
+                f"{shown} in the cell: {field[:position]} is a module, and templates do not follow "
+                f"modules; import {value.__name__} in a cell and name it directly "
+                f"({{{value.__name__.rpartition('.')[2]}.<attribute>}})"
+            )
     return value
 
 
@@ -74,9 +93,14 @@ _NAME = re.compile(r"[^.\[]*")
 _STEP = re.compile(r"\.([^.\[]+)|\[([^\]]+)\]")  # .attr, or [key] (str.format's own rules)
 
 
-def _attribute(value: Any, attribute: str, shown: str) -> Any:
-    if attribute.startswith("__"):
-        raise ConfigurationError(f"{shown} in the cell: dunder attributes are not looked up; {_HINT}")
+def _attribute(value: Any, attribute: str, shown: str, path: str) -> Any:
+    if attribute.startswith("_"):
+        kind = "dunder" if attribute.startswith("__") else "private"
+        raise ConfigurationError(
+            f"{shown} in the cell: {kind} attributes (starting with '_') are not looked up; if you "
+            f"mean it, put it in a variable first (value = {path}) and write {{value}}, or write "
+            "{{ and }} for literal braces"
+        )
     try:
         return getattr(value, attribute)
     except AttributeError:
@@ -87,9 +111,23 @@ def _attribute(value: Any, attribute: str, shown: str) -> Any:
         raise ConfigurationError(f"{shown} in the cell: reading .{attribute} failed ({exc!r})") from None
 
 
+def _is_mapping(value: Any) -> bool:
+    """A dict-like object: ``[key]`` on it must check the key first (``__missing__`` may insert it)."""
+    kind = type(value)
+    return isinstance(value, Mapping) or (hasattr(kind, "keys") and hasattr(kind, "__contains__"))
+
+
 def _item(value: Any, key: str, shown: str) -> Any:
     index: int | str = int(key) if key.isdigit() else key  # as str.format: [0] is an index
     try:
+        if _is_mapping(value) and index not in value:
+            # Checked with `in`, never by indexing: a defaultdict would create the key.
+            raise ConfigurationError(
+                f"{shown} in the cell: cannot look up [{key}] (there is no key {index!r}; "
+                f"the keys are written without quotes, e.g. {{name[key]}})"
+            )
         return value[index]
+    except ConfigurationError:
+        raise
     except Exception as exc:  # KeyError, IndexError, TypeError, or a __getitem__ that raised
         raise ConfigurationError(f"{shown} in the cell: cannot look up [{key}] ({exc!r})") from None

@@ -5,8 +5,10 @@ All are small frozen dataclasses so views can ``match`` on them and hand them ac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from ._redact import redact, redact_data, remove_secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,27 @@ class ThinkResult:
 
     def __str__(self) -> str:
         return self.answer
+
+    def redacted(self, *secrets: str | None) -> ThinkResult:
+        """This result with the request's own secrets removed from every text a server sent.
+
+        That includes the answer and reasoning: a key that a server or a model echoes back is
+        never what the user asked for, and the result ends up in saved notebooks. Only the exact
+        secrets are removed from those two (an answer explaining ``Bearer`` tokens stays as it is);
+        the fields the server wrote for machines are redacted fully.
+        """
+        usage = self.usage
+        if usage is not None:
+            usage = replace(usage, raw=redact_data(usage.raw, *secrets))
+        return replace(
+            self,
+            reasoning=remove_secrets(self.reasoning, *secrets),
+            answer=remove_secrets(self.answer, *secrets),
+            usage=usage,
+            finish_reason=redact(self.finish_reason, *secrets) if self.finish_reason else self.finish_reason,
+            model=redact(self.model, *secrets) if self.model else self.model,
+            request_id=redact(self.request_id, *secrets) if self.request_id else self.request_id,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (no credentials are ever part of a result)."""

@@ -20,7 +20,9 @@ cached_tokens             ``prompt_tokens_details      same as OpenAI         --
 A number the server did not send stays ``None``: a missing breakdown is "unknown", never 0.
 The one derived number is ``total_tokens`` = prompt + completion, and only when the server
 omitted the total and both parts are known. Values that are not plain non-negative ints
-(``null``, strings, floats, booleans) are ignored rather than trusted.
+(``null``, strings, floats, booleans) are ignored rather than trusted, and so are counts past
+:data:`MAX_TOKENS`: a server can send a 4000-digit integer, which no float (rates, costs) and no
+browser (widget state) can hold.
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ from typing import Any
 
 from ._types import Usage
 
-__all__ = ["parse_usage"]
+__all__ = ["MAX_TOKENS", "parse_usage"]
+
+MAX_TOKENS = 2**53 - 1
+"""The largest count believed: JavaScript's largest exact integer (and exact as a float)."""
 
 
 def _count(value: object) -> int | None:
     """``value`` if it is a token count. ``type() is int`` on purpose: ``True`` is an int too."""
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= MAX_TOKENS:
         return value
     return None
 
@@ -42,7 +47,7 @@ def _count(value: object) -> int | None:
 def _first(raw: dict[str, Any], keys: tuple[str, ...]) -> int | None:
     for key in keys:
         value = raw.get(key)
-        if type(value) is int and value >= 0:
+        if type(value) is int and 0 <= value <= MAX_TOKENS:
             return value
     return None
 
@@ -71,14 +76,16 @@ def parse_usage(raw: dict[str, Any]) -> Usage:
     # common names are read inline and the helpers only run for the rarer dialects.
     get = raw.get
     prompt = get("prompt_tokens")
-    if type(prompt) is not int or prompt < 0:
+    if type(prompt) is not int or not 0 <= prompt <= MAX_TOKENS:
         prompt = _first(raw, _PROMPT_ALIASES)
     completion = get("completion_tokens")
-    if type(completion) is not int or completion < 0:
+    if type(completion) is not int or not 0 <= completion <= MAX_TOKENS:
         completion = _first(raw, _COMPLETION_ALIASES)
     total = get("total_tokens")
-    if type(total) is not int or total < 0:
-        total = prompt + completion if prompt is not None and completion is not None else None
+    if type(total) is not int or not 0 <= total <= MAX_TOKENS:
+        total = None
+        if prompt is not None and completion is not None and prompt + completion <= MAX_TOKENS:
+            total = prompt + completion
 
     reasoning = _detail(raw, "completion_tokens_details", "reasoning_tokens")
     if reasoning is None:
