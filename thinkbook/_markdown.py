@@ -23,6 +23,7 @@ from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
 from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
+from ._markdown_links import install_linear_link_labels
 from ._markdown_math import math_html, math_plugin
 from ._sanitize import ALLOWED_URL_SCHEMES, escape_text, sanitize_html
 
@@ -109,7 +110,10 @@ def _math_rule(display: bool, block: bool) -> Any:
 def _build_parser() -> MarkdownIt:
     md = _SafeMarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
+    # Rules that never fire here (linkify and html are off) still run at every markup character.
+    md.disable(["linkify", "html_inline", "html_block"])
     math_plugin(md)
+    install_linear_link_labels(md)
     md.add_render_rule("math_inline", _math_rule(display=False, block=False))
     md.add_render_rule("math_inline_double", _math_rule(display=True, block=False))
     md.add_render_rule("math_block", _math_rule(display=True, block=True))

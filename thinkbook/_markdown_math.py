@@ -26,11 +26,11 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.utils import EnvType
-from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.dollarmath.index import math_inline_dollar
 
 from ._sanitize import escape_text
 
-__all__ = ["math_html", "math_plugin"]
+__all__ = ["MAX_TEX_CHARS", "math_html", "math_plugin"]
 
 # --- TeX to MathML ----------------------------------------------------------------------------
 
@@ -95,12 +95,20 @@ def _space_function_names(root: Element) -> None:
         row[:] = spaced
 
 
+#: Longest TeX source converted to MathML (a long matrix is ~2,000 characters).
+MAX_TEX_CHARS = 10_000
+
+
 @lru_cache(maxsize=1024)
 def math_html(tex: str, display: bool) -> str:
     """MathML for ``tex``, or its escaped source in ``<code class="tb-math-error">``.
 
-    Cached: a streamed answer is re-rendered while it grows, and formulas repeat.
+    Cached: a streamed answer is re-rendered while it grows, and formulas repeat. A formula longer
+    than :data:`MAX_TEX_CHARS` is shown as source: latex2mathml takes ~8 µs a character, and no real
+    formula is that long (unclosed delimiters are what makes one).
     """
+    if len(tex) > MAX_TEX_CHARS:
+        return f'<code class="tb-math-error">{escape_text(tex)}</code>'
     try:
         element = convert_to_element(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises assorted types (its own, IndexError, RecursionError) on bad TeX
@@ -273,16 +281,24 @@ def _dollar_block_content(state: StateBlock, start_line: int, start: int, end_li
 
 def math_plugin(md: MarkdownIt) -> None:
     """Parse ``$x$``, ``$$x$$``, ``\\(x\\)`` and ``\\[x\\]`` into ``math_inline``, ``math_inline_double``
-    and ``math_block`` tokens (render rules are the caller's).
+    and ``math_block`` tokens, as dollarmath names them (render rules are the caller's).
 
     Pandoc's rules for ``$``: no space inside the delimiters, no digit after the closing one, so
-    "from $5 to $10" stays prose. No blank line inside display math, as in LaTeX.
+    "from $5 to $10" stays prose. No blank line inside display math, as in LaTeX. ``\\(`` and ``\\[``
+    are what Qwen and DeepSeek write most.
     """
-    dollarmath_plugin(
-        md, allow_labels=False, allow_space=False, allow_digits=False, allow_blank_lines=False, double_inline=True
-    )
-    md.block.ruler.at("math_block", _dollar_block_rule)
-    # \(...\) and \[...\] (Qwen and DeepSeek write these a lot) push the same tokens as dollarmath.
-    md.inline.ruler.before("escape", "math_inline_brackets", _bracket_inline_rule("\\(", "math_inline"))
-    md.inline.ruler.before("escape", "math_inline_double_brackets", _bracket_inline_rule("\\[", "math_inline_double"))
+    dollar = math_inline_dollar(allow_space=False, allow_digits=False, allow_double=True)
+    parenthesis = _bracket_inline_rule("\\(", "math_inline")
+    bracket = _bracket_inline_rule("\\[", "math_inline_double")
+
+    # One inline rule for the three delimiters: every inline rule runs at every markup character
+    # (twice where a link label is scanned), so the number of rules is markdown-it's main cost.
+    def inline_math(state: StateInline, silent: bool) -> bool:
+        char = state.src[state.pos]
+        if char == "$":
+            return dollar(state, silent)
+        return char == "\\" and (parenthesis(state, silent) or bracket(state, silent))
+
+    md.inline.ruler.before("escape", "math_inline", inline_math)
+    md.block.ruler.before("fence", "math_block", _dollar_block_rule)
     md.block.ruler.before("fence", "math_block_brackets", _bracket_block_rule)
