@@ -1,7 +1,9 @@
 """Markdown answers to safe HTML: once (:func:`render_markdown`) or while they stream (:class:`IncrementalMarkdown`).
 
 markdown-it-py (``js-default`` preset, raw HTML escaped) with GFM tables and strikethrough, Pygments
-for fenced code, and latex2mathml for ``$...$``, ``$$...$$``, ``\\(...\\)`` and ``\\[...\\]`` math.
+for fenced code, and latex2mathml for ``$...$``, ``$$...$$``, ``\\(...\\)`` and ``\\[...\\]`` math
+(:mod:`thinkbook._markdown_math`). Rendering time is linear in the text, also on inputs built to be
+slow (:mod:`thinkbook._markdown_links`, ``tests/test_markdown_pathological.py``).
 Images become links (a remote image is a tracking channel), only http, https and mailto URLs become
 links, and everything ends in :func:`~thinkbook._sanitize.sanitize_html`.
 """
