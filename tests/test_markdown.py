@@ -115,6 +115,76 @@ def test_bracket_math_in_a_qwen_style_answer() -> None:
     assert "<mfrac>" in out and "<mi>π</mi>" in out
 
 
+_THIN = '<mspace width="0.1667em"></mspace>'
+_APPLY = "<mo>\u2061</mo>"  # U+2061 FUNCTION APPLICATION: "log of n" to a screen reader
+
+
+def test_log_gets_thin_spaces_around_it() -> None:
+    # latex2mathml alone gives <mi>n</mi><mi>log</mi><mi>n</mi>, which browsers draw as "nlogn".
+    out = render_markdown("$O(n\\log n)$")
+    assert f"<mi>n</mi>{_THIN}<mi>log</mi>{_APPLY}{_THIN}<mi>n</mi>" in out
+
+
+@pytest.mark.parametrize(
+    "name", ["log", "ln", "lg", "sin", "cos", "tan", "cot", "sinh", "arctan", "exp", "ker", "dim", "deg", "arg"]
+)
+def test_function_names_are_applied_to_what_follows(name: str) -> None:
+    out = render_markdown(f"$\\{name} x$")
+    assert f"<mi>{name}</mi>{_APPLY}{_THIN}<mi>x</mi>" in out
+    assert "\\" not in out  # \arg is unknown to latex2mathml, which printed it as "\arg"
+
+
+@pytest.mark.parametrize("name", ["lim", "max", "min", "det", "gcd", "sup", "inf"])
+def test_operators_latex2mathml_writes_as_mo_keep_their_own_spacing(name: str) -> None:
+    out = render_markdown(f"$a \\{name} x$")
+    assert re.search(f"<mi>a</mi><mo[^>]*>{name}</mo><mi>x</mi>", out)
+
+
+def test_no_space_between_a_function_name_and_its_bracket() -> None:
+    out = render_markdown("$\\sin(x) + \\cos\\theta$")
+    assert f'<mi>sin</mi>{_APPLY}<mo stretchy="false">(</mo>' in out
+    assert f"<mo>+</mo><mi>cos</mi>{_APPLY}{_THIN}<mi>θ</mi>" in out  # none after a binary operator either
+
+
+def test_function_names_with_scripts_and_inside_fractions() -> None:
+    assert f"<msub><mi>log</mi><mn>2</mn></msub>{_APPLY}{_THIN}<mi>n</mi>" in render_markdown("$\\log_2 n$")
+    assert f"<msup><mi>sin</mi><mn>2</mn></msup>{_APPLY}{_THIN}<mi>x</mi>" in render_markdown("$\\sin^2 x$")
+    fraction = render_markdown("$\\frac{\\log n}{2}$")
+    assert f"<mfrac><mrow><mi>log</mi>{_APPLY}{_THIN}<mi>n</mi></mrow><mrow><mn>2</mn></mrow></mfrac>" in fraction
+
+
+def test_a_function_name_alone_is_unchanged_but_applied() -> None:
+    assert render_markdown("$\\sin$") == f'<p><math display="inline"><mrow><mi>sin</mi>{_APPLY}</mrow></math></p>\n'
+
+
+def test_bracket_math_takes_precedence_over_link_brackets_like_code() -> None:
+    # As with a code span ("[see `x](url) `"), the formula starts first, so there is no link.
+    out = render_markdown("[see \\(x](https://example.org) \\)")
+    assert out.startswith("<p>[see <math") and "<a " not in out
+
+
+def test_display_math_blocks_follow_latex_rules() -> None:
+    assert "<math" not in render_markdown("$$\na\n\nb\n$$")  # no blank line inside
+    assert "<math" not in render_markdown("\\[\na\n\nb\n\\]")
+    quoted = render_markdown("> $$\n> x\n> $$")
+    math = '<math display="block"><mrow><mi>x</mi></mrow></math>'
+    assert quoted == f'<blockquote>\n<div class="tb-math-block">{math}</div>\n</blockquote>\n'  # no ">" in the math
+
+
+def test_unclosed_display_openers_do_not_hide_a_later_formula() -> None:
+    # Each "$$a" scans for its closer and fails at the blank line; the remembered failure must not
+    # reach past that line, where a real formula starts.
+    out = render_markdown("$$a\n# h\n$$b\n# h\n\n$$\nx\n$$")
+    assert out.count("<math") == 1 and "<mi>x</mi>" in out
+    assert out.count("<h1>h</h1>") == 2
+
+
+def test_very_long_formulas_show_their_source() -> None:
+    tex = "x+" * 6_000
+    out = render_markdown(f"$${tex}1$$")
+    assert out == f'<div class="tb-math-block"><code class="tb-math-error">{tex}1</code></div>\n'
+
+
 def test_bad_latex_shows_its_source() -> None:
     assert render_markdown("$\\frac{$") == '<p><code class="tb-math-error">\\frac{</code></p>\n'
     block = render_markdown("$$\n\\begin{matrix}\n$$")

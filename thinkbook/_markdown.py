@@ -1,33 +1,32 @@
 """Markdown answers to safe HTML: once (:func:`render_markdown`) or while they stream (:class:`IncrementalMarkdown`).
 
 markdown-it-py (``js-default`` preset, raw HTML escaped) with GFM tables and strikethrough, Pygments
-for fenced code, and latex2mathml for ``$...$``, ``$$...$$``, ``\\(...\\)`` and ``\\[...\\]`` math.
+for fenced code, and latex2mathml for ``$...$``, ``$$...$$``, ``\\(...\\)`` and ``\\[...\\]`` math
+(:mod:`thinkbook._markdown_math`). Rendering time is linear in the text, also on inputs built to be
+slow (:mod:`thinkbook._markdown_links`, ``tests/test_markdown_pathological.py``).
 Images become links (a remote image is a tracking channel), only http, https and mailto URLs become
 links, and everything ends in :func:`~thinkbook._sanitize.sanitize_html`.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
-from xml.etree.ElementTree import tostring
 
-from latex2mathml.converter import convert_to_element
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.texmath.index import RuleDictType, make_block_func, make_inline_func
 from pygments import highlight  # type: ignore[import-untyped]
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
 from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
+from ._markdown_links import install_linear_link_labels
+from ._markdown_math import math_html, math_plugin
 from ._sanitize import ALLOWED_URL_SCHEMES, escape_text, sanitize_html
 
 __all__ = ["IncrementalMarkdown", "is_safe_url", "render_markdown"]
@@ -52,33 +51,6 @@ class _SafeMarkdownIt(MarkdownIt):
     def validateLink(self, url: str) -> bool:
         return super().validateLink(url) and is_safe_url(url)
 
-
-def _math_html(tex: str, display: bool) -> str:
-    """MathML for ``tex``, or its escaped source in ``<code class="tb-math-error">``."""
-    try:
-        element = convert_to_element(tex, display="block" if display else "inline")
-    except Exception:  # latex2mathml raises assorted types (its own, IndexError, RecursionError) on bad TeX
-        return f'<code class="tb-math-error">{escape_text(tex)}</code>'
-    # latex2mathml's own serializer unescapes its output, so "\text{<b>}" would come out as a real tag.
-    # Decode the character references it puts in text, then let ElementTree escape everything.
-    for node in element.iter():
-        node.attrib.pop("xmlns", None)
-        node.text = html.unescape(node.text) if node.text else node.text
-        node.tail = html.unescape(node.tail) if node.tail else node.tail
-    return tostring(element, encoding="unicode")
-
-
-def _brackets(name: str, pattern: str, tag: str) -> RuleDictType:
-    return {"name": name, "rex": re.compile(pattern, re.DOTALL | re.MULTILINE), "tmpl": "", "tag": tag}
-
-
-# \(...\) and \[...\] (Qwen and DeepSeek write these a lot). texmath's "brackets" rules push tokens
-# named like dollarmath's, under ruler names that clash with them, so we build the same rules with
-# our own ruler names and let one set of render rules draw every math token. No blank line inside a
-# block: the same rule as dollarmath with allow_blank_lines=False, and as LaTeX.
-_BRACKET_INLINE = _brackets("math_inline", r"^\\\((.+?)\\\)", "\\(")
-_BRACKET_INLINE_DISPLAY = _brackets("math_inline_double", r"^\\\[(.+?)\\\]", "\\[")
-_BRACKET_BLOCK = _brackets("math_block", r"^\\\[((?:[^\n]|\n(?![ \t]*\n))+?)\\\][ \t]*$", "\\[")
 
 _FORMATTER = HtmlFormatter(nowrap=True)
 
@@ -131,7 +103,7 @@ def _render_table(self: RendererHTML, tokens: Sequence[Token], idx: int, options
 
 def _math_rule(display: bool, block: bool) -> Any:
     def render(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        mathml = _math_html(tokens[idx].content.strip(), display)
+        mathml = math_html(tokens[idx].content.strip(), display)
         return f'<div class="tb-math-block">{mathml}</div>\n' if block else mathml
 
     return render
@@ -140,14 +112,10 @@ def _math_rule(display: bool, block: bool) -> Any:
 def _build_parser() -> MarkdownIt:
     md = _SafeMarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
-    # Pandoc's rules for $: no space inside the delimiters, no digit after the closing one, so that
-    # "from $5 to $10" stays prose.
-    dollarmath_plugin(
-        md, allow_labels=False, allow_space=False, allow_digits=False, allow_blank_lines=False, double_inline=True
-    )
-    md.inline.ruler.before("escape", "math_inline_brackets", make_inline_func(_BRACKET_INLINE))
-    md.inline.ruler.before("escape", "math_inline_double_brackets", make_inline_func(_BRACKET_INLINE_DISPLAY))
-    md.block.ruler.before("fence", "math_block_brackets", make_block_func(_BRACKET_BLOCK))
+    # Rules that never fire here (linkify and html are off) still run at every markup character.
+    md.disable(["linkify", "html_inline", "html_block"])
+    math_plugin(md)
+    install_linear_link_labels(md)
     md.add_render_rule("math_inline", _math_rule(display=False, block=False))
     md.add_render_rule("math_inline_double", _math_rule(display=True, block=False))
     md.add_render_rule("math_block", _math_rule(display=True, block=True))
