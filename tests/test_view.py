@@ -131,8 +131,16 @@ def test_end_sends_the_full_render_exact_counters_and_markdown(clock: FakeClock,
     assert counters["timings"]["thinking_seconds"] == 1.5
     assert "raw" not in counters["usage"]
     view.push([ReasoningDelta("late")])
+    assert view.due_in() == float("inf")  # an ended view is never due: its driver stops asking
     view.flush()
     assert "late" not in "".join(m.get("r", "") for m in custom(view))  # nothing after the end
+
+
+def test_an_answer_left_pending_at_the_end_is_never_due(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    view.push([AnswerDelta("an answer the end renders in full")])
+    view.end(ThinkResult(answer="an answer the end renders in full"))
+    assert view.due_in() == float("inf") and "renders in full" in view.answer_html
 
 
 def test_cost_appears_when_a_price_is_known(clock: FakeClock, comms: Any) -> None:

@@ -234,6 +234,8 @@ class ThinkView(anywidget.AnyWidget):
         for the open block's paced re-render (see :meth:`answer_ready`).
         """
         with self._lock:
+            if self._ended:
+                return float("inf")  # the final snapshot has it all
             now = self._clock()
             if self._pending_status or self._pending_chars >= _WORTH_SENDING:
                 wait = self.batch_interval
