@@ -131,8 +131,16 @@ def test_end_sends_the_full_render_exact_counters_and_markdown(clock: FakeClock,
     assert counters["timings"]["thinking_seconds"] == 1.5
     assert "raw" not in counters["usage"]
     view.push([ReasoningDelta("late")])
+    assert view.due_in() == float("inf")  # an ended view is never due: its driver stops asking
     view.flush()
     assert "late" not in "".join(m.get("r", "") for m in custom(view))  # nothing after the end
+
+
+def test_an_answer_left_pending_at_the_end_is_never_due(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    view.push([AnswerDelta("an answer the end renders in full")])
+    view.end(ThinkResult(answer="an answer the end renders in full"))
+    assert view.due_in() == float("inf") and "renders in full" in view.answer_html
 
 
 def test_cost_appears_when_a_price_is_known(clock: FakeClock, comms: Any) -> None:
@@ -236,6 +244,48 @@ def test_growing_tail_is_sent_as_a_diff_that_rebuilds_exactly(clock: FakeClock, 
     tail = ""
     for message in messages:
         tail = apply_tail(tail, message)
-    assert tail == view._tail_html and "value_199" in tail
+    assert tail == view._markdown.tail and "value_199" in tail
     sent = sum(len(m.get("a", "")) for m in messages)
     assert sent < 3 * len(tail)  # not the whole tail again on every batch
+
+
+def test_the_open_block_is_re_rendered_paced_by_its_cost(clock: FakeClock, comms: Any) -> None:
+    """A 100 KB paragraph streamed at 2,000 chunks/s: each re-render waits 8x the last one's cost,
+    so the whole answer costs a small multiple of its length in rendering, not its square."""
+    paragraph = " ".join(f"word{i} *some* `code`" for i in range(6000))[:100_000]
+
+    def rendered(render_pace: float, size: int) -> float:
+        events = [AnswerDelta(paragraph[i : i + 4]) for i in range(0, size, 4)]
+        view = make_view(clock, render_pace=render_pace)
+        # A render costs 2 µs per source character, on the view's own (fake) clock.
+        view._render_clock = lambda: view._markdown.rendered_chars * 2e-6
+        drive(view, clock, events, step=0.0005)
+        clock.now += 10
+        view.flush()
+        browser = ""
+        for message in custom(view):
+            browser = apply_tail(browser, message)
+        assert browser == view._markdown.tail and "word" in browser[-200:]
+        return view._markdown.rendered_chars / size
+
+    assert rendered(8.0, 100_000) < 15
+    assert rendered(0.0, 30_000) > 30  # without pacing: every 50 ms, and 100 KB would be ~120x
+
+
+def test_reasoning_still_streams_while_the_answer_render_waits(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    view._render_clock = lambda: view._markdown.rendered_chars * 1e-3  # 1 ms per character: slow
+    drive(view, clock, [AnswerDelta("x" * 200)], step=0.1)  # rendered: the next waits 8 * 0.2 s
+    assert any("a" in m for m in custom(view))
+    sent = len(custom(view))
+    drive(view, clock, [AnswerDelta("y" * 10), ReasoningDelta("r" * 60)], step=0.1)
+    clock.now += 0.1
+    if view.due_in() <= 0:
+        view.flush()
+    late = custom(view)[sent:]
+    assert "".join(m.get("r", "") for m in late) == "r" * 60
+    assert not any("a" in m for m in late) and view.due_in() > 1  # the answer waits for its turn
+    clock.now += 2
+    assert view.due_in() == 0
+    view.flush()
+    assert "y" * 10 in custom(view)[-1]["a"]

@@ -6,8 +6,9 @@ anywidget (``js/comparepanel.js``) with the summary table.
 
 Columns are batched together so that ``n`` of them cost about what one ThinkView costs
 (:class:`_Batcher`): the engine hands each column's events to one coordinator, which on a single
-50 ms tick pushes them into the views (consecutive deltas merged, so a view does its per-event
-work once per tick, not per token), takes each view's delta and sends them all in ONE custom
+50 ms tick (on the view worker thread, :mod:`thinkbook._view_worker`, never the engine loop)
+pushes them into the views (consecutive deltas merged, so a view does its per-event work once per
+tick, not per token), takes each view's delta and sends them all in ONE custom
 message of the summary widget, ``{"t": "D", "d": {channel: delta}}``; ``js/comparepanel.js``
 hands each delta to the views of that channel (``ThinkView.channel``). The views keep their own
 sequence numbers and snapshot traits, so a view that missed a batch heals exactly as a single
@@ -17,7 +18,6 @@ longest), so markdown work stays that of one view however many columns answer at
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import functools
 import html
@@ -48,6 +48,7 @@ from ._pricing import estimate_cost
 from ._request import PreparedRequest
 from ._types import AnswerDelta, ReasoningDelta, ThinkEvent, ThinkResult
 from ._view import ThinkView, _js_dir, _one_line, default_lang
+from ._view_worker import ViewWorker, default_worker
 
 
 @dataclass(frozen=True)
@@ -135,23 +136,31 @@ def _coalesce(events: Sequence[ThinkEvent]) -> list[ThinkEvent]:
 class _Batcher:
     """One tick for every column of a panel: the views' deltas leave in one message of ``hub``.
 
-    ``on_batch`` (engine loop, per network read) only queues the events; ``_tick`` (one timer on
-    the engine loop, at most every ``interval``) pushes each column's queue into its view, takes
-    the deltas that are due (each view's own rules: ``due_in``) and sends them together. A column
-    leaves the batch (:meth:`leave`) before its view's final ``end()``, which then sends the rest
-    itself.
+    ``on_batch`` (engine loop, per network read) only queues the events and tells the view worker
+    when the next tick is due; ``_tick`` (on the view worker thread, at most every ``interval``)
+    pushes each column's queue into its view, takes the deltas that are due (each view's own rules:
+    ``due_in``) and sends them together. A column leaves the batch (:meth:`leave`) before its
+    view's final ``end()``, which then sends the rest itself.
     """
 
-    def __init__(self, hub: anywidget.AnyWidget, *, interval: float = 0.05, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self,
+        hub: anywidget.AnyWidget,
+        *,
+        interval: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        worker: ViewWorker | None = None,
+    ) -> None:
         self._hub = hub
         self._views: dict[int, ThinkView] = {}
         self._pending: dict[int, list[ThinkEvent]] = {}
         self._last_answer: dict[int, float] = {}
-        self._lock = threading.Lock()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = float("inf")  # when the timer fires, in clock time
+        self._lock = threading.Lock()  # the queues: held briefly, the engine loop takes it
+        self._tick_lock = threading.RLock()  # a tick, or a column leaving: they render
+        self._next_at = float("inf")  # when the next tick is due, in clock time
         self._last_tick = float("-inf")
         self._clock = clock
+        self._worker = worker or default_worker()
         self.interval = interval
         self.messages = 0  # hub messages sent (tests, benchmark)
 
@@ -166,32 +175,37 @@ class _Batcher:
             if index not in self._views:
                 return
             self._pending.setdefault(index, []).extend(batch)
-            if self._timer_at > self._last_tick + self.interval:  # (the usual case returns here: cheap)
-                self._schedule(self._last_tick + self.interval)
+            if self._next_at <= self._last_tick + self.interval:
+                return  # (the usual case returns here: cheap)
+            now = self._clock()
+            self._next_at = max(now, self._last_tick + self.interval)
+        self._worker.schedule(self, self._next_at - now)
 
-    def _schedule(self, when: float) -> None:
-        """Tick at ``when`` (clock time, never before ``interval`` after the last tick), or sooner if due sooner."""
-        when = max(when, self._last_tick + self.interval)
-        if self._timer is not None:
-            if self._timer_at <= when + 1e-3:
-                return
-            self._timer.cancel()
-        self._timer_at = when
-        self._timer = asyncio.get_running_loop().call_later(max(0.0, when - self._clock()), self._tick)
+    def run_due(self) -> float:
+        """On the view worker: tick when due; seconds until the next tick is due."""
+        with self._lock:
+            wait = self._next_at - self._clock()
+        if wait > 0:
+            return wait
+        self._tick()
+        with self._lock:
+            return max(0.0, self._next_at - self._clock())
 
     def _tick(self) -> None:
-        with self._lock:
-            self._timer, self._timer_at = None, float("inf")
-            now = self._last_tick = self._clock()
-            for index, events in self._pending.items():
-                self._views[index].push(_coalesce(events))
-            self._pending.clear()
+        with self._tick_lock:
+            with self._lock:
+                now = self._last_tick = self._clock()
+                self._next_at = float("inf")
+                pending, self._pending = self._pending, {}
+                views = dict(self._views)
+            for index, events in pending.items():
+                views[index].push(_coalesce(events))
             # One open answer block re-rendered per tick: the column that waited longest.
-            waiting = [i for i, view in self._views.items() if view._pending_answer]
+            waiting = [i for i, view in views.items() if view.answer_ready()]
             render = min(waiting, key=self._last_answer.__getitem__, default=None)
             deltas: dict[str, Any] = {}
             wait = float("inf")
-            for index, view in self._views.items():
+            for index, view in views.items():
                 due = view.due_in()
                 if due <= 0:
                     view.flush(functools.partial(deltas.__setitem__, view.channel), answer=index == render)
@@ -203,13 +217,15 @@ class _Batcher:
                 self._hub.send({"t": "D", "d": deltas})
                 self.messages += 1
             if wait != float("inf"):  # something waits (a slow column's few characters, a deferred answer)
-                self._schedule(now + wait)
+                with self._lock:
+                    self._next_at = min(self._next_at, max(now + wait, now + self.interval))
 
     def leave(self, index: int) -> None:
-        """The column's stream is over: push what is queued and stop batching it (any thread)."""
-        with self._lock:
-            view = self._views.pop(index, None)
-            events = self._pending.pop(index, None)
+        """The column's stream is over: push what is queued and stop batching it (any thread but the engine's)."""
+        with self._tick_lock:
+            with self._lock:
+                view = self._views.pop(index, None)
+                events = self._pending.pop(index, None)
             if view is not None and events:
                 view.push(_coalesce(events))
 

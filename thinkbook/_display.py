@@ -1,20 +1,22 @@
 """Showing a stream in a notebook: decide whether to draw, drive the view from the engine, finalize.
 
-The engine thread pushes event batches into the view and schedules its 50 ms flushes on the
-engine loop, so the view keeps painting while the notebook's own thread is blocked or busy.
+The engine thread pushes event batches into the view (it only accumulates them) and tells the
+view worker (:mod:`thinkbook._view_worker`) when the view's next flush is due; the worker thread
+renders and sends. So the view keeps painting while the notebook's own thread is blocked or busy,
+and no stream in the process ever waits for a view's rendering.
 When the stream ends the display is updated in place: its ``text/html`` / ``text/plain``
 fallbacks and metadata then hold the final answer, so saved notebooks show it without a kernel.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import ConfigurationError
 from ._fallback import plain_text, static_html
 from ._request import PreparedRequest
 from ._types import ThinkEvent, ThinkResult
+from ._view_worker import ViewWorker, default_worker
 
 if TYPE_CHECKING:  # the widget stack (anywidget, ipywidgets) loads only when something is drawn
     from ._view import Finalize, ThinkView
@@ -54,7 +56,14 @@ class _StaticOutput:
 class LiveDisplay:
     """One ThinkView shown in the current output, fed from the engine loop."""
 
-    def __init__(self, request: PreparedRequest, *, finalize: Finalize = "widget", lang: str | None = None) -> None:
+    def __init__(
+        self,
+        request: PreparedRequest,
+        *,
+        finalize: Finalize = "widget",
+        lang: str | None = None,
+        worker: ViewWorker | None = None,
+    ) -> None:
         from ._view import ThinkView
 
         body = request.body
@@ -70,7 +79,7 @@ class LiveDisplay:
             finalize=finalize,
         )
         self._handle: Any = None
-        self._flush_scheduled = False
+        self._worker = worker or default_worker()
 
     def start(self) -> None:
         """Draw the view in the current output (the Stop button is wired by ``allow_stop``)."""
@@ -80,19 +89,17 @@ class LiveDisplay:
         self._handle = display(self.view, display_id=True)  # type: ignore[no-untyped-call]
 
     def on_batch(self, batch: list[ThinkEvent]) -> None:
-        """Called on the engine loop for every batch of events."""
+        """Called on the engine loop for every batch of events: accumulate, never render."""
         view = self.view
         view.push(batch)
-        delay = view.due_in()
-        if delay <= 0:
-            view.flush()
-        elif delay != float("inf") and not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_later(delay, self._scheduled_flush)
+        self._worker.schedule(self, view.due_in())
 
-    def _scheduled_flush(self) -> None:
-        self._flush_scheduled = False
-        self.view.flush()
+    def run_due(self) -> float:
+        """On the view worker: flush when due; seconds until the next flush is due."""
+        view = self.view
+        if view.due_in() <= 0:
+            view.flush()
+        return view.due_in()
 
     def metadata(self, result: ThinkResult | None) -> dict[str, Any]:
         body = self.request.body

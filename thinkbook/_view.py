@@ -12,8 +12,14 @@ Traffic to the browser is append-only and batched:
   view that appears late, a reload or a dropped delta heals from them; headless runs (nbclient)
   save them.
 
-Events may be pushed from any thread (the engine's); the markdown is rendered here, in Python,
-and sanitized before it leaves: the browser never parses model output as raw HTML.
+Events may be pushed from any thread (the engine's): :meth:`ThinkView.push` only accumulates
+them, under a short lock. Rendering happens in :meth:`ThinkView.flush`, called by whoever drives
+the view (``_display.LiveDisplay`` calls it from the view worker thread, never from the engine
+loop), which takes everything pushed since the last flush at once. The markdown is rendered here,
+in Python, and sanitized before it leaves: the browser never parses model output as raw HTML. The
+open answer block is re-rendered at most every ``render_pace`` times its last render's duration,
+so a long block costs its length in rendering, not its square, and the view's CPU stays a
+fraction of the stream's.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import traitlets
 
 from ._counters import token_weight
 from ._fallback import FinalState, plain_text, static_html
-from ._markdown import IncrementalMarkdown, render_markdown
+from ._live_markdown import LiveMarkdown
+from ._markdown import render_markdown
 from ._pipeline import append_text
 from ._pricing import estimate_cost
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent, ThinkResult, UsageUpdate
@@ -95,6 +102,8 @@ class ThinkView(anywidget.AnyWidget):
         counters_interval: float = 1.0,
         snapshot_interval: float = 1.5,
         snapshot_growth: float = 3.0,
+        render_pace: float = 8.0,
+        render_clock: Clock = time.perf_counter,
         timestamps: bool = False,
         label: str | None = None,
         **kwargs: Any,
@@ -116,15 +125,25 @@ class ThinkView(anywidget.AnyWidget):
         self.counters_interval = counters_interval
         self.snapshot_interval = snapshot_interval
         self.snapshot_growth = snapshot_growth
+        self.render_pace = render_pace
+        self._render_clock = render_clock  # measures a render's cost (tests pass a fake one)
         # Benchmarks only: stamp each delta with the wall clock (ms) so the browser can measure
         # delta-to-paint latency.
         self.timestamps = timestamps
+        # Two locks: _lock guards what push() touches (held briefly, so the engine never waits for
+        # a render); _render_lock serializes flush() and end(), which render and send.
         self._lock = threading.RLock()
+        self._render_lock = threading.RLock()
         self._reasoning_parts: list[str] = []
-        self._markdown = IncrementalMarkdown()
+        self._answer_intake: list[str] = []  # answer text pushed, not yet given to the renderer
+        self._answer_reset = False  # the answer so far was reasoning (AnswerWasReasoning)
+        self._pending_answer_chars = 0
+        self._answer_ready_at = float("-inf")  # the open block's next re-render, paced by its cost
+        self._last_render_seconds = 0.0
         self._pending_reasoning: list[str] = []
         self._pending_answer = False
-        self._tail_html = ""
+        # Render side (under _render_lock only):
+        self._markdown = LiveMarkdown()
         self._pending_status: str | None = None
         self._counters_dirty = False
         self._usage_changed = False
@@ -169,9 +188,10 @@ class ThinkView(anywidget.AnyWidget):
                         if self._first_answer is None:
                             self._first_answer = self._clock()
                             self._set_status("answering")
-                        self._markdown.append(text)
+                        self._answer_intake.append(text)
                         self._pending_answer = True
                         self._pending_chars += len(text)
+                        self._pending_answer_chars += len(text)
                         self._answer_chars += len(text)
                         self._answer_weight += token_weight(text)
                     case AnswerWasReasoning(text):
@@ -192,9 +212,11 @@ class ThinkView(anywidget.AnyWidget):
         self._reasoning_parts.append(text)
         self._reasoning_weight += self._answer_weight
         self._answer_weight = 0.0
-        self._markdown = IncrementalMarkdown()
-        self._tail_html = ""
-        self._pending_answer = False
+        self._answer_intake.clear()
+        self._answer_reset = True  # the renderer starts over at the next flush
+        self._pending_answer = True  # (which then clears the browser's answer)
+        self._pending_chars -= self._pending_answer_chars
+        self._pending_answer_chars = 0
         self._pending_reasoning.clear()
         self._first_reasoning, self._first_answer = self._first_answer, None
         self._set_status("thinking")
@@ -208,9 +230,12 @@ class ThinkView(anywidget.AnyWidget):
 
         Text goes out every ``batch_interval`` once a few dozen characters have gathered, and
         after at most ``max_batch_interval`` otherwise: a slow stream then costs a few messages
-        a second, not twenty mostly-envelope ones.
+        a second, not twenty mostly-envelope ones. When only answer text waits, it also waits
+        for the open block's paced re-render (see :meth:`answer_ready`).
         """
         with self._lock:
+            if self._ended:
+                return float("inf")  # the final snapshot has it all
             now = self._clock()
             if self._pending_status or self._pending_chars >= _WORTH_SENDING:
                 wait = self.batch_interval
@@ -220,72 +245,114 @@ class ThinkView(anywidget.AnyWidget):
                 wait = self.counters_interval
             else:
                 return float("inf")
-            return max(0.0, self._last_flush + wait - now)
+            due = self._last_flush + wait
+            only_answer = not (self._pending_status or self._pending_reasoning or self._usage_changed)
+            if only_answer and self._pending_answer:
+                due = max(due, self._answer_ready_at)
+            return max(0.0, due - now)
+
+    def answer_ready(self) -> bool:
+        """True when answer text waits and the open block's re-render is no longer held back.
+
+        After a render that took ``d`` seconds the next one waits ``render_pace * d``: a block
+        that grows long gets re-rendered less often, so its renders cost a bounded share of the time.
+        """
+        with self._lock:
+            return self._pending_answer and self._clock() >= self._answer_ready_at
 
     def flush(self, send: Callable[[dict[str, Any]], object] | None = None, *, answer: bool = True) -> None:
         """Send one delta with everything pending, and a snapshot when one is due.
 
         ``send`` takes the delta instead of this widget's comm (a panel batching several views
-        into one message); ``answer=False`` leaves the answer's re-render for a later flush.
+        into one message); ``answer=False`` leaves the answer's re-render for a later flush, and so
+        does the pacing (:meth:`answer_ready`). Never call it on the engine loop: it renders.
         """
-        with self._lock:
-            if self._ended:
-                return
-            now = self._clock()
-            self._last_flush = now
-            message: dict[str, Any] = {"t": "d"}
-            if self._pending_reasoning:
-                message["r"] = "".join(self._pending_reasoning)
-                self._pending_reasoning.clear()
-            if self._pending_answer and answer:
-                blocks, tail = self._markdown.update()
-                if blocks:
-                    message["b"] = blocks
-                    self._tail_html = ""  # a finished block closed the old tail
-                message.update(_tail_change(self._tail_html, tail))
-                self._tail_html = tail
-                self._pending_answer = False
-            if self._pending_status:
-                message["st"] = self._pending_status
-            # Counters change with every token: the whole set goes out on status and usage
-            # changes, the two live estimates once a second ("e"); the view ticks its own clock.
-            if self._counters_dirty and (
-                self._pending_status or self._usage_changed or now - self._last_counters >= self.counters_interval
-            ):
-                if self._pending_status or self._usage_changed:
-                    message["c"] = self._live_counters()
-                else:
-                    message["e"] = [round(self._reasoning_weight), round(self._answer_weight)]
-                self._counters_dirty = False
-                self._usage_changed = False
-                self._last_counters = now
-            self._pending_chars = 0
+        with self._render_lock:
+            with self._lock:
+                if self._ended:
+                    return
+                now = self._clock()
+                self._last_flush = now
+                message: dict[str, Any] = {"t": "d"}
+                if self._pending_reasoning:
+                    message["r"] = "".join(self._pending_reasoning)
+                    self._pending_reasoning.clear()
+                render = answer and self._pending_answer and now >= self._answer_ready_at
+                intake: list[str] = []
+                reset = False
+                if render:
+                    intake, self._answer_intake = self._answer_intake, []
+                    reset, self._answer_reset = self._answer_reset, False
+                    self._pending_answer = False
+                    self._pending_answer_chars = 0
+                status = self._pending_status
+                if status:
+                    message["st"] = status
+                # Counters change with every token: the whole set goes out on status and usage
+                # changes, the two live estimates once a second ("e"); the view ticks its own clock.
+                if self._counters_dirty and (
+                    status or self._usage_changed or now - self._last_counters >= self.counters_interval
+                ):
+                    if status or self._usage_changed:
+                        message["c"] = self._live_counters()
+                    else:
+                        message["e"] = [round(self._reasoning_weight), round(self._answer_weight)]
+                    self._counters_dirty = False
+                    self._usage_changed = False
+                    self._last_counters = now
+                self._pending_chars = self._pending_answer_chars  # what still waits: an answer held back
+                self._pending_status = None
+                if status is not None:
+                    self._live_status = status  # the delta carries it; the next snapshot records it
+                # Each side counts on its own: a long reasoning must not starve the answer of snapshots.
+                grown = any(
+                    now_chars >= then_chars * self.snapshot_growth
+                    for now_chars, then_chars in zip(self._side_chars(), self._chars_at_snapshot, strict=True)
+                )
+                snapshot = now - self._last_snapshot >= self.snapshot_interval and grown
+                if snapshot:
+                    self._last_snapshot = now
+                    self._chars_at_snapshot = tuple(max(n, 1) for n in self._side_chars())
+                reasoning = "".join(self._reasoning_parts) if snapshot else ""
+            # The pushes go on meanwhile: only this view's own flushes wait for the render.
+            if render:
+                self._render_answer(message, intake, reset=reset)
             if len(message) > 1:
                 self._sent_seq += 1
                 message["s"] = self._sent_seq
                 if self.timestamps:
                     message["ts"] = time.time() * 1000
                 (send or self.send)(message)
-            status = self._pending_status
-            self._pending_status = None
-            # Each side counts on its own: a long reasoning must not starve the answer of snapshots.
-            grown = any(
-                now_chars >= then_chars * self.snapshot_growth
-                for now_chars, then_chars in zip(self._side_chars(), self._chars_at_snapshot, strict=True)
-            )
-            if status is not None:
-                self._live_status = status  # the delta carried it; the next snapshot records it
-            if now - self._last_snapshot >= self.snapshot_interval and grown:
-                self._snapshot(now, answer_html=self._markdown.finished_html, answer_tail=self._tail_html)
+            if snapshot:
+                self._snapshot(reasoning, answer_html=self._markdown.finished_html, answer_tail=self._markdown.tail)
+
+    def _render_answer(self, message: dict[str, Any], intake: list[str], *, reset: bool) -> None:
+        """Render the answer's new text into ``message`` (finished blocks, tail change); pace the next render.
+
+        The open block is re-rendered as it grows, but mostly only its end changes: the tail goes
+        out as "keep the first ``ak`` UTF-16 units, then add ``a``", so a long code block is not
+        re-sent on every batch.
+        """
+        if reset:
+            self._markdown = LiveMarkdown()
+        for text in intake:
+            self._markdown.append(text)
+        started = self._render_clock()
+        blocks, tail_fields = self._markdown.update_delta()
+        seconds = self._render_clock() - started
+        if blocks:
+            message["b"] = blocks
+        message.update(tail_fields)
+        with self._lock:
+            self._last_render_seconds = seconds
+            self._answer_ready_at = self._clock() + self.render_pace * seconds
 
     def _side_chars(self) -> tuple[int, int]:
         return self._reasoning_chars, self._answer_chars
 
-    def _snapshot(self, now: float, *, answer_html: str, answer_tail: str = "") -> None:
-        self._last_snapshot = now
-        self._chars_at_snapshot = tuple(max(n, 1) for n in self._side_chars())
+    def _snapshot(self, reasoning: str, *, answer_html: str, answer_tail: str = "") -> None:
         with self.hold_sync():
-            self.reasoning = "".join(self._reasoning_parts)
+            self.reasoning = reasoning
             self.answer_html = answer_html
             self.answer_tail = answer_tail
             self.counters = self._live_counters()
@@ -362,18 +429,29 @@ class ThinkView(anywidget.AnyWidget):
         self, result: ThinkResult | None = None, *, error: BaseException | None = None, stopped: bool = False
     ) -> None:
         """The stream is over: send the last delta and the final snapshot (one full render)."""
-        with self._lock:
-            self.flush()
-            final = result or self._result
-            if final is None and error is not None:
-                final = getattr(error, "partial", None)
-            answer_source = self._markdown.source if final is None else final.answer
-            if final is not None:
-                self._reasoning_parts = [final.reasoning]
+        with self._render_lock:
+            self.flush(answer=False)  # the final render replaces the open block: no last re-render
+            with self._lock:
+                final = result or self._result
+                if final is None and error is not None:
+                    final = getattr(error, "partial", None)
+                if final is not None:
+                    self._reasoning_parts = [final.reasoning]
+                    answer_source = final.answer
+                else:
+                    if self._answer_reset:
+                        self._markdown, self._answer_reset = LiveMarkdown(), False
+                    for text in self._answer_intake:
+                        self._markdown.append(text)
+                    self._answer_intake = []
+                    answer_source = self._markdown.source
+                reasoning = "".join(self._reasoning_parts)
+                self._ended = True
+                self._last_snapshot = self._clock()
             status = "stopped" if stopped else "error" if error is not None else "done"
-            self._ended = True
+            answer_html = render_markdown(answer_source)
             with self.hold_sync():
-                self._snapshot(self._clock(), answer_html=render_markdown(answer_source))
+                self._snapshot(reasoning, answer_html=answer_html)
                 self.answer_markdown = answer_source
                 self.counters = self._final_counters(final)
                 self.error = _one_line(error) if error is not None and not stopped else ""
@@ -418,19 +496,6 @@ class ThinkView(anywidget.AnyWidget):
         view.push([AnswerDelta(result.answer)] if result.answer else [])
         view.end(result)
         return view
-
-
-def _tail_change(previous: str, tail: str) -> dict[str, Any]:
-    """The delta fields that turn the browser's tail into ``tail``: what is kept, what is new.
-
-    The open block is re-rendered as it grows, but mostly only its end changes: sending the
-    shared prefix as a length keeps a long code block from being re-sent on every batch.
-    ``ak`` counts UTF-16 code units, as JavaScript string indices do.
-    """
-    shared = len(os.path.commonprefix([previous, tail]))  # noqa: RUF071 - strings, by character on purpose
-    if shared == 0:
-        return {"a": tail}
-    return {"ak": len(tail[:shared].encode("utf-16-le")) // 2, "a": tail[shared:]}
 
 
 def _one_line(error: BaseException) -> str:
