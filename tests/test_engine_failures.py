@@ -115,14 +115,14 @@ def test_the_engine_maps_every_raw_failure_of_a_prepared_request(engine: Engine)
 
 
 def test_seventy_concurrent_calls_all_finish_even_when_waiting_for_a_connection(engine: Engine) -> None:
-    # Each stream lasts ~0.45 s and the pool has 64 connections: six calls wait for one longer
+    # Each stream lasts ~1.2 s and the pool has 64 connections: six calls wait for one longer
     # than their own read timeout. Waiting for the pool is not that timeout.
     events = [*OK_EVENTS, {"choices": [], "usage": {"total_tokens": 3}}]
-    with LoopbackServer([ScriptedResponse.from_sse(events, delay=0.15) for _ in range(70)]) as server:
+    with LoopbackServer([ScriptedResponse.from_sse(events, delay=0.3) for _ in range(70)]) as server:
 
         async def all_at_once() -> list[thinkbook.ThinkResult]:
             calls = [
-                thinkbook.athink("q", model="m", base_url=server.url + "/v1", display=False, timeout=0.3, max_retries=0)
+                thinkbook.athink("q", model="m", base_url=server.url + "/v1", display=False, timeout=1.0, max_retries=0)
                 for _ in range(70)
             ]
             return await asyncio.gather(*calls)

@@ -238,3 +238,10 @@ def test_the_error_events_own_request_id_wins() -> None:
     with pytest.raises(APIStatusError) as info:
         pipeline.feed(b'event:error\ndata:{"request_id":"r-error","code":"InternalError","message":"x"}\n\n')
     assert info.value.request_id == "r-error"
+
+
+def test_an_event_stream_mislabelled_text_html_is_still_read() -> None:
+    pipeline = StreamPipeline("openai", content_type="text/html")
+    pipeline.feed(b'data: {"choices":[{"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n')
+    done = pipeline.finish()[-1]
+    assert isinstance(done, Done) and done.result.answer == "ok"

@@ -99,8 +99,9 @@ class StreamPipeline:
     (``finish_reason`` or ``[DONE]`` seen) returns its result, ``usage=None`` if it never came.
 
     A body that is not an event stream is recognised by its first byte: a JSON body (a server
-    that ignored ``stream: true``) is parsed as one complete answer, an HTML page (or a
-    ``text/html`` content type) raises :class:`ResponseFormatError` at once.
+    that ignored ``stream: true``) is parsed as one complete answer; an HTML page (a body
+    starting with ``<``, or a ``text/html`` one that is not SSE) raises
+    :class:`ResponseFormatError` at once.
     """
 
     def __init__(
@@ -206,7 +207,7 @@ class StreamPipeline:
         if len(self._head) < _HEAD_BYTES:
             self._head += data[: _HEAD_BYTES - len(self._head)]
         first = data.lstrip(_WHITESPACE)[:1]
-        if self._web_page or first == b"<":
+        if first == b"<" or (self._web_page and first and not _looks_like_event_stream(self._head)):
             raise self._web_page_error()
         if not first:
             self._body.append(data)  # leading whitespace: replayed into whatever it turns out to be
