@@ -122,8 +122,8 @@ def _view_entry_points(columns: int) -> list[tuple[type, str]]:
 
     common: list[tuple[type, str]] = [(ThinkView, "begin"), (LiveDisplay, "finish")]
     if columns == 1:
-        return [*common, (LiveDisplay, "__init__"), (LiveDisplay, "on_batch"), (LiveDisplay, "_scheduled_flush")]
-    return [*common, (ComparePanel, "__init__"), (_ColumnDisplay, "on_batch"), (_Batcher, "_tick"),
+        return [*common, (LiveDisplay, "__init__"), (LiveDisplay, "on_batch"), (LiveDisplay, "run_due")]
+    return [*common, (ComparePanel, "__init__"), (_ColumnDisplay, "on_batch"), (_Batcher, "run_due"),
             (_ColumnDisplay, "finish"), (ComparePanel, "_finished"), (ComparePanel, "_maybe_summarize"),
             (ComparePanel, "_maybe_finalize")]  # fmt: skip
 

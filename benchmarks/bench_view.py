@@ -21,7 +21,7 @@ One run does everything, with no browser, no kernel and no sleeping:
    deltas, the final ``reasoning`` / ``answer_markdown`` traits, consecutive ``seq`` numbers.
 4. Baseline: the same chunks through a synced-trait widget (anywidget, ``value = Unicode().tag(sync=True)``,
    one widget per pane, ``value += delta`` per chunk) over the same recording comm.
-5. Times ``IncrementalMarkdown.update()`` (and the ``flush()`` calls that carried answer) per batch
+5. Times ``LiveMarkdown.update_delta()`` (and the ``flush()`` calls that carried answer) per batch
    on a longer answer, around 5 KB and around 100 KB of answer, and the final full render.
 
 Targets are reported, not asserted: the exit code is 0 unless a correctness check fails (then 1).
@@ -48,7 +48,8 @@ import anywidget
 import traitlets
 
 import thinkbook
-from thinkbook._markdown import IncrementalMarkdown, render_markdown
+from thinkbook._live_markdown import LiveMarkdown
+from thinkbook._markdown import render_markdown
 from thinkbook._pipeline import StreamPipeline
 from thinkbook._types import AnswerDelta, Done, ThinkEvent, ThinkResult
 from thinkbook._view import ThinkView
@@ -478,7 +479,7 @@ class Traffic:
     display_update_bytes: int  # the display_data update LiveDisplay.finish sends (IOPub, not comm)
     final_state_bytes: int  # the final reasoning, answer_html and answer_markdown traits, as JSON strings
     tail_diff_bytes: int  # what the `a` fields would cost as "keep n characters of the last tail, add this"
-    markdown_cpu: float  # process_time in IncrementalMarkdown.update() during the run
+    markdown_cpu: float  # process_time in LiveMarkdown.update_delta() during the run
     answer_from: float  # simulated seconds from the first read to the first answer chunk
     last_snapshot_at: float  # simulated seconds from the first read to the last live snapshot
 
@@ -533,16 +534,16 @@ def measure_traffic(stream: Stream, rate: int) -> Traffic:
                 view.end(result)
 
         markdown = view._markdown
-        update = markdown.update
+        update = markdown.update_delta
         markdown_cpu = [0.0]
 
-        def timed_update() -> tuple[list[str], str]:
+        def timed_update() -> Any:
             t0 = time.process_time()
             out = update()
             markdown_cpu[0] += time.process_time() - t0
             return out
 
-        markdown.update = timed_update  # type: ignore[method-assign]
+        markdown.update_delta = timed_update  # type: ignore[method-assign]
         drive(Marking(), clock, batches, after)
         check_view(f"view at {rate}/s", view, comm, stream)
         messages = comm.messages
@@ -748,7 +749,7 @@ class Growth:
     rate: int
     answer_bytes: int
     windows: list[tuple[int, int]]  # answer byte ranges compared (two template cycles around each point)
-    update_ms: list[float]  # median IncrementalMarkdown.update() per window
+    update_ms: list[float]  # median LiveMarkdown.update_delta() per window
     update_samples: list[int]
     rendered_chars: list[float]  # median source characters rendered per update, per window
     flush_ms: list[float]  # median flush() that carried answer, per window
@@ -788,16 +789,16 @@ def measure_growth(rate: int, answer: str, starts: list[int], repeats: int) -> G
             pushed[0] = 0
             view = new_view(clock)
             markdown = view._markdown
-            update = markdown.update
+            update = markdown.update_delta
 
-            def timed_update(markdown: IncrementalMarkdown = markdown, update: Any = update) -> tuple[list[str], str]:
+            def timed_update(markdown: LiveMarkdown = markdown, update: Any = update) -> Any:
                 before = markdown.rendered_chars
                 t0 = cpu()
-                out: tuple[list[str], str] = update()
+                out = update()
                 updates.append((pushed[0], cpu() - t0, markdown.rendered_chars - before))
                 return out
 
-            markdown.update = timed_update  # type: ignore[method-assign]
+            markdown.update_delta = timed_update  # type: ignore[method-assign]
 
             class Timed:
                 def __init__(self, view: ThinkView) -> None:
@@ -988,7 +989,7 @@ _KINDS = (
 
 def html_by_kind(answer: str) -> dict[str, tuple[int, int]]:
     """Markdown and HTML bytes per kind of block, the answer cut where IncrementalMarkdown cuts it."""
-    markdown = IncrementalMarkdown()
+    markdown = LiveMarkdown()
     markdown.append(answer)
     markdown.update()
     sources = [*markdown._finished_sources, markdown._open]
@@ -1098,7 +1099,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"{cpu[r].per_1000(cpu[r].view_streaming):.1f} + {cpu[r].per_1000(cpu[r].view_end):.1f} ms" for r in RATES),
     )
     row(
-        "… of which `IncrementalMarkdown.update()`",
+        "… of which `LiveMarkdown.update_delta()`",
         (f"{traffic[r].markdown_cpu / stream.chunks * 1e6:.1f} ms" for r in RATES),
     )
     row("pipeline CPU per 1,000 chunks (no view)", (f"{cpu[r].per_1000(cpu[r].pipeline):.1f} ms" for r in RATES))
@@ -1108,7 +1109,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     w = growth[RATES[0]].windows
     row(
-        f"`IncrementalMarkdown.update()` median per batch, ~{_kb(GROWTH_POINTS[0])} → "
+        f"`LiveMarkdown.update_delta()` median per batch, ~{_kb(GROWTH_POINTS[0])} → "
         f"~{_kb(GROWTH_POINTS[1])} of answer",
         (
             f"{growth[r].update_ms[0]:.2f} → {growth[r].update_ms[1]:.2f} ms (**{growth[r].update_ratio:.2f}x**)"
