@@ -17,8 +17,6 @@ Every text a user can see or save is checked: error ``str``/``repr``/``.message`
 ``.request_id``/``.body``/``.partial``, ``ThinkResult`` ``repr``/``to_dict()``, log records (DEBUG
 on for httpx, httpcore and thinkbook), a ThinkView's synced state, and one saved ``.ipynb``
 (nbclient) that uses the magic, ThinkView, ChatPanel and ComparePanel.
-
-Tests marked ``xfail(strict=True)`` name the file whose fix they wait for.
 """
 
 from __future__ import annotations
@@ -147,11 +145,6 @@ def test_status_error_echoing_the_key_everywhere_shows_none_of_it(echo_server: L
     assert caught.value.request_id is not None and caught.value.request_id.startswith("hdr-")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs fix in _engine.py: the secrets passed to error_for_status/StreamPipeline must include "
-    "the URL's user and password (secrets = (api_key, *credentials_in(endpoint.url)))",
-)
 def test_status_error_echoing_the_url_password_shows_none_of_it(echo_server: LoopbackServer) -> None:
     with pytest.raises(thinkbook.AuthenticationError) as caught:
         ask(echo_server, FAIL_STATUS, credentials=True)
@@ -173,11 +166,6 @@ def test_other_server_texts_show_none_of_it(echo_server: LoopbackServer, prompt:
     assert_clean(*everything_shown_by(caught.value))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs fix in _engine.py: the 'could not reach {base_url}' and 'no data from {base_url}' "
-    "messages must go through redact(message, *secrets)",
-)
 def test_unreachable_server_error_shows_no_url_credentials() -> None:
     with LoopbackServer() as closed:
         url = url_of(closed)
@@ -189,11 +177,6 @@ def test_unreachable_server_error_shows_no_url_credentials() -> None:
 # --- results -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs fix in _engine.py/_pipeline.py: the finished ThinkResult (and every .partial built "
-    "outside error_for_status) must be returned as result.redacted(*secrets)",
-)
 def test_answer_echoing_the_key_is_returned_without_it(echo_server: LoopbackServer) -> None:
     result = ask(echo_server, "hello")
     assert_clean(repr(result), result.to_dict(), str(result))
@@ -219,11 +202,6 @@ def test_logs_hold_no_url_credentials(debug_logs: pytest.LogCaptureFixture, engi
     assert_clean(debug_logs.text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs fix in _engine.py: call thinkbook._redact.watch_secrets(api_key, *credentials_in(url)) "
-    "before sending, so httpcore's DEBUG lines of echoed response headers are redacted",
-)
 def test_logs_hold_no_echoed_key(echo_server: LoopbackServer, debug_logs: pytest.LogCaptureFixture) -> None:
     with pytest.raises(thinkbook.AuthenticationError):
         ask(echo_server, FAIL_STATUS, credentials=True)
@@ -236,11 +214,6 @@ def test_logs_hold_no_echoed_key(echo_server: LoopbackServer, debug_logs: pytest
 # --- widget state (in process) ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs fix in _engine.py/_pipeline.py: the ThinkResult the view ends with must be "
-    "result.redacted(*secrets) (the view's final reasoning/answer/counters come from it)",
-)
 def test_think_view_state_holds_no_echoed_key(echo_server: LoopbackServer) -> None:
     """The view's final synced state (what a saved notebook keeps) after a streamed answer and an error.
 
@@ -269,16 +242,6 @@ def test_think_view_state_holds_no_echoed_key(echo_server: LoopbackServer) -> No
 
 
 # --- one saved notebook: the magic, ThinkView, ChatPanel, ComparePanel --------------------------
-
-ENGINE_FIX = (
-    "needs fix in _engine.py/_pipeline.py: results and partials returned as result.redacted(*secrets), "
-    "with secrets = (api_key, *credentials_in(endpoint.url))"
-)
-DISPLAY_FIX = "needs fix in _display.py: LiveDisplay.metadata's 'endpoint' through redact(base_url, api_key)"
-CHAT_FIX = (
-    "needs fix in _chat_panel.py: the synced base_url trait and settings()/to_json() show the URL's "
-    "user:password@ (show redact(base_url), keep the real one in the Conversation)"
-)
 
 NOTEBOOK_CELLS: list[tuple[str, str]] = [
     (
@@ -369,26 +332,21 @@ def test_the_notebook_reached_the_echoing_server(saved_notebook: dict[str, Any])
     assert len(_saved_by(saved_notebook, "chat")[1]) > 3  # the panel and its turns' views were saved
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_FIX + "; " + DISPLAY_FIX)
 def test_saved_magic_outputs_hold_no_secret(saved_notebook: dict[str, Any]) -> None:
     assert_clean(*_saved_by(saved_notebook, "magic"))
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_FIX + "; " + DISPLAY_FIX)
 def test_saved_think_view_holds_no_secret(saved_notebook: dict[str, Any]) -> None:
     assert_clean(*_saved_by(saved_notebook, "view"))
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_FIX + "; " + CHAT_FIX)
 def test_saved_chat_panel_holds_no_secret(saved_notebook: dict[str, Any]) -> None:
     assert_clean(*_saved_by(saved_notebook, "chat"))
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_FIX)
 def test_saved_compare_panel_holds_no_secret(saved_notebook: dict[str, Any]) -> None:
     assert_clean(*_saved_by(saved_notebook, "compare"))
 
 
-@pytest.mark.xfail(strict=True, reason="; ".join((ENGINE_FIX, DISPLAY_FIX, CHAT_FIX)))
 def test_saved_notebook_holds_no_secret_anywhere(saved_notebook: dict[str, Any]) -> None:
     assert_clean(json.dumps(saved_notebook, ensure_ascii=False), json.dumps(saved_notebook))

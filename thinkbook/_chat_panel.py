@@ -24,7 +24,7 @@ import traitlets
 from ._conversation import Conversation
 from ._endpoints import REGION_HOSTS
 from ._engine import Engine, StreamRun, default_engine
-from ._errors import ConfigurationError, ThinkbookError
+from ._errors import ConfigurationError, ThinkbookError, redact
 from ._fallback import plain_text, static_html
 from ._panel_common import (
     BUDGET_MAX,
@@ -160,7 +160,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             model=conv.model,
             system=conv.system or "",
             region=conv.region or "",
-            base_url=conv.base_url or "",
+            base_url=redact(conv.base_url or ""),
         )
         super().__init__(children=[self.turns_box, self.controls])
         self.add_class("tb-chat")
@@ -249,7 +249,9 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         conv.thinking_budget = c.thinking_budget
         conv.preserve_thinking = c.preserve_thinking
         conv.region = c.region or None
-        conv.base_url = c.base_url.strip() or None
+        # The box shows the URL without its credentials: keep the real one unless it was edited.
+        if c.base_url.strip() != redact(conv.base_url or ""):
+            conv.base_url = c.base_url.strip() or None
         if (c.system or None) != conv.system:
             conv.set_system(c.system or None)
 
@@ -414,7 +416,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             "preserve_thinking": conv.preserve_thinking,
             "system": conv.system,
             "region": conv.region,
-            "base_url": conv.base_url,
+            "base_url": redact(conv.base_url) if conv.base_url else None,
         }
 
     def to_markdown(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, redact
 from ._fallback import plain_text, static_html
 from ._request import PreparedRequest
 from ._types import ThinkEvent, ThinkResult
@@ -106,7 +106,7 @@ class LiveDisplay:
         options = {k: v for k, v in body.get("parameters", body).items() if k not in ("messages", "model", "input")}
         info: dict[str, Any] = {
             "model": self.request.model,
-            "endpoint": self.request.endpoint.base_url,
+            "endpoint": redact(self.request.endpoint.base_url, self.request.endpoint.api_key),
             "protocol": self.request.endpoint.protocol,
             "options": options,
             "status": self.view.status,

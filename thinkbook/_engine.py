@@ -29,6 +29,7 @@ from ._failures import (
     status_error,
 )
 from ._pipeline import StreamPipeline
+from ._redact import watch_secrets
 from ._replay import REPLAY_HOST, ReplayTransport
 from ._request import PreparedRequest
 from ._retry import backoff_delay, parse_retry_after
@@ -190,7 +191,8 @@ class Engine:
     async def _attempt(self, run: StreamRun, timeout: float | None) -> AsyncIterator[list[ThinkEvent]]:
         """One request and its response, start to end."""
         request = run.request
-        secrets = (request.endpoint.api_key,)
+        secrets = request_secrets(request)
+        watch_secrets(*secrets)
         started = time.monotonic()
         response = await self._open(self.client(), request, timeout)
         try:

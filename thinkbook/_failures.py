@@ -28,6 +28,7 @@ from ._errors import (
     redact,
 )
 from ._pipeline import StreamPipeline
+from ._redact import credentials_in
 from ._request import PreparedRequest
 from ._retry import is_retryable_status
 
@@ -51,7 +52,8 @@ async def read_capped(response: httpx.Response) -> bytes:
 
 
 def request_secrets(request: PreparedRequest) -> tuple[str | None, ...]:
-    return (request.endpoint.api_key,)
+    """The request's own credentials: its key and whatever ``user:password@`` its URL carries."""
+    return (request.endpoint.api_key, *credentials_in(request.endpoint.url))
 
 
 def retryable(error: ThinkbookError, cause: Exception) -> bool:

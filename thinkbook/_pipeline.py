@@ -179,7 +179,7 @@ class StreamPipeline:
         self.acc.ended_at = self.acc._clock()
         if not self.finished:
             raise self._unfinished(broken)
-        done = Done(self.acc.result())
+        done = Done(self._result())
         events.append(done)
         return events
 
@@ -198,7 +198,12 @@ class StreamPipeline:
 
     def partial(self) -> ThinkResult:
         """What has been received so far."""
-        return self.acc.result()
+        return self._result()
+
+    def _result(self) -> ThinkResult:
+        # A server (or a model) may echo the request's own key back: no result carries it.
+        result = self.acc.result()
+        return result.redacted(*self._secrets) if any(self._secrets) else result
 
     # --- internals -------------------------------------------------------------------------
 
@@ -265,12 +270,12 @@ class StreamPipeline:
         if not self.acc.has_text:
             return StreamInterruptedError(
                 f"the connection {ended} before the model finished, and before any text arrived; try again",
-                partial=self.acc.result(),
+                partial=self._result(),
             )
         return StreamInterruptedError(
             f"the connection {ended} before the model finished; the text received so far is in "
             "the error's .partial. Try again (or raise timeout= for long thoughts)",
-            partial=self.acc.result(),
+            partial=self._result(),
         )
 
     def _format_error(self, what: str, data: str | bytes) -> ResponseFormatError:
@@ -282,7 +287,7 @@ class StreamPipeline:
         if self.acc.has_text:
             return ResponseFormatError(
                 f"{what}; it starts with {shown!r}. The text received so far is in the error's .partial",
-                partial=self.acc.result(),
+                partial=self._result(),
             )
         return ResponseFormatError(
             f"{what}; it starts with {shown!r}. Check that base_url points at the right API (and "
@@ -352,6 +357,6 @@ class StreamPipeline:
             body,
             # The error event's own id names the failure; an earlier event's is the fallback.
             request_id=chunk.request_id or self.acc.request_id,
-            partial=self.acc.result() if self.acc.has_text else None,
+            partial=self._result() if self.acc.has_text else None,
             secrets=self._secrets,
         )
