@@ -641,3 +641,24 @@ class TestOptionTypes:
     def test_a_value_of_the_wrong_type_is_a_configuration_error(self, option: str, value: object) -> None:
         with pytest.raises(ConfigurationError, match=f"{option} must be"):
             resolve(**{option: value}, env={"DASHSCOPE_API_KEY": KEY})
+
+
+PLAIN_KEY = "gw7f3a9c1e5b2d4680aa"  # a key of another shape than sk-...: only its value can hide it
+
+
+class TestKeysInsideURLs:
+    def test_a_key_pasted_into_the_url_path_is_not_shown(self) -> None:
+        ep = resolve("m", base_url=f"https://gw.example.com/{PLAIN_KEY}/v1", api_key=PLAIN_KEY)
+        assert PLAIN_KEY not in ep.base_url and PLAIN_KEY not in repr(ep)
+        assert ep.url == f"https://gw.example.com/{PLAIN_KEY}/v1/chat/completions"
+
+    def test_an_environment_key_in_the_url_is_not_in_errors(self) -> None:
+        with pytest.raises(ConfigurationError) as info:
+            resolve(base_url=f"https://gw.example.com/{PLAIN_KEY}/compatible-mode/v1", protocol="dashscope",
+                    env={"DASHSCOPE_API_KEY": PLAIN_KEY})  # fmt: skip
+        assert PLAIN_KEY not in str(info.value)
+
+    def test_a_key_in_an_unusable_url_is_not_in_the_error(self) -> None:
+        with pytest.raises(ConfigurationError, match="Port out of range") as info:
+            resolve(base_url=f"http://gw.example.com:99999/{PLAIN_KEY}/v1", env={"OPENROUTER_API_KEY": PLAIN_KEY})
+        assert PLAIN_KEY not in str(info.value)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, redact
 
 # Characters that draw nothing but are not ``str.isspace()``: zero-width space, non-joiner, joiner,
 # word joiner, byte order mark, soft hyphen, Mongolian vowel separator.
@@ -106,12 +106,12 @@ def hide_credentials(url: str) -> str:
 _BAD_HOST_CHARACTERS = re.compile(r"[\s%<>\"{}|\\^`]")
 
 
-def check_url(url: str, what: str = "base_url") -> None:
+def check_url(url: str, what: str = "base_url", secrets: Iterable[str | None] = ()) -> None:
     """Refuse a URL httpx cannot send: a bad port, an unclosed ``[``, a space in the host...
 
-    The URL in the message has its credentials hidden.
+    The URL in the message has its credentials hidden, and any of ``secrets`` pasted into it.
     """
-    shown = hide_credentials(url)
+    shown = redact(hide_credentials(url), *secrets)
     try:
         parts = urlsplit(url)
         port = parts.port

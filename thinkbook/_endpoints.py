@@ -254,6 +254,8 @@ def resolve_endpoint(
     chosen_dialect = check_dialect(dialect)
     env_key_override: str | None = None
 
+    # Keys never appear in a message, even pasted into a URL by mistake.
+    secrets = (api_key, *(env.get(name) for name in _KEY_VARIABLES.values() if name))
     if base_url is not None:
         if not isinstance(base_url, str) or is_blank(base_url):
             raise ConfigurationError(
@@ -261,9 +263,9 @@ def resolve_endpoint(
             )
         base = _strip_known_suffix(base_url)
         if not base.startswith(("http://", "https://")):
-            shown = redact(hide_credentials(base_url), api_key)
+            shown = redact(hide_credentials(base_url), *secrets)
             raise ConfigurationError(f"base_url must start with http:// or https://, got {shown!r}")
-        check_url(base)
+        check_url(base, secrets=secrets)
         if region is not None:
             normalize_region(region)  # still reject nonsense, though base_url decides
     elif region is not None:
@@ -274,12 +276,12 @@ def resolve_endpoint(
         base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
     elif env.get("OPENAI_BASE_URL"):
         base = _strip_known_suffix(env["OPENAI_BASE_URL"])
-        check_url(base, "OPENAI_BASE_URL")
+        check_url(base, "OPENAI_BASE_URL", secrets)
         env_key_override = "OPENAI_API_KEY"
     else:
         base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
 
-    shown_base = hide_credentials(base)
+    shown_base = redact(hide_credentials(base), *secrets)
     host = _host(base)
     provider = provider_for(base)
     resolved_protocol: Protocol = chosen or infer_protocol(base)
