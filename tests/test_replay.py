@@ -401,3 +401,14 @@ def test_a_near_miss_names_the_recording_and_the_option_that_plays_it() -> None:
 def test_the_offline_first_run_says_how_to_play_the_shipped_recording(engine: object) -> None:
     with pytest.raises(thinkbook.MissingAPIKeyError, match=r"enable_thinking=True \(--think\)"):
         thinkbook.think("你是谁", model="qwen-plus")
+
+
+def test_the_readme_headline_examples_replay_offline(engine: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
+    with pytest.warns(thinkbook.ThinkbookWarning, match="illustrative"):
+        result = thinkbook.think("9.11 和 9.9 哪个大？", model="qwen-plus", enable_thinking=True)
+    assert "9.9 更大" in result.answer and result.reasoning
+    with pytest.warns(thinkbook.ThinkbookWarning, match="illustrative"):
+        budget = thinkbook.think("9.11 和 9.9 哪个大？", model="qwen-plus", enable_thinking=True, thinking_budget=200)
+    assert budget.usage is not None and budget.usage.reasoning_tokens is not None
+    assert budget.usage.reasoning_tokens <= 200
