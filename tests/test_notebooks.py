@@ -128,3 +128,12 @@ def test_notebook_recordings_say_where_they_come_from() -> None:
         assert recording.source.startswith(("illustrative:", "built from the Bailian", "recorded with"))
         text = path.read_text(encoding="utf-8")
         assert "sk-" not in text and "Authorization" not in text
+
+
+def test_hidden_solutions_hide_their_outputs_too() -> None:
+    """A solution folded under "Solution (click to open)" must not show its result below the fold."""
+    notebook = nbformat.read(NOTEBOOKS / "06-classroom.ipynb", as_version=4)
+    solutions = [cell for cell in notebook.cells if "solution" in cell.metadata.get("tags", [])]
+    assert solutions
+    for cell in solutions:
+        assert cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}

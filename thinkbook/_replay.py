@@ -449,3 +449,66 @@ def _keeps_reasoning(preserve_thinking: bool | None, messages: list[dict[str, An
 
 def _same_or_unknown(recorded: bool | None, wanted: bool | None) -> bool:
     return recorded is None or wanted is None or recorded == wanted
+
+
+def _thinking_option(thinks: bool) -> str:
+    return "enable_thinking=True (--think)" if thinks else "enable_thinking=False (--no-think)"
+
+
+def _differences(
+    recording: Recording,
+    model: str,
+    wanted_thinking: bool | None,
+    thinking_budget: int | None,
+    keeps_reasoning: bool,
+) -> list[str]:
+    """The options (Python and %%think / CLI spelling) a request must change to play ``recording``."""
+    changes: list[str] = []
+    if recording.model.lower() != model.lower():
+        changes.append(f"model={recording.model!r} (-m {recording.model})")
+    recorded_thinking = _thinks(recording.model, recording.enable_thinking)
+    if not _same_or_unknown(recorded_thinking, wanted_thinking) and recorded_thinking is not None:
+        changes.append(_thinking_option(recorded_thinking))
+    if recording.thinking_budget != thinking_budget:
+        budget = recording.thinking_budget
+        changes.append(f"thinking_budget={budget} (--budget {budget})" if budget else "no thinking_budget")
+    if _keeps_reasoning(recording.preserve_thinking, recording.messages) != keeps_reasoning:
+        changes.append("preserve_thinking=True (--preserve)" if not keeps_reasoning else "no preserve_thinking")
+    return changes
+
+
+def describe_near_miss(
+    model: str,
+    messages: list[dict[str, Any]],
+    *,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool | None = None,
+    extra_dirs: tuple[Path, ...] = (),
+) -> str:
+    """One sentence for an offline request no recording answers: the nearest recording and what plays it.
+
+    The nearest is a recording of the same user turns needing the fewest option changes (a same-model
+    one first). A near match is never played in the request's place: a hybrid model answers
+    differently with thinking off, and a budget or another model changes the answer too, so the user
+    chooses. Always ends by naming ``thinkbook.recordings()``, which lists everything that replays.
+    """
+    wanted_thinking = _thinks(model, enable_thinking)
+    wanted = [_normalize(_text_of(m.get("content"))) for m in messages if m.get("role") == "user"]
+    keeps = _keeps_reasoning(preserve_thinking, messages)
+    best: tuple[tuple[int, int], Recording, list[str]] | None = None
+    for recording in _all_recordings(extra_dirs):
+        if [_normalize(turn) for turn in recording.user_turns] != wanted:
+            continue
+        changes = _differences(recording, model, wanted_thinking, thinking_budget, keeps)
+        rank = (len(changes), recording.model.lower() != model.lower())
+        if changes and (best is None or rank < best[0]):
+            best = (rank, recording, changes)
+    listing = "thinkbook.recordings() (or %think recordings) lists what replays offline"
+    if best is None:
+        return f"thinkbook also has no recorded answer for this prompt to replay offline; {listing}"
+    _, recording, changes = best
+    return (
+        f"thinkbook has no recorded answer for exactly this request, but {recording.path.name} answers "
+        f"this prompt with {' and '.join(changes)}; {listing}"
+    )

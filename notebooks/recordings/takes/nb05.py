@@ -27,6 +27,19 @@ _BALLS_ANSWER = (
 )
 _BALLS_QUICK = "两个都是红球的概率是 $\\frac{3}{5} \\times \\frac{2}{4} = \\frac{3}{10}$，即 **0.3**。"
 
+# Each model gets its own take (illustrative), differing the way such models differ: DeepSeek checks
+# twice and writes at length, GLM is terse, Kimi answers in a list, MiniMax makes the classic
+# with-replacement mistake (9/25) so the grading has something to catch.
+_BALLS_LONG_REASONING = _BALLS_REASONING + (
+    "\n再用枚举核对：把红球记为 R1、R2、R3，蓝球记为 B1、B2，无序取两个共 10 种组合，"
+    "两红的是 R1R2、R1R3、R2R3，3 种，3/10 没错。\n注意是“不放回”，第二次的分母是 4 不是 5。"
+)
+_BALLS_TERSE_REASONING = "不放回。P = 3/5 × 2/4 = 3/10。"
+_BALLS_TERSE = "**3/10**"
+_BALLS_LIST = "结论：**3/10**。\n\n1. 第一次红球：3/5\n2. 第二次红球（剩 4 个中 2 个红）：2/4\n3. 相乘：3/10 = 0.3"
+_BALLS_WRONG_REASONING = "每次取到红球的概率都是 3/5，两次独立，所以 3/5 × 3/5 = 9/25。"
+_BALLS_WRONG = "两个都是红球的概率是 $\\frac{3}{5} \\times \\frac{3}{5} = \\frac{9}{25}$，即 **0.36**。"
+
 APPLES = "小明有 5 个苹果，吃掉 2 个后，又买了剩下数量 3 倍的苹果。他现在一共有几个苹果？"
 
 _APPLES_REASONING = (
@@ -49,7 +62,7 @@ TAKES = [
         "deepseek-v3.2",
         BALLS,
         _BALLS_ANSWER,
-        _BALLS_REASONING,
+        _BALLS_LONG_REASONING,
         enable_thinking=True,
         first_token_seconds=0.8,
         reasoning_tokens_per_second=60,
@@ -58,8 +71,8 @@ TAKES = [
         "nb05-balls-glm-4.7",
         "glm-4.7",
         BALLS,
-        _BALLS_ANSWER,
-        _BALLS_REASONING,
+        _BALLS_TERSE,
+        _BALLS_TERSE_REASONING,
         first_token_seconds=0.6,
         reasoning_tokens_per_second=75,
     ),
@@ -67,7 +80,7 @@ TAKES = [
         "nb05-balls-kimi-k2.6-on",
         "kimi-k2.6",
         BALLS,
-        _BALLS_ANSWER,
+        _BALLS_LIST,
         _BALLS_REASONING,
         enable_thinking=True,
         first_token_seconds=0.7,
@@ -77,8 +90,8 @@ TAKES = [
         "nb05-balls-minimax-m2.5",
         "MiniMax-M2.5",
         BALLS,
-        _BALLS_ANSWER,
-        _BALLS_REASONING,
+        _BALLS_WRONG,
+        _BALLS_WRONG_REASONING,
         first_token_seconds=0.9,
         reasoning_tokens_per_second=55,
     ),
