@@ -986,3 +986,14 @@ def test_an_unexpected_error_in_a_line_command_is_one_line(
     monkeypatch.setattr("thinkbook._magic_lines.catalog", broken)
     shell.run_line_magic("think", "models")
     assert "RuntimeError: catalog broke" in one_error_line(capsys)
+
+
+def test_think_recordings_lists_what_replays_offline(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.run_line_magic("think", "recordings")
+    out = capsys.readouterr().out
+    # The shipped recordings of the first things a newcomer types, with their models.
+    assert "qwen-plus-whoami.jsonl" in out
+    assert "qwen-plus-decimal.jsonl" in out
+    assert "qwen-plus" in out

@@ -397,7 +397,6 @@ def test_a_near_miss_names_the_recording_and_the_option_that_plays_it() -> None:
     assert "no recorded answer for this prompt" in unknown and "thinkbook.recordings()" in unknown
 
 
-@pytest.mark.xfail(strict=True, reason="_api._offline_replay must append describe_near_miss(...) (lead: _api.py)")
 def test_the_offline_first_run_says_how_to_play_the_shipped_recording(engine: object) -> None:
     with pytest.raises(thinkbook.MissingAPIKeyError, match=r"enable_thinking=True \(--think\)"):
         thinkbook.think("你是谁", model="qwen-plus")

@@ -31,6 +31,7 @@ from ._errors import (
     ThinkInterrupted,
 )
 from ._pricing import Price, clear_prices, set_price
+from ._recordings_index import recordings
 from ._types import (
     AnswerDelta,
     AnswerWasReasoning,
@@ -112,6 +113,7 @@ __all__ = [
     "athink",
     "clear_prices",
     "models",
+    "recordings",
     "replay",
     "set_price",
     "stream",

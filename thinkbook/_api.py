@@ -22,7 +22,7 @@ from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._fallback import ILLUSTRATIVE_REPLAY
-from ._replay import Recording, find_recording, load_recording, replay_url
+from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
 from ._request import Message, PreparedRequest, build_messages, check_thinking_options, prepare_request
 from ._types import Done, ThinkEvent, ThinkResult
 
@@ -147,7 +147,15 @@ def _offline_replay(
     )
     if recording is None:
         raise MissingAPIKeyError(
-            f"{missing} (thinkbook also has no recorded answer for this prompt and model to replay offline)",
+            f"{missing}. "
+            + describe_near_miss(
+                model,
+                messages,
+                enable_thinking=enable,
+                thinking_budget=budget,
+                preserve_thinking=preserve,
+                extra_dirs=extra,
+            ),
             variable=missing.variable,
         ) from None
     speed = _offline_replay_speed()

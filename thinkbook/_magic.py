@@ -39,6 +39,7 @@ from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
+from ._recordings_index import recordings
 from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
 from ._template import render_template
@@ -409,7 +410,7 @@ class ThinkMagics(Magics):
         return name, ChatState(chat, options.api_key_env or existing.api_key_env)
 
     def _line_command(self, line: str) -> None:
-        """``%think chats | history NAME | reset NAME | models | panel [options] | --help``."""
+        """``%think chats | history NAME | reset NAME | models | recordings | panel [options] | --help``."""
         words = line.split()
         command, rest = (words[0], words[1:]) if words else ("--help", [])
         try:
@@ -427,6 +428,10 @@ class ThinkMagics(Magics):
                 print(f"chat {name!r} is empty again")
             elif command == "models":
                 print(lines.catalog())
+            elif command == "recordings":
+                from IPython.display import display
+
+                display(recordings())  # type: ignore[no-untyped-call]
             elif command == "panel":
                 options = self._parse(line.split(None, 1)[1] if len(words) > 1 else "")
                 key = self._api_key(options.api_key_env or self.api_key_env)

@@ -17,7 +17,7 @@ from ._catalog import models
 from ._conversation import Conversation
 from ._errors import ConfigurationError
 
-COMMANDS = "chats, history NAME, reset NAME, models, panel or --help"
+COMMANDS = "chats, history NAME, reset NAME, models, recordings, panel or --help"
 
 
 @dataclass
