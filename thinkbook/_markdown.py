@@ -1,4 +1,4 @@
-"""Markdown answers to safe HTML: once (:func:`render_markdown`) or while they stream (:class:`IncrementalMarkdown`).
+"""Markdown answers to safe HTML, rendered once (:func:`render_markdown`); streaming lives in ``_live_markdown``.
 
 markdown-it-py (``js-default`` preset, raw HTML escaped) with GFM tables and strikethrough, Pygments
 for fenced code, and latex2mathml for ``$...$``, ``$$...$$``, ``\\(...\\)`` and ``\\[...\\]`` math
@@ -29,7 +29,7 @@ from ._markdown_links import install_linear_link_labels
 from ._markdown_math import math_html, math_plugin
 from ._sanitize import ALLOWED_URL_SCHEMES, escape_text, sanitize_html
 
-__all__ = ["IncrementalMarkdown", "is_safe_url", "render_markdown"]
+__all__ = ["is_safe_url", "render_markdown"]
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
@@ -141,126 +141,3 @@ def render_markdown(text: str) -> str:
 
 
 # A fence opener (any indentation: inside list items fences are indented) and a closer.
-_FENCE_OPEN = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")
-_FENCE_CLOSE = re.compile(r"[ \t]*(`{3,}|~{3,})[ \t]*")
-
-
-class IncrementalMarkdown:
-    """Render a streaming answer block by block: each finished block once, the open tail on every update.
-
-    >>> md = IncrementalMarkdown()
-    >>> md.append("# Title\\n\\nSome *text")
-    >>> md.update()
-    (['<h1>Title</h1>\\n'], '<p>Some *text</p>\\n')
-    >>> md.finish() == render_markdown(md.source)
-    True
-
-    A block is finished when a blank line outside a fenced code block is followed by a line starting
-    in column 0 (an indented line after a blank line still belongs to the block above: a list item's
-    next paragraph, an indented code block), or, for a top-level fenced block, when its closing fence
-    line is complete. So no finished block splits a construct that can span a blank line (display
-    math cannot: ``$$`` and ``\\[`` blocks follow LaTeX and allow no blank line).
-
-    Each update costs the new text plus the open block, however long the answer grows. The price is
-    that blocks are rendered without their neighbours. :meth:`finish` renders the whole source once
-    and is authoritative; until then the streamed HTML can differ from it in known ways:
-
-    - a loose list (items separated by blank lines) shows as consecutive lists, numbered correctly
-      (``<ol start="2">``) but without the loose list's paragraph spacing;
-    - a reference-style link (``[x][1]``) whose definition comes in a later block stays text;
-    - a blockquote interrupted by a blank line shows as two blockquotes;
-    - a line that merely looks like a fence (inside an indented code block) can delay finishing.
-    """
-
-    def __init__(self) -> None:
-        self._pending: list[str] = []  # appended text not yet seen by update(): append stays O(1)
-        self._finished_sources: list[str] = []
-        self._finished_blocks: list[str] = []
-        self._open = ""  # source after the last finished block
-        self._scan = 0  # offset in _open of the first line not yet classified
-        self._fence = ""  # the opening fence while inside a fenced block, e.g. "````"
-        self._fence_top_level = False
-        self._after_blank = False
-        self._tail = ""
-        #: Source characters passed to the renderer so far (finished blocks plus every tail render):
-        #: lets tests and benchmarks check that the cost of an update stays flat.
-        self.rendered_chars = 0
-
-    @property
-    def source(self) -> str:
-        """The markdown appended so far."""
-        return "".join(self._finished_sources) + self._open + "".join(self._pending)
-
-    @property
-    def finished_html(self) -> str:
-        """All finished blocks rendered so far, in order (without the open tail)."""
-        return "".join(self._finished_blocks)
-
-    def append(self, text: str) -> None:
-        """Add more markdown source; nothing is parsed or rendered until :meth:`update`."""
-        if text:
-            self._pending.append(text)
-
-    def update(self) -> tuple[list[str], str]:
-        """Return ``(blocks, tail)``: HTML of the blocks finished since the last update, and of the open block.
-
-        Every finished block is returned exactly once; the tail is ``""`` when nothing is open.
-        """
-        if not self._pending:
-            return [], self._tail
-        self._open += "".join(self._pending)
-        self._pending.clear()
-        blocks: list[str] = []
-        while (end := self._next_boundary()) is not None:
-            chunk, self._open = self._open[:end], self._open[end:]
-            self._scan -= end
-            self._finished_sources.append(chunk)
-            block = self._render(chunk)
-            if block:  # a chunk of blank lines renders to nothing
-                self._finished_blocks.append(block)
-                blocks.append(block)
-        self._tail = self._render(self._open)
-        return blocks, self._tail
-
-    def finish(self) -> str:
-        """Render the whole source at once: the final, authoritative HTML."""
-        return self._render(self.source)
-
-    def _render(self, source: str) -> str:
-        self.rendered_chars += len(source)
-        return render_markdown(source) if source.strip(" \t\r\n") else ""
-
-    def _next_boundary(self) -> int | None:
-        """Classify the complete lines from ``_scan`` on; the offset where a finished block ends, if any."""
-        text = self._open
-        while True:
-            start = self._scan
-            if self._after_blank and start < len(text) and text[start] not in " \t\r\n":
-                self._after_blank = False  # a column-0 line after a blank line opens a new block
-                return start
-            newline = text.find("\n", start)
-            if newline < 0:
-                return None  # the last line is incomplete: decide when it is
-            self._scan = newline + 1
-            if self._classify(text[start:newline].rstrip("\r")):
-                return self._scan
-
-    def _classify(self, line: str) -> bool:
-        """Update the fence state with one complete line; True when it closed a top-level fence."""
-        if self._fence:
-            closer = _FENCE_CLOSE.fullmatch(line)
-            marker = closer.group(1) if closer else ""
-            if marker[:1] == self._fence[0] and len(marker) >= len(self._fence):
-                self._fence = ""
-                return self._fence_top_level
-            return False
-        if not line.strip(" \t"):  # markdown's blank line: only spaces and tabs (U+3000 is text)
-            self._after_blank = True
-            return False
-        self._after_blank = False
-        opener = _FENCE_OPEN.fullmatch(line)
-        # A backtick fence's info string cannot hold a backtick (then it is inline code, not a fence).
-        if opener and not (opener.group(1)[0] == "`" and "`" in opener.group(2)):
-            self._fence = opener.group(1)
-            self._fence_top_level = not line[0].isspace()
-        return False
