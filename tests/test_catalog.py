@@ -304,3 +304,20 @@ def test_lookup_is_case_insensitive(query: str, name: str) -> None:
 )  # fmt: skip
 def test_served_only_by_bailian(model: str, expected: bool) -> None:
     assert served_only_by_bailian(model) is expected
+
+
+def test_models_shows_as_one_table_not_a_wall_of_reprs() -> None:
+    from IPython.lib.pretty import pretty
+
+    import thinkbook
+
+    table = thinkbook.models()
+    text = pretty(table)
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["model", "family", "thinking"]
+    assert len(lines) == len(table) + 2  # header, one line per model, the count
+    assert "ModelInfo(" not in text
+    assert any(line.startswith("qwq-plus ") and "thinking-only" in line for line in lines)
+    html = table._repr_html_()
+    assert html.startswith("<table>") and html.count("<tr>") == len(table) + 1
+    assert isinstance(table, list) and table[0] == thinkbook.models()[0]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Literal
+from html import escape
+from typing import Any, Literal
 
 ThinkingMode = Literal["hybrid", "thinking-only"]
 NativeEndpoint = Literal["text-generation", "multimodal-generation"]
@@ -217,10 +218,48 @@ def served_only_by_bailian(model: str) -> bool:
     )
 
 
-def models() -> list[ModelInfo]:
-    """Every catalog model, in the guide's order (newest families first).
+_TABLE_COLUMNS = ("model", "family", "thinking", "default", "budget", "preserve", "/think")
+
+
+def _table_row(info: ModelInfo) -> tuple[str, ...]:
+    def mark(flag: bool) -> str:
+        return "yes" if flag else ""
+
+    return (
+        info.name,
+        info.family,
+        info.mode,
+        "on" if info.default_thinking else "off",
+        mark(info.budget),
+        mark(info.preserve),
+        mark(info.soft_switch),
+    )
+
+
+class ModelTable(list[ModelInfo]):
+    """The catalog as a list that shows itself as one table (not a wall of reprs) in a notebook."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        rows = [_TABLE_COLUMNS, *(_table_row(info) for info in self)]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(_TABLE_COLUMNS))]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+        printer.text("\n".join([*lines, f"({len(self)} models; thinkbook.models() is a list of ModelInfo)"]))
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{escape(column)}</th>" for column in _TABLE_COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in _table_row(info)) + "</tr>" for info in self
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def models() -> ModelTable:
+    """Every catalog model, in the guide's order (newest families first), as a list.
+
+    In a notebook it shows as one table (model, family, thinking mode, default, budget, preserve,
+    ``/think`` soft switch).
 
     >>> [m.name for m in models() if m.family == "QwQ"]
     ['qwq-plus']
     """
-    return list(_CATALOG)
+    return ModelTable(_CATALOG)
