@@ -92,17 +92,6 @@ def check_api_key(key: str, source: str) -> str:
     return stripped
 
 
-def hide_credentials(url: str) -> str:
-    """``https://user:pass@host/v1`` -> ``https://***@host/v1``: safe to show in any message."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, path = rest.partition("/")
-    if "@" not in authority:
-        return url
-    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"
-
-
 _BAD_HOST_CHARACTERS = re.compile(r"[\s%<>\"{}|\\^`]")
 
 
@@ -111,7 +100,7 @@ def check_url(url: str, what: str = "base_url", secrets: Iterable[str | None] = 
 
     The URL in the message has its credentials hidden, and any of ``secrets`` pasted into it.
     """
-    shown = redact(hide_credentials(url), *secrets)
+    shown = redact(url, *secrets)
     try:
         parts = urlsplit(url)
         port = parts.port

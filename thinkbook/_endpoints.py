@@ -34,7 +34,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ._catalog import MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH, lookup, native_endpoint_for
-from ._checks import check_api_key, check_encodable, check_url, hide_credentials, is_blank
+from ._checks import check_api_key, check_encodable, check_url, is_blank
 from ._errors import ConfigurationError, MissingAPIKeyError, redact, warn_user
 
 Protocol = Literal["openai", "dashscope"]
@@ -263,7 +263,7 @@ def resolve_endpoint(
             )
         base = _strip_known_suffix(base_url)
         if not base.startswith(("http://", "https://")):
-            shown = redact(hide_credentials(base_url), *secrets)
+            shown = redact(base_url, *secrets)
             raise ConfigurationError(f"base_url must start with http:// or https://, got {shown!r}")
         check_url(base, secrets=secrets)
         if region is not None:
@@ -281,7 +281,7 @@ def resolve_endpoint(
     else:
         base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
 
-    shown_base = redact(hide_credentials(base), *secrets)
+    shown_base = redact(base, *secrets)
     host = _host(base)
     provider = provider_for(base)
     resolved_protocol: Protocol = chosen or infer_protocol(base)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 
-from ._checks import hide_credentials, is_blank
+from ._checks import is_blank
 from ._endpoints import check_dialect
 from ._errors import ConfigurationError, redact
 
@@ -140,7 +140,7 @@ class MagicOptions:
         shown: dict[str, Any] = {}
         for name, value in asdict(self).items():
             if value != getattr(defaults, name):
-                shown[name] = redact(hide_credentials(value)) if isinstance(value, str) else value
+                shown[name] = redact(value) if isinstance(value, str) else value
         return shown
 
 

@@ -10,7 +10,7 @@ import re
 import time
 from typing import Any, Literal
 
-from ._accumulator import Accumulator, Clock, append_text
+from ._accumulator import Accumulator, Clock
 from ._dashscope_wire import DashScopeChunkParser
 from ._errors import (
     APIStatusError,
@@ -34,7 +34,7 @@ from ._types import (
 )
 from ._wire import WireChunk, loads_json
 
-__all__ = ["Accumulator", "StreamPipeline", "append_text"]
+__all__ = ["StreamPipeline"]
 
 # What the first significant byte of a body says it is (an SSE stream never starts with "{" or
 # "<": its lines start with a field name or ":").
@@ -357,6 +357,7 @@ class StreamPipeline:
             body,
             # The error event's own id names the failure; an earlier event's is the fallback.
             request_id=chunk.request_id or self.acc.request_id,
-            partial=self._result() if self.acc.has_text else None,
+            # error_for_status redacts the partial itself.
+            partial=self.acc.result() if self.acc.has_text else None,
             secrets=self._secrets,
         )

@@ -35,11 +35,11 @@ from typing import Any, Literal
 import anywidget
 import traitlets
 
+from ._accumulator import append_text
 from ._counters import token_weight
 from ._fallback import FinalState, plain_text, static_html
 from ._live_markdown import LiveMarkdown
 from ._markdown import render_markdown
-from ._pipeline import append_text
 from ._pricing import estimate_cost
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent, ThinkResult, UsageUpdate
 
