@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from _cpu_meter import ThreadCPUMeter
 
 from thinkbook._compare_panel import ComparePanel
 from thinkbook._engine import Engine, set_default_engine
@@ -69,52 +69,6 @@ def server_process(chunks: int, delay: float) -> Iterator[str]:
         proc.communicate(timeout=10)
 
 
-class _Meter:
-    """CPU time (of the calling thread, whichever it is) spent inside the given methods, nested calls once.
-
-    Wraps the entry points through which the views get their work: construction, every batch of
-    events, the timers' flushes, the end of a stream, the summary. Streaming (sockets, httpx, SSE,
-    parsing) runs outside them and is not counted; nor is the event loop's own timer bookkeeping.
-    """
-
-    def __init__(self, targets: list[tuple[type, str]]) -> None:
-        self.seconds = 0.0
-        self._targets = targets
-        self._saved: list[tuple[type, str, Any]] = []
-        self._local = threading.local()
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> _Meter:
-        for cls, name in self._targets:
-            original = cls.__dict__[name]
-            self._saved.append((cls, name, original))
-            setattr(cls, name, self._wrap(original))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for cls, name, original in reversed(self._saved):
-            setattr(cls, name, original)
-
-    def _wrap(self, function: Any) -> Any:
-        meter, local = self, self._local
-
-        @functools.wraps(function)
-        def metered(*args: Any, **kwargs: Any) -> Any:
-            if getattr(local, "depth", 0):
-                return function(*args, **kwargs)
-            local.depth = 1
-            started = time.thread_time()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent = time.thread_time() - started
-                local.depth = 0
-                with meter._lock:
-                    meter.seconds += spent
-
-        return metered
-
-
 def _view_entry_points(columns: int) -> list[tuple[type, str]]:
     from thinkbook._compare_panel import ComparePanel, _Batcher, _ColumnDisplay
     from thinkbook._display import LiveDisplay
@@ -140,7 +94,7 @@ def run(columns: int, chunks: int, delay: float) -> dict[str, float]:
         # Warm-up (engine thread, HTTP client, connection) in both variants: not part of the measure.
         handle = submit("q", model="qwen-plus", base_url=url + "/v1", api_key="sk-bench", display=False)
         handle.result(60)
-        with _Meter(_view_entry_points(columns)) as meter:
+        with ThreadCPUMeter(_view_entry_points(columns)) as meter:
             cpu0, wall0 = time.process_time(), time.monotonic()
             if columns == 1:  # the same driving path as a panel column, with one view
                 request = handle.run.request

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
 import random
 import statistics
@@ -35,9 +34,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from _cpu_meter import ThreadCPUMeter
 
 TARGET_SECOND = 1.2
 TARGET_WALL = 1.5
@@ -133,47 +134,6 @@ def thread_cpu(thread: threading.Thread | None) -> float:
     return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
 
 
-class _Meter:
-    """Thread CPU spent inside the given methods, on whatever thread calls them (nested calls once)."""
-
-    def __init__(self, targets: list[tuple[type, str]]) -> None:
-        self.seconds = 0.0
-        self._targets = targets
-        self._saved: list[tuple[type, str, Any]] = []
-        self._local = threading.local()
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> _Meter:
-        for cls, name in self._targets:
-            original = cls.__dict__[name]
-            self._saved.append((cls, name, original))
-            setattr(cls, name, self._wrap(original))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for cls, name, original in reversed(self._saved):
-            setattr(cls, name, original)
-
-    def _wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        meter, local = self, self._local
-
-        @functools.wraps(function)
-        def metered(*args: Any, **kwargs: Any) -> Any:
-            if getattr(local, "depth", 0):
-                return function(*args, **kwargs)
-            local.depth = 1
-            started = time.thread_time()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent = time.thread_time() - started
-                local.depth = 0
-                with meter._lock:
-                    meter.seconds += spent
-
-        return metered
-
-
 def _submit(url: str, model: str) -> Any:
     from thinkbook import submit
 
@@ -221,7 +181,7 @@ def with_view(url: str, case: str, request: Any) -> dict[str, Any]:
 
     with recording_comms() as comms:
         # What the view does on the engine thread (take the events) and at the end (the final render).
-        with _Meter([(LiveDisplay, "on_batch"), (LiveDisplay, "finish")]) as meter:
+        with ThreadCPUMeter([(LiveDisplay, "on_batch"), (LiveDisplay, "finish")]) as meter:
             live = LiveDisplay(request)
             worker_cpu0 = thread_cpu(worker._thread)
             runner = threading.Thread(target=second_streams)
