@@ -91,6 +91,13 @@ class ThinkResult:
     model: str | None = None
     request_id: str | None = None
     timings: Timings = field(default_factory=Timings)
+    # The provider reported reasoning (tokens, an encrypted or redacted block) but sent no
+    # reasoning text: views say "not shown by the provider" instead of showing nothing.
+    reasoning_hidden: bool = False
+    # Opaque, JSON-ready state a later turn must send back unchanged (Anthropic thinking blocks
+    # with signatures, Responses reasoning items, Gemini thought signatures); None when the
+    # protocol needs none. See thinkbook/_protocols/base.py.
+    reasoning_state: dict[str, Any] | None = None
 
     def __str__(self) -> str:
         return self.answer

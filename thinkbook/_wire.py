@@ -27,6 +27,9 @@ class WireChunk:
     error: dict[str, Any] | None = None
     error_status: int | None = None
     done: bool = False
+    # The event shows reasoning happened that the provider does not send as text (a redacted or
+    # encrypted block, a summary left out). Keyword-only use: the positional order above is pinned.
+    reasoning_hidden: bool = False
 
 
 _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner, untyped

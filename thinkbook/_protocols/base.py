@@ -1,0 +1,217 @@
+"""The contract every wire protocol implements, and the data it declares about providers.
+
+A protocol (OpenAI-compatible chat completions, DashScope native, OpenAI Responses, Anthropic
+Messages, Gemini) is one module in this package holding one :class:`WireProtocol` subclass and
+the :class:`ProviderSpec` entries of the providers that speak it. It owns everything that is the
+protocol's own business:
+
+* building the streaming request: the path after ``base_url``, the headers (how the key is sent),
+  the body, and the thinking options (:class:`ThinkingOptions`) in the protocol's spelling;
+* turning thinkbook's neutral message history (OpenAI chat-format dicts, see below) into the
+  protocol's own (``messages`` / ``input`` / ``contents``, a top-level ``system`` ...);
+* parsing its stream events into :class:`~thinkbook._wire.WireChunk` (one stateful
+  :class:`ChunkParser` per response) and its error bodies (before and inside the stream);
+* what a later turn must carry back: the parser's :meth:`ChunkParser.turn_state` (signatures,
+  encrypted reasoning, thought signatures), which :meth:`WireProtocol.assistant_message` stores in
+  the history under :data:`STATE_KEY`, and :meth:`WireProtocol.build_body` sends back unchanged.
+
+The engine, the pipeline, replay and recording hold a :class:`WireProtocol` object and never
+branch on its name. :mod:`thinkbook._protocols` (the registry) maps names to instances.
+
+Neutral history: a list of ``{"role": "system"|"user"|"assistant"|"tool"|"developer",
+"content": str | list}`` dicts; an assistant turn may carry ``"reasoning_content"`` (its reasoning
+text) and :data:`STATE_KEY` (a JSON-ready dict ``{"protocol": name, ...}`` written by that
+protocol's :meth:`~WireProtocol.assistant_message`). A protocol uses a state only when its
+``"protocol"`` is its own name, and never sends :data:`STATE_KEY` itself to a server.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol
+
+from .._sse import ServerSentEvent
+from .._types import ThinkResult
+from .._wire import WireChunk
+
+__all__ = [
+    "EFFORTS",
+    "STATE_KEY",
+    "BodyInput",
+    "ChunkParser",
+    "Effort",
+    "ErrorFields",
+    "ProviderSpec",
+    "ThinkingOptions",
+    "WireProtocol",
+    "default_error_fields",
+    "state_of",
+]
+
+Message = dict[str, Any]
+Effort = Literal["low", "medium", "high"]
+EFFORTS: tuple[Effort, ...] = ("low", "medium", "high")
+
+# Where an assistant turn keeps the opaque reasoning state its protocol needs back next turn.
+STATE_KEY = "thinkbook_state"
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingOptions:
+    """The user's thinking wish, already checked against the catalog (see ``_request``).
+
+    ``None`` everywhere means "send nothing, let the server decide". ``preserve`` asks that
+    earlier turns' reasoning go back to the model (Bailian ``preserve_thinking``).
+    """
+
+    enable: bool | None = None
+    budget: int | None = None
+    preserve: bool | None = None
+    effort: Effort | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BodyInput:
+    """What :meth:`WireProtocol.build_body` turns into a request body.
+
+    ``dialect`` and ``provider`` are the resolved endpoint's (OpenAI-compatible servers differ in
+    how they spell thinking options: that is data of the ``openai`` protocol module); ``url`` is
+    the full request URL (DashScope picks its multimodal message shape from it).
+    """
+
+    model: str
+    messages: list[Message]
+    thinking: ThinkingOptions = ThinkingOptions()
+    dialect: str = "bailian"
+    provider: str = "openai"
+    url: str = ""
+
+
+# (code, message, request_id) read from a provider's error body.
+ErrorFields = tuple[str | None, str | None, str | None]
+
+
+def default_error_fields(body: Any) -> ErrorFields:
+    """OpenAI-style ``{"error": {"code"|"type", "message"}}``, DashScope-style ``{"code",
+    "message"}`` and Anthropic-style ``{"type": "error", "error": {"type", "message"}}``."""
+    if not isinstance(body, dict):
+        return None, None, None
+    request_id = body.get("request_id") or body.get("id")
+    err = body.get("error")
+    if isinstance(err, dict):
+        code = err.get("code") or err.get("type") or err.get("status")
+        message = err.get("message")
+    elif isinstance(err, str):
+        code, message = None, err
+    else:
+        code, message = body.get("code"), body.get("message")
+    return (
+        str(code) if code not in (None, "") else None,
+        str(message) if message not in (None, "") else None,
+        str(request_id) if request_id else None,
+    )
+
+
+class ChunkParser(Protocol):
+    """Parses the SSE events of one response, in order. One instance per response (it may keep
+    state: open content blocks, signatures, the id of the reasoning item...).
+
+    :meth:`parse` returns a :class:`WireChunk` (reasoning/answer text, usage, finish reason,
+    model, request id, an in-stream error), ``None`` for an event that carries nothing, and
+    raises :class:`~thinkbook.ResponseFormatError` for data that is not the protocol's. A chunk
+    with ``finish_reason`` set (or ``done=True``) tells the pipeline the model finished: a
+    protocol without ``[DONE]`` sets it on its final event (``response.completed``,
+    ``message_delta``/``message_stop``, Gemini's ``finishReason``).
+    """
+
+    def parse(self, event: ServerSentEvent) -> WireChunk | None: ...
+
+    def turn_state(self) -> dict[str, Any] | None:
+        """The opaque state a later turn must send back (JSON-ready, ``{"protocol": name, ...}``),
+        or None when the protocol needs none. Called once, after the last event."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    """A provider a protocol module declares: how its hosts are recognised, which key it uses.
+
+    ``owns_host(host)`` is True for the provider's own API hosts (a key variable is only ever
+    sent there). ``model_prefixes`` pick this provider for a model when no ``base_url`` is given
+    and one of ``key_variables`` is set (``"claude-"`` -> Anthropic). ``default_base_url`` is the
+    part before the protocol's own path.
+    """
+
+    name: str
+    protocol: str
+    default_base_url: str
+    key_variables: tuple[str, ...]
+    owns_host: Callable[[str], bool]
+    model_prefixes: tuple[str, ...] = ()
+    requires_key: bool = True
+    dialect: str = "bailian"
+
+
+class WireProtocol(ABC):
+    """One wire protocol. Subclasses are stateless; per-response state lives in the parser."""
+
+    #: the ``protocol=`` value
+    name: ClassVar[str]
+    #: one line for error messages listing the protocols ("OpenAI Responses API")
+    title: ClassVar[str]
+    #: what a stream event should be, for messages ("an Anthropic Messages event")
+    expected: ClassVar[str]
+    #: providers this module declares (hosts, key variables, model prefixes)
+    providers: ClassVar[tuple[ProviderSpec, ...]] = ()
+
+    @abstractmethod
+    def path(self, model: str, *, base_url: str) -> str:
+        """The request path appended to ``base_url`` (``/chat/completions``, ``/v1/messages``,
+        ``/models/{model}:streamGenerateContent?alt=sse``)."""
+
+    def headers(self, api_key: str | None) -> dict[str, str]:
+        """The HTTP headers, the key included in the protocol's own way (default: Bearer)."""
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        return headers
+
+    @abstractmethod
+    def build_body(self, request: BodyInput) -> dict[str, Any]:
+        """The streaming request body (the thinking options in this protocol's spelling)."""
+
+    @abstractmethod
+    def new_parser(self) -> ChunkParser:
+        """A fresh parser for one response."""
+
+    def error_fields(self, body: Any) -> ErrorFields:
+        """(code, message, request_id) from an error body, before or inside the stream."""
+        return default_error_fields(body)
+
+    def assistant_message(self, result: ThinkResult) -> Message:
+        """The history entry for a finished assistant turn: its answer, its reasoning text, and
+        the opaque state (``result.reasoning_state``) under :data:`STATE_KEY` when there is one."""
+        message: Message = {"role": "assistant", "content": result.answer}
+        if result.reasoning:
+            message["reasoning_content"] = result.reasoning
+        if result.reasoning_state is not None:
+            message[STATE_KEY] = result.reasoning_state
+        return message
+
+    def claims(self, host: str, path: str) -> bool:
+        """Whether a base URL (lower-cased host, path) speaks this protocol when ``protocol=``
+        is not given. The registry asks every protocol but ``openai``, the fallback."""
+        return False
+
+    def __repr__(self) -> str:
+        return f"<protocol {self.name}>"
+
+
+def state_of(message: Mapping[str, Any], protocol: str) -> dict[str, Any] | None:
+    """The opaque state a history message carries for ``protocol`` (None if absent or foreign)."""
+    state = message.get(STATE_KEY)
+    if isinstance(state, dict) and state.get("protocol") == protocol:
+        return state
+    return None
