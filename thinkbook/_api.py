@@ -117,7 +117,8 @@ def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
     endpoint = Endpoint(
         url=replay_url(recording.path, float(speed)),
         base_url=f"{ILLUSTRATIVE_REPLAY if recording.illustrative else 'replay:'}{recording.path.name}",
-        protocol="dashscope" if recording.protocol == "dashscope" else "openai",
+        # load_recording checked that the registry knows it.
+        protocol=recording.protocol,
         provider="bailian",
     )
     return PreparedRequest(

@@ -27,6 +27,7 @@ from ._errors import (
     ThinkbookWarning,
     ThinkInterrupted,
 )
+from ._protocols import protocols
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
 
 EXIT_OK = 0
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preserve", action="store_true", help="send preserve_thinking: true")
     parser.add_argument("--system", help="system prompt")
     parser.add_argument("--base-url", help="server URL before /chat/completions (or .../api/v1)")
-    parser.add_argument("--protocol", choices=["openai", "dashscope"], help="wire protocol")
+    parser.add_argument("--protocol", choices=[p.name for p in protocols()], help="wire protocol")
     parser.add_argument(
         "--dialect",
         metavar="NAME",

@@ -22,6 +22,7 @@ from IPython.core.error import UsageError
 from ._checks import is_blank
 from ._endpoints import check_dialect
 from ._errors import ConfigurationError, redact
+from ._protocols import protocols
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,7 +69,7 @@ _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--new",), {"action": "store_true", "help": "start the --chat over"}),
     (("--region",), {"help": "Bailian region: singapore, beijing or virginia"}),
     (("--base-url",), {"metavar": "URL", "help": "server URL before /chat/completions (or .../api/v1)"}),
-    (("--protocol",), {"choices": ["openai", "dashscope"], "help": "wire protocol"}),
+    (("--protocol",), {"choices": [p.name for p in protocols()], "help": "wire protocol"}),
     (
         ("--dialect",),
         {
