@@ -9,8 +9,8 @@ from ._api import _prepare, run_async, run_blocking
 from ._display import Display
 from ._endpoints import check_dialect
 from ._protocols import FALLBACK, get_protocol
-from ._protocols.base import WireProtocol
-from ._request import Message, PreparedRequest
+from ._protocols.base import Effort, WireProtocol
+from ._request import Message, PreparedRequest, check_effort
 from ._types import ThinkResult
 
 
@@ -42,6 +42,7 @@ class Conversation:
         enable_thinking: bool | None = None,
         thinking_budget: int | None = None,
         preserve_thinking: bool = False,
+        effort: Effort | None = None,
         system: str | None = None,
         display: Display = None,
     ) -> None:
@@ -54,6 +55,7 @@ class Conversation:
         self.enable_thinking = enable_thinking
         self.thinking_budget = thinking_budget
         self.preserve_thinking = preserve_thinking
+        self.effort = check_effort(effort, enable_thinking, thinking_budget)
         self.system = system
         self.display = display
         self.messages: list[Message] = []
@@ -104,6 +106,7 @@ class Conversation:
             enable_thinking=self.enable_thinking,
             thinking_budget=self.thinking_budget,
             preserve_thinking=True if self.preserve_thinking else None,
+            effort=self.effort,
             system=None,
             max_retries=max_retries,
             timeout=timeout,

@@ -208,6 +208,7 @@ class ThinkMagics(Magics):
                 enable_thinking=options.enable_thinking,
                 thinking_budget=options.budget,
                 preserve_thinking=True if options.preserve else None,
+                effort=options.effort,
                 system=options.system,
                 max_retries=self.max_retries,
                 timeout=timeout,
@@ -388,6 +389,7 @@ class ThinkMagics(Magics):
                 enable_thinking=options.enable_thinking,
                 thinking_budget=options.budget,
                 preserve_thinking=options.preserve,
+                effort=options.effort,
                 system=options.system,
                 display=False,
             )
@@ -403,6 +405,7 @@ class ThinkMagics(Magics):
             ("enable_thinking", options.enable_thinking),
             ("thinking_budget", options.budget),
             ("preserve_thinking", True if options.preserve else None),
+            ("effort", options.effort),
         ):
             if value is not None:
                 setattr(chat, attribute, value)

@@ -17,7 +17,7 @@ from ._catalog import lookup
 from ._checks import check_encodable, check_fields, check_json_field, is_blank
 from ._endpoints import Endpoint
 from ._errors import ConfigurationError, warn_user
-from ._protocols.base import BodyInput, ThinkingOptions
+from ._protocols.base import EFFORTS, BodyInput, Effort, ThinkingOptions
 
 Message = dict[str, Any]
 
@@ -155,6 +155,45 @@ def _merge(body: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def check_effort(effort: object, enable_thinking: bool | None, thinking_budget: int | None) -> Effort | None:
+    """``effort=`` checked: None, or one of ``"low"``, ``"medium"``, ``"high"``, and not together
+    with a budget or with thinking turned off (each protocol maps the level to its own knob)."""
+    if effort is None:
+        return None
+    if effort not in EFFORTS:
+        choices = ", ".join(repr(level) for level in EFFORTS)
+        raise ConfigurationError(f"effort must be one of {choices} (or None for the server's default), got {effort!r}")
+    if thinking_budget is not None:
+        raise ConfigurationError(
+            "effort and thinking_budget were both given: pick one (effort is a level each provider maps to its own "
+            "knob, thinking_budget an exact number of tokens)"
+        )
+    if enable_thinking is False:
+        raise ConfigurationError(f"effort={effort!r} was given with enable_thinking=False: pick one")
+    return effort
+
+
+def thinking_options(
+    model: str,
+    enable_thinking: bool | None,
+    thinking_budget: int | None,
+    preserve_thinking: bool | None,
+    effort: object = None,
+) -> ThinkingOptions:
+    """Every thinking option checked (:func:`check_thinking_options`, :func:`check_effort`).
+
+    Like a budget, an effort asks for thinking: a hybrid catalog model that does not think by
+    default gets ``enable_thinking=True`` with it.
+    """
+    level = check_effort(effort, enable_thinking, thinking_budget)
+    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
+    if level is not None and enable is None:
+        info = lookup(model)
+        if info is not None and not info.default_thinking:
+            enable = True
+    return ThinkingOptions(enable=enable, budget=budget, preserve=preserve, effort=level)
+
+
 def prepare_request(
     endpoint: Endpoint,
     model: str,
@@ -163,11 +202,12 @@ def prepare_request(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     extra_body: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
     """Build the streaming request body for ``endpoint``'s protocol (its ``build_body``), after
     the checks every protocol shares. Always streams."""
-    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
+    thinking = thinking_options(model, enable_thinking, thinking_budget, preserve_thinking, effort)
     extra_body = extra_body or {}
     for key in ("stream", "model"):
         if key in extra_body:
@@ -183,7 +223,7 @@ def prepare_request(
         BodyInput(
             model=model,
             messages=messages,
-            thinking=ThinkingOptions(enable=enable, budget=budget, preserve=preserve),
+            thinking=thinking,
             dialect=endpoint.dialect,
             provider=endpoint.provider,
             url=endpoint.url,
@@ -193,4 +233,4 @@ def prepare_request(
     )
     if extra_body:
         body = _merge(body, extra_body)
-    return PreparedRequest(endpoint=endpoint, model=model, body=body, thinking_enabled=enable)
+    return PreparedRequest(endpoint=endpoint, model=model, body=body, thinking_enabled=thinking.enable)

@@ -227,7 +227,7 @@ def test_conversation_sends_its_state_back_and_never_the_state_key(echo: WirePro
         sse({"r": "think 1", "sig": "SIG-1/opaque+="}, {"a": "answer 1", "end": True}),
         sse({"a": "answer 2", "end": True}),
     )
-    chat = thinkbook.Conversation("echo-1", base_url=server.url + "/echo", api_key=KEY)
+    chat = thinkbook.Conversation("echo-1", base_url=server.url + "/echo", api_key=KEY, effort="high")
     first = chat.send("q1")
     chat.send("q2")
     assert first.reasoning_state == {"protocol": "echo", "sig": "SIG-1/opaque+="}
@@ -239,6 +239,7 @@ def test_conversation_sends_its_state_back_and_never_the_state_key(echo: WirePro
     }
     assert server.requests[0].path == "/echo/talk/echo-1"
     assert server.requests[0].headers["x-echo-key"] == KEY
+    assert server.requests[0].json()["effort"] == "high"  # ThinkingOptions.effort reaches build_body
     second = server.requests[1]
     assert second.json()["turns"] == [
         {"who": "user", "text": "q1"},
@@ -246,6 +247,9 @@ def test_conversation_sends_its_state_back_and_never_the_state_key(echo: WirePro
         {"who": "user", "text": "q2"},
     ]
     assert STATE_KEY not in second.body.decode()
+    # Without preserve_thinking the reasoning text stays home; the opaque state always goes.
+    outgoing = chat._outgoing("q3")[1]
+    assert STATE_KEY in outgoing and "reasoning_content" not in outgoing
 
 
 def test_a_chunk_that_says_reasoning_was_hidden(echo: WireProtocol, server: LoopbackServer) -> None:

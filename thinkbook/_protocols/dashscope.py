@@ -216,9 +216,9 @@ class DashScopeProtocol(WireProtocol):
             info = lookup(request.model)
             if info is not None and not info.budget:
                 raise ConfigurationError(
-                    f"effort= becomes a thinking_budget on Bailian, and {info.name} takes none (only "
-                    "Qwen3-generation and Kimi models do): drop effort, or turn thinking on and off with "
-                    "enable_thinking"
+                    f"effort={thinking.effort!r} becomes a thinking_budget on Bailian, and {info.name} has no such "
+                    "knob (only Qwen3-generation and Kimi models take one): drop effort, or turn thinking on and "
+                    "off with enable_thinking"
                 )
             budget = EFFORT_BUDGETS[thinking.effort]
         if thinking.enable is not None:

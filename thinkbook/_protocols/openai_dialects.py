@@ -42,6 +42,8 @@ class Spelling:
     preserve: Path | None = None
     effort: Path | None = None
     effort_as_budget: bool = False
+    # The budget is Bailian's thinking_budget: the catalog says which models take one.
+    catalog_budget: bool = False
     # Said when enable/budget/preserve were given and the dialect has none of them.
     no_fields: str | None = None
 
@@ -55,6 +57,7 @@ SPELLINGS: dict[str, Spelling] = {
         budget=("thinking_budget",),
         preserve=("preserve_thinking",),
         effort_as_budget=True,
+        catalog_budget=True,
     ),
     "vllm": Spelling(
         "chat_template_kwargs.enable_thinking / thinking_token_budget (vLLM, SGLang, llama.cpp)",
@@ -114,11 +117,12 @@ def thinking_fields(request: BodyInput) -> dict[str, Any]:
     if spelling.no_fields and (enable is not None or budget is not None or preserve):
         warn_user(spelling.no_fields)
     if effort is not None and spelling.effort_as_budget:
-        info = lookup(request.model)
+        info = lookup(request.model) if spelling.catalog_budget else None
         if info is not None and not info.budget:
             raise ConfigurationError(
-                f"effort= becomes a thinking_budget here, and {info.name} takes none (only Qwen3-generation and "
-                "Kimi models do): drop effort, or turn thinking on and off with enable_thinking"
+                f"effort={effort!r} becomes a thinking_budget on Bailian, and {info.name} has no such knob (only "
+                "Qwen3-generation and Kimi models take one): drop effort, or turn thinking on and off with "
+                "enable_thinking"
             )
         budget = EFFORT_BUDGETS[effort]
     if enable is not None and spelling.enable is not None:
