@@ -471,11 +471,11 @@ def measure_throughput(url: str, stream: Stream, repeats: int, variants: list[st
 def breakdown(stream: Stream, think_best: float, repeats: int = 7) -> list[tuple[str, float]]:
     """(layer, seconds) for one pass over ``stream``; the layers add up to ``think_best``.
 
-    Uses thinkbook internals (``_sse``, ``_openai_wire``, ``_pipeline``): if they are renamed
+    Uses thinkbook internals (``_sse``, ``_protocols.openai``, ``_pipeline``): if they are renamed
     this raises ImportError/AttributeError and the caller skips the breakdown.
     """
-    from thinkbook._openai_wire import OpenAIChunkParser
     from thinkbook._pipeline import StreamPipeline
+    from thinkbook._protocols.openai import OpenAIChunkParser
     from thinkbook._sse import SSEDecoder
 
     pieces = _split(stream.body)

@@ -19,6 +19,7 @@ from thinkbook import (
     ThinkEvent,
 )
 from thinkbook._pipeline import StreamPipeline
+from thinkbook._wire import WireChunk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
@@ -246,3 +247,45 @@ def test_an_event_stream_mislabelled_text_html_is_still_read() -> None:
     pipeline.feed(b'data: {"choices":[{"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n')
     done = pipeline.finish()[-1]
     assert isinstance(done, Done) and done.result.answer == "ok"
+
+
+# --- hidden reasoning (issue 12, part 4) ------------------------------------------------------
+
+
+def _openai_stream(reasoning: str, reasoning_tokens: int) -> bytes:
+    events = [
+        *([{"choices": [{"delta": {"reasoning_content": reasoning}}]}] if reasoning else []),
+        {"choices": [{"delta": {"content": "42"}, "finish_reason": "stop"}]},
+        {
+            "choices": [],
+            "usage": {
+                "prompt_tokens": 3,
+                "completion_tokens": 50,
+                "total_tokens": 53,
+                "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+            },
+        },
+    ]
+    return b"".join(f"data: {json.dumps(event)}\n\n".encode() for event in events) + b"data: [DONE]\n\n"
+
+
+@pytest.mark.parametrize(
+    ("reasoning", "tokens", "hidden"),
+    [("", 48, True), ("thought", 48, False), ("", 0, False)],
+)
+def test_reasoning_tokens_without_text_are_hidden_reasoning(reasoning: str, tokens: int, hidden: bool) -> None:
+    pipeline = StreamPipeline("openai")
+    pipeline.feed(_openai_stream(reasoning, tokens))
+    result = pipeline.finish()[-1].result  # type: ignore[union-attr]
+    assert result.reasoning_hidden is hidden
+    assert result.to_dict()["reasoning_hidden"] is hidden
+    assert result.reasoning_state is None  # chat completions carry no opaque state
+
+
+def test_a_chunk_marked_hidden_marks_the_result() -> None:
+    pipeline = StreamPipeline("openai")
+    pipeline._take(WireChunk(reasoning_hidden=True), [])
+    pipeline.feed(b'data: {"choices":[{"delta":{"reasoning_content":"some"}}]}\n\n')
+    pipeline.feed(b'data: {"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}\n\n')
+    result = pipeline.finish()[-1].result  # type: ignore[union-attr]
+    assert result.reasoning_hidden is True and result.reasoning == "some"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ._types import (
     AnswerDelta,
@@ -49,6 +50,10 @@ class Accumulator:
         self.first_reasoning_at: float | None = None
         self.first_answer_at: float | None = None
         self.ended_at: float | None = None
+        # A chunk said reasoning happened that the provider does not send as text.
+        self.reasoning_hidden = False
+        # The parser's turn_state() once the answer is whole (set by the pipeline).
+        self.reasoning_state: dict[str, Any] | None = None
 
     @property
     def has_text(self) -> bool:
@@ -100,6 +105,16 @@ class Accumulator:
             tokens_per_second=rate,
         )
 
+    @property
+    def hidden(self) -> bool:
+        """Reasoning the provider did not send as text: a chunk said so (a redacted or encrypted
+        block), or usage counts reasoning tokens while no reasoning text came at all (summaries
+        left out, Gemini spending thought tokens with no thought parts)."""
+        if self.reasoning_hidden:
+            return True
+        usage = self.usage
+        return not self._reasoning and usage is not None and bool(usage.reasoning_tokens)
+
     def result(self) -> ThinkResult:
         return ThinkResult(
             reasoning="".join(self._reasoning),
@@ -109,4 +124,6 @@ class Accumulator:
             model=self.model,
             request_id=self.request_id,
             timings=self.timings(),
+            reasoning_hidden=self.hidden,
+            reasoning_state=self.reasoning_state,
         )

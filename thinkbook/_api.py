@@ -22,8 +22,16 @@ from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._fallback import ILLUSTRATIVE_REPLAY
+from ._protocols.base import Effort
 from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
-from ._request import Message, PreparedRequest, build_messages, check_thinking_options, prepare_request
+from ._request import (
+    Message,
+    PreparedRequest,
+    build_messages,
+    check_effort,
+    check_thinking_options,
+    prepare_request,
+)
 from ._types import Done, ThinkEvent, ThinkResult
 
 Prompt = str | Sequence[Mapping[str, Any]]
@@ -49,6 +57,7 @@ def _prepare(
     display: Display,
     extra_body: Mapping[str, Any],
     dialect: str | None = None,
+    effort: Effort | None = None,
 ) -> PreparedRequest:
     if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be a non-negative integer, got {max_retries!r}")
@@ -56,6 +65,7 @@ def _prepare(
     if display not in (None, True, False, "static"):
         raise ConfigurationError(f"display must be None, True, False or 'static', got {display!r}")
     extra_body = _without_misspelled_options(extra_body)
+    check_effort(effort, enable_thinking, thinking_budget)  # before the endpoint: offline replays check it too
     messages = build_messages(prompt, system)
     try:
         endpoint = resolve_endpoint(
@@ -72,6 +82,7 @@ def _prepare(
         enable_thinking=enable_thinking,
         thinking_budget=thinking_budget,
         preserve_thinking=preserve_thinking,
+        effort=effort,
         extra_body=extra_body,
     )
 
@@ -79,7 +90,7 @@ def _prepare(
 # The keyword options of think() and friends: an extra keyword close to one of these is a typo.
 OPTION_NAMES = (
     "model", "base_url", "api_key", "protocol", "region", "dialect", "enable_thinking", "thinking_budget",
-    "preserve_thinking", "system", "max_retries", "timeout", "display",
+    "preserve_thinking", "effort", "system", "max_retries", "timeout", "display",
 )  # fmt: skip
 
 
@@ -117,7 +128,8 @@ def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
     endpoint = Endpoint(
         url=replay_url(recording.path, float(speed)),
         base_url=f"{ILLUSTRATIVE_REPLAY if recording.illustrative else 'replay:'}{recording.path.name}",
-        protocol="dashscope" if recording.protocol == "dashscope" else "openai",
+        # load_recording checked that the registry knows it.
+        protocol=recording.protocol,
         provider="bailian",
     )
     return PreparedRequest(
@@ -517,6 +529,7 @@ def think(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
@@ -528,10 +541,15 @@ def think(
     ``prompt`` is a string or a list of chat messages. ``protocol`` is ``"openai"`` (any
     OpenAI-compatible server; ``base_url`` ends before ``/chat/completions``) or ``"dashscope"``
     (Bailian native; ``base_url`` ends in ``/api/v1``); None infers it from ``base_url``.
+    Other protocols: ``"responses"`` (OpenAI Responses API), ``"anthropic"`` (Messages API),
+    ``"gemini"``; each is inferred from its host.
     ``dialect`` picks how the thinking options are spelled in an OpenAI-compatible request
     (``"bailian"``, ``"vllm"``, ``"deepseek"``, ``"openrouter"``, ``"ollama"``, ``"openai"``); None
     follows the host. Pass ``dialect="bailian"`` behind LiteLLM or another gateway in front of
     Bailian on a local or private address, which would otherwise get vLLM's spelling.
+    ``effort`` (``"low"``, ``"medium"``, ``"high"``) asks for that much thinking in the provider's
+    own terms (``reasoning_effort``, ``reasoning.effort``, or a ``thinking_budget`` per level on
+    Bailian and vLLM, see the README); not together with ``thinking_budget``.
     ``timeout`` is the longest silence tolerated between two reads (default 600 s;
     ``float("inf")`` waits forever).
     ``display=None`` draws a live view when running in a notebook, ``True`` insists on one,
@@ -562,6 +580,7 @@ async def athink(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
@@ -585,6 +604,7 @@ def submit(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
@@ -615,6 +635,7 @@ def stream(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
@@ -643,6 +664,7 @@ def astream(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,

@@ -27,6 +27,8 @@ from ._errors import (
     ThinkbookWarning,
     ThinkInterrupted,
 )
+from ._protocols import protocols
+from ._protocols.base import EFFORTS
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
 
 EXIT_OK = 0
@@ -74,10 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="turn thinking off (hybrid models only)",
     )
     parser.add_argument("--budget", type=int, metavar="N", help="thinking_budget: max reasoning tokens")
+    parser.add_argument(
+        "--effort", choices=list(EFFORTS), help="how hard to think, in the provider's own terms (not with --budget)"
+    )
     parser.add_argument("--preserve", action="store_true", help="send preserve_thinking: true")
     parser.add_argument("--system", help="system prompt")
     parser.add_argument("--base-url", help="server URL before /chat/completions (or .../api/v1)")
-    parser.add_argument("--protocol", choices=["openai", "dashscope"], help="wire protocol")
+    parser.add_argument("--protocol", choices=[p.name for p in protocols()], help="wire protocol")
     parser.add_argument(
         "--dialect",
         metavar="NAME",
@@ -220,6 +225,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, say_notes: Callable
             dialect=args.dialect,
             enable_thinking=args.enable_thinking,
             thinking_budget=args.budget,
+            effort=args.effort,
             preserve_thinking=True if args.preserve else None,
             system=args.system,
             timeout=args.timeout,

@@ -8,16 +8,21 @@ from typing import Any
 from ._api import _prepare, run_async, run_blocking
 from ._display import Display
 from ._endpoints import check_dialect
-from ._request import Message, PreparedRequest
+from ._protocols import FALLBACK, get_protocol
+from ._protocols.base import Effort, WireProtocol
+from ._request import Message, PreparedRequest, check_effort
 from ._types import ThinkResult
 
 
 class Conversation:
     """A chat with a thinking model, kept across calls.
 
-    Assistant turns are stored with their ``reasoning_content``. It is sent back to the model only
-    when ``preserve_thinking`` is on (then ``preserve_thinking: true`` is in the request too), so a
-    supporting model (qwen3.7/3.6-plus, Kimi K2.6...) can build on its earlier thoughts.
+    Assistant turns are stored as their protocol writes them (``WireProtocol.assistant_message``):
+    the answer, its ``reasoning_content``, and the opaque state a protocol needs back next turn
+    (signatures, encrypted reasoning) under ``thinkbook_state``. The reasoning text is sent back
+    to the model only when ``preserve_thinking`` is on (then ``preserve_thinking: true`` is in the
+    request too), so a supporting model (qwen3.7/3.6-plus, Kimi K2.6...) can build on its earlier
+    thoughts; the opaque state always goes back, and each protocol sends only its own.
     A turn that fails or is interrupted is not added: ``messages`` always holds complete turns.
 
     >>> chat = Conversation("qwen3.7-plus", preserve_thinking=True)  # doctest: +SKIP
@@ -37,6 +42,7 @@ class Conversation:
         enable_thinking: bool | None = None,
         thinking_budget: int | None = None,
         preserve_thinking: bool = False,
+        effort: Effort | None = None,
         system: str | None = None,
         display: Display = None,
     ) -> None:
@@ -49,10 +55,13 @@ class Conversation:
         self.enable_thinking = enable_thinking
         self.thinking_budget = thinking_budget
         self.preserve_thinking = preserve_thinking
+        self.effort = check_effort(effort, enable_thinking, thinking_budget)
         self.system = system
         self.display = display
         self.messages: list[Message] = []
         self.results: list[ThinkResult] = []
+        # The protocol of the last prepared turn: it writes that turn's history entry.
+        self._wire: WireProtocol | None = None
         self.reset()
 
     def __repr__(self) -> str:
@@ -67,7 +76,7 @@ class Conversation:
         history = copy.deepcopy(self.messages)
         if not self.preserve_thinking:
             for message in history:
-                message.pop("reasoning_content", None)
+                message.pop("reasoning_content", None)  # STATE_KEY stays: build_body decides
         history.append({"role": "user", "content": text})
         return history
 
@@ -86,7 +95,7 @@ class Conversation:
         hand the finished result to :meth:`record_turn`. ``api_key`` overrides the
         conversation's key for this turn only. Bad input raises ConfigurationError here.
         """
-        return _prepare(
+        request = _prepare(
             self._outgoing(text),
             model=self.model,
             base_url=self.base_url,
@@ -97,22 +106,31 @@ class Conversation:
             enable_thinking=self.enable_thinking,
             thinking_budget=self.thinking_budget,
             preserve_thinking=True if self.preserve_thinking else None,
+            effort=self.effort,
             system=None,
             max_retries=max_retries,
             timeout=timeout,
             display=self.display,
             extra_body=extra_body,
         )
+        self._wire = request.endpoint.wire_protocol
+        return request
 
     def record_turn(self, text: str, result: ThinkResult) -> ThinkResult:
         """Add a finished turn: the user's ``text`` and the assistant's answer with its reasoning."""
         self.messages.append({"role": "user", "content": text})
-        assistant: Message = {"role": "assistant", "content": result.answer}
-        if result.reasoning:
-            assistant["reasoning_content"] = result.reasoning
-        self.messages.append(assistant)
+        self.messages.append(self._protocol_of(result).assistant_message(result))
         self.results.append(result)
         return result
+
+    def _protocol_of(self, result: ThinkResult) -> WireProtocol:
+        """The protocol that produced ``result``: the last prepared turn's, else the one its state
+        names, else chat completions (a turn recorded by hand)."""
+        if self._wire is not None:
+            return self._wire
+        state = result.reasoning_state
+        name = state.get("protocol") if isinstance(state, dict) else None
+        return get_protocol(name if isinstance(name, str) else FALLBACK)
 
     def set_system(self, system: str | None) -> None:
         """Replace (or remove) the system prompt; the turns so far are kept."""

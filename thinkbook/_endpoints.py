@@ -1,66 +1,91 @@
-"""Where a request goes and with which key: regions, providers and the resolution order.
+"""Where a request goes and with which key: regions, providers, protocols and the resolution order.
+
+The providers and protocols are data the protocol modules declare (``thinkbook/_protocols/``:
+each protocol's :class:`~thinkbook._protocols.base.ProviderSpec` entries say their hosts, key
+variables, model names and prefixes); this module applies them and never names a protocol.
 
 Resolution order (first match wins):
 
-1. ``base_url=`` passed to the call. The provider is recognised from its host (Bailian/DashScope,
-   DeepSeek, OpenRouter, Ollama, any other loopback server, or a generic OpenAI-compatible one).
-2. ``region=`` passed to the call: Bailian in that region.
-3. A model only DeepSeek's own API serves (``deepseek-chat``, ``deepseek-reasoner``): DeepSeek.
-4. ``DASHSCOPE_API_KEY`` is set: Bailian in ``DASHSCOPE_REGION`` (default ``singapore``).
-5. ``OPENAI_BASE_URL`` is set: that server, with ``OPENAI_API_KEY``.
-6. Otherwise Bailian in the default region, which then asks for ``DASHSCOPE_API_KEY``.
+====  =====================================================  ==========================================
+step  when                                                   destination
+====  =====================================================  ==========================================
+1     ``base_url=`` is passed                                that URL; the provider from its host (below)
+2     ``region=`` is passed                                  Bailian in that region
+3     the model is one only one provider serves              that provider (``deepseek-chat``,
+                                                             ``deepseek-reasoner``: DeepSeek), even
+                                                             without its key, which the error then names
+4     the model name starts with a provider's prefix and     that provider's default base URL
+      that provider's key variable is set                    (``claude-*`` + ``ANTHROPIC_API_KEY``;
+                                                             ``gemini-*`` + ``GEMINI_API_KEY`` or
+                                                             ``GOOGLE_API_KEY``; ``gpt-*``/``o3*``/``o4*``
+                                                             + ``OPENAI_API_KEY`` unless
+                                                             ``OPENAI_BASE_URL`` is set)
+5     ``DASHSCOPE_API_KEY`` is set                           Bailian in ``DASHSCOPE_REGION``
+                                                             (default ``singapore``)
+6     ``OPENAI_BASE_URL`` is set                             that server, with ``OPENAI_API_KEY``
+7     otherwise                                              Bailian in the default region, which then
+                                                             asks for ``DASHSCOPE_API_KEY``
+====  =====================================================  ==========================================
+
+Provider from the host: first the providers' own hosts (Bailian ``dashscope*.aliyuncs.com`` and
+``*.maas.aliyuncs.com``, ``api.deepseek.com``, ``openrouter.ai``, ``api.openai.com``,
+``api.anthropic.com``, ``generativelanguage.googleapis.com``), then what a base URL shows: Bailian's
+``/compatible-mode/`` path (a gateway in front of it), Ollama's port 11434 or an ``ollama`` host, a
+loopback or private address (a local server); any other host is a generic OpenAI-compatible server.
+
+Protocol: ``protocol=`` if given, else the one that claims the base URL (a Bailian host with
+``/api/v1``: ``dashscope``; ``api.openai.com``: ``responses``; ``api.anthropic.com`` or Bailian's
+``/apps/anthropic``: ``anthropic``; Google's host: ``gemini``), else ``openai`` (chat completions).
+Unknown model names work at every step.
 
 Keys: ``api_key=`` first, then the provider's variable (``DASHSCOPE_API_KEY``,
-``DEEPSEEK_API_KEY``, ``OPENROUTER_API_KEY``, ``OPENAI_API_KEY``). A variable is only ever sent to
-its own provider's hosts: ``DASHSCOPE_API_KEY`` to Bailian (``dashscope*.aliyuncs.com``,
-``*.maas.aliyuncs.com``), ``DEEPSEEK_API_KEY`` to ``api.deepseek.com``, ``OPENROUTER_API_KEY`` to
-``openrouter.ai``, ``OPENAI_API_KEY`` to ``api.openai.com`` and the host of ``OPENAI_BASE_URL``. Any
-other server (a gateway whose path copies Bailian's ``/compatible-mode/``, a proxy, a local server)
-gets a key only when the caller passes ``api_key=`` (or ``%%think --api-key-env NAME``). Cloud
-providers require a key; local servers and unknown hosts work without.
+``DEEPSEEK_API_KEY``, ``OPENROUTER_API_KEY``, ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
+``GEMINI_API_KEY``/``GOOGLE_API_KEY``). A variable is only ever sent to its own provider's hosts
+(and ``OPENAI_API_KEY`` to the host of ``OPENAI_BASE_URL``). Any other server (a gateway whose
+path copies Bailian's ``/compatible-mode/``, a proxy, a local server) gets a key only when the
+caller passes ``api_key=`` (or ``%%think --api-key-env NAME``). Cloud providers require a key;
+local servers and unknown hosts work without.
 
-Dialects: the same thinking wish is spelled differently by each server family (see
-:data:`DIALECTS`). The dialect follows from the host; ``dialect=`` picks it explicitly, e.g.
+Dialects: the same thinking wish is spelled differently by each OpenAI-compatible server family
+(see :data:`DIALECTS`). The dialect follows from the host; ``dialect=`` picks it explicitly, e.g.
 ``dialect="bailian"`` behind LiteLLM or another OpenAI-compatible gateway in front of Bailian on a
 loopback or private address (which would otherwise get vLLM's ``chat_template_kwargs``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 from urllib.parse import urlsplit
 
-from ._catalog import MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH, lookup, native_endpoint_for
 from ._checks import check_api_key, check_encodable, check_url, is_blank
 from ._errors import ConfigurationError, MissingAPIKeyError, redact, warn_user
+from ._protocols import FALLBACK, get_protocol, protocol_for_url, protocols, providers
+from ._protocols.base import ProviderSpec, WireProtocol
 
-Protocol = Literal["openai", "dashscope"]
-Provider = Literal["bailian", "deepseek", "openrouter", "ollama", "local", "openai"]
-Dialect = Literal["bailian", "vllm", "deepseek", "openrouter", "ollama", "openai"]
+# Names, not closed sets: the protocol modules declare them.
+Protocol = str
+Provider = str
+Dialect = str
 
-# Which spelling of the thinking options each dialect sends, and so when to pick it.
-DIALECTS: dict[Dialect, str] = {
-    "bailian": "top-level enable_thinking / thinking_budget (Bailian, and gateways such as LiteLLM in front of it)",
-    "vllm": "chat_template_kwargs.enable_thinking / thinking_token_budget (vLLM, SGLang, llama.cpp)",
-    "deepseek": "thinking: {type: enabled|disabled} (DeepSeek's API)",
-    "openrouter": "reasoning: {enabled, max_tokens} (OpenRouter)",
-    "ollama": "reasoning_effort: none to turn thinking off (Ollama)",
-    "openai": "no thinking fields (OpenAI, and servers that reject fields they do not know)",
-}
 
-# The dialect a provider speaks when ``dialect=`` is not given. Unknown hosts get Bailian's
-# spelling: most generic OpenAI-compatible servers that think copied its field names.
-_PROVIDER_DIALECTS: dict[Provider, Dialect] = {
-    "bailian": "bailian",
-    "deepseek": "deepseek",
-    "openrouter": "openrouter",
-    "ollama": "ollama",
-    "local": "vllm",
-    "openai": "bailian",
-}
+def all_dialects() -> dict[str, str]:
+    """Every ``dialect=`` value some protocol accepts, with what it spells (see ``DIALECTS``)."""
+    dialects: dict[str, str] = {}
+    for protocol in reversed(protocols()):  # the fallback's descriptions win
+        for name, description in protocol.dialects.items():
+            dialects.setdefault(name, description)
+    return dialects
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    # ``DIALECTS`` (which spelling of the thinking options each dialect sends, and so when to
+    # pick it) is read from the protocols when asked: computing it at import would import every
+    # protocol module while this one is half-initialised.
+    if name == "DIALECTS":
+        return all_dialects()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_REGION = "singapore"
 
@@ -82,27 +107,14 @@ _REGION_ALIASES: dict[str, str] = {
     "us-east-1": "virginia",
 }
 
-COMPATIBLE_PATH = "/compatible-mode/v1"
-NATIVE_PATH = "/api/v1"
-DEEPSEEK_BASE_URL = "https://api.deepseek.com"
-_DEEPSEEK_ONLY_MODELS = {"deepseek-chat", "deepseek-reasoner"}
-
-_KEY_VARIABLES: dict[Provider, str | None] = {
-    "bailian": "DASHSCOPE_API_KEY",
-    "deepseek": "DEEPSEEK_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "openai": "OPENAI_API_KEY",
-    "ollama": None,
-    "local": None,
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """A resolved destination. The key is kept out of ``repr`` and never logged.
 
     ``url`` is where the request goes (credentials in it included, so it is not in ``repr``);
-    ``base_url`` is for showing: any ``user:password@`` in it reads ``***@``.
+    ``base_url`` is for showing: any ``user:password@`` in it reads ``***@``. ``protocol`` is the
+    protocol's name (``wire_protocol`` the object, from the registry).
     """
 
     url: str = field(repr=False)
@@ -115,13 +127,13 @@ class Endpoint:
     # True when the dialect was inferred from the host rather than passed as ``dialect=``.
     dialect_guessed: bool = False
 
+    @property
+    def wire_protocol(self) -> WireProtocol:
+        """The protocol object that builds and parses this endpoint's requests."""
+        return get_protocol(self.protocol)
+
     def headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        if self.protocol == "dashscope":
-            headers["X-DashScope-SSE"] = "enable"
-        return headers
+        return self.wire_protocol.headers(self.api_key)
 
 
 def normalize_region(region: str) -> str:
@@ -136,100 +148,109 @@ def normalize_region(region: str) -> str:
     return key
 
 
-def _is_bailian_host(host: str) -> bool:
-    """Bailian's own hosts: the regional ``dashscope*.aliyuncs.com`` and workspace ``*.maas.aliyuncs.com``.
-
-    Not every ``*.aliyuncs.com`` host: anyone can serve from an OSS bucket there.
-    """
-    return (host.startswith("dashscope") and host.endswith(".aliyuncs.com") and host.count(".") == 2) or (
-        host.endswith(".maas.aliyuncs.com")
-    )
-
-
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def _gets_provider_key(provider: Provider, host: str, env: Mapping[str, str]) -> bool:
-    """May the provider's key variable be sent to ``host``? Only to the provider's own hosts."""
-    if provider == "bailian":
-        return _is_bailian_host(host)
-    if provider == "deepseek":
-        return host == "api.deepseek.com"
-    if provider == "openrouter":
-        return host == "openrouter.ai" or host.endswith(".openrouter.ai")
-    if provider == "openai":
-        configured = env.get("OPENAI_BASE_URL")
-        return host == "api.openai.com" or (bool(configured) and host == _host(configured or ""))
-    return False
-
-
-def _is_loopback_or_private(host: str) -> bool:
-    if host in ("localhost", "host.docker.internal") or host.endswith(".local"):
-        return True
+def provider_spec_for(base_url: str) -> ProviderSpec:
+    """Which provider a base URL belongs to: a provider's own host first, then what the URL shows
+    (``ProviderSpec.recognises``, asked in order; the generic OpenAI-compatible one catches all)."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    specs = providers()
+    for spec in specs:
+        if spec.owns_host(host):
+            return spec
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        port = parts.port
     except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local
+        port = None
+    for spec in specs:
+        if spec.recognises is not None and spec.recognises(host, parts.path, port):
+            return spec
+    return specs[-1]
 
 
 def provider_for(base_url: str) -> Provider:
-    """Which provider a base URL belongs to, from its host (and Ollama's well-known port)."""
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    # "/compatible-mode/" is Bailian's own path: a gateway or proxy in front of it speaks its dialect.
-    if _is_bailian_host(host) or "/compatible-mode/" in parts.path + "/":
-        return "bailian"
-    if host == "api.deepseek.com":
-        return "deepseek"
-    if host == "openrouter.ai" or host.endswith(".openrouter.ai"):
-        return "openrouter"
-    if parts.port == 11434 or "ollama" in host:
-        return "ollama"
-    if _is_loopback_or_private(host):
-        return "local"
-    return "openai"
+    """The name of the provider a base URL belongs to (see :func:`provider_spec_for`)."""
+    return provider_spec_for(base_url).name
+
+
+def _gets_provider_key(spec: ProviderSpec, host: str, env: Mapping[str, str]) -> bool:
+    """May the provider's key variable be sent to ``host``? Only to the provider's own hosts."""
+    if spec.owns_host(host):
+        return True
+    configured = env.get(spec.base_url_variable) if spec.base_url_variable else None
+    return bool(configured) and host == _host(configured or "")
 
 
 def _strip_known_suffix(base_url: str) -> str:
     """Accept a full endpoint URL pasted by mistake: drop ``/chat/completions`` and friends."""
     url = base_url.strip().rstrip("/")
-    for suffix in ("/chat/completions", MULTIMODAL_GENERATION_PATH, TEXT_GENERATION_PATH):
-        if url.endswith(suffix):
-            return url[: -len(suffix)]
+    for protocol in protocols():
+        for suffix in protocol.suffixes:
+            if url.endswith(suffix):
+                return url[: -len(suffix)]
     return url
 
 
 def infer_protocol(base_url: str) -> Protocol:
-    """Native for a Bailian/DashScope host whose base URL ends in ``/api/v1``, else OpenAI."""
+    """The protocol a base URL speaks when ``protocol=`` is not given (native for a Bailian host
+    whose base URL ends in ``/api/v1``, ... else ``openai``)."""
     parts = urlsplit(base_url)
-    if _is_bailian_host((parts.hostname or "").lower()) and parts.path.rstrip("/").endswith(NATIVE_PATH):
-        return "dashscope"
-    return "openai"
-
-
-def _check_protocol(protocol: str | None) -> Protocol | None:
-    if protocol is None:
-        return None
-    if protocol not in ("openai", "dashscope"):
-        raise ConfigurationError(
-            f"unknown protocol {protocol!r}: use 'openai' (any OpenAI-compatible server) or "
-            "'dashscope' (Bailian's native API)"
-        )
-    return protocol  # type: ignore[return-value]
+    return protocol_for_url((parts.hostname or "").lower(), parts.path).name
 
 
 def check_dialect(dialect: str | None) -> Dialect | None:
     """``dialect=`` as given, checked: None (follow the host) or one of :data:`DIALECTS`."""
-    if dialect is None or dialect in DIALECTS:
+    dialects = all_dialects()
+    if dialect is None or dialect in dialects:
         return dialect
-    choices = "; ".join(f"{name!r}: {spelling}" for name, spelling in DIALECTS.items())
+    choices = "; ".join(f"{name!r}: {spelling}" for name, spelling in dialects.items())
     raise ConfigurationError(f"unknown dialect {redact(str(dialect))!r}: use one of {choices}")
 
 
-def _bailian_base(region: str, protocol: Protocol) -> str:
-    return REGION_HOSTS[region] + (NATIVE_PATH if protocol == "dashscope" else COMPATIBLE_PATH)
+def _bailian_base(region: str, protocol: WireProtocol | None) -> str:
+    protocol = protocol or get_protocol(FALLBACK)
+    if protocol.region_path is None:
+        raise ConfigurationError(
+            f"Bailian has no per-region endpoint for protocol={protocol.name!r}: pass base_url (the part before "
+            "the protocol's own path), or drop region"
+        )
+    return REGION_HOSTS[region] + protocol.region_path
+
+
+def _key_variable(spec: ProviderSpec, env: Mapping[str, str]) -> str | None:
+    """The provider's variable that is set (the first when several are), else its first."""
+    for name in spec.key_variables:
+        if env.get(name):
+            return name
+    return spec.key_variables[0] if spec.key_variables else None
+
+
+def _by_model(model: str, env: Mapping[str, str]) -> ProviderSpec | None:
+    """Steps 3 and 4: a model only one provider serves; a provider's prefix with its key set."""
+    lowered = model.lower()
+    specs = providers()
+    for spec in specs:
+        if lowered in spec.models:
+            return spec
+    # A set base-URL variable sharing a key variable (OPENAI_BASE_URL) means "my server for that key".
+    redirected = {
+        name
+        for spec in specs
+        if spec.base_url_variable and env.get(spec.base_url_variable)
+        for name in spec.key_variables
+    }
+    for spec in specs:
+        if (
+            spec.model_prefixes
+            and lowered.startswith(tuple(prefix.lower() for prefix in spec.model_prefixes))
+            and any(env.get(name) for name in spec.key_variables)
+            and not redirected.intersection(spec.key_variables)
+        ):
+            return spec
+    return None
 
 
 def resolve_endpoint(
@@ -250,12 +271,14 @@ def resolve_endpoint(
                         ("dialect", dialect)):  # fmt: skip
         if value is not None and not isinstance(value, str):
             raise ConfigurationError(f"{name} must be a string or None, got {type(value).__name__}")
-    chosen = _check_protocol(protocol)
+    chosen = get_protocol(protocol) if protocol is not None else None
     chosen_dialect = check_dialect(dialect)
     env_key_override: str | None = None
+    specs = providers()
 
     # Keys never appear in a message, even pasted into a URL by mistake.
-    secrets = (api_key, *(env.get(name) for name in _KEY_VARIABLES.values() if name))
+    secrets = (api_key, *(env.get(name) for spec in specs for name in spec.key_variables))
+    by_model = _by_model(model, env) if base_url is None and region is None else None
     if base_url is not None:
         if not isinstance(base_url, str) or is_blank(base_url):
             raise ConfigurationError(
@@ -269,47 +292,32 @@ def resolve_endpoint(
         if region is not None:
             normalize_region(region)  # still reject nonsense, though base_url decides
     elif region is not None:
-        base = _bailian_base(normalize_region(region), chosen or "openai")
-    elif model.lower() in _DEEPSEEK_ONLY_MODELS:
-        base = DEEPSEEK_BASE_URL
+        base = _bailian_base(normalize_region(region), chosen)
+    elif by_model is not None:
+        base = by_model.default_base_url
     elif env.get("DASHSCOPE_API_KEY"):
-        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
-    elif env.get("OPENAI_BASE_URL"):
-        base = _strip_known_suffix(env["OPENAI_BASE_URL"])
-        check_url(base, "OPENAI_BASE_URL", secrets)
-        env_key_override = "OPENAI_API_KEY"
+        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen)
+    elif configured := next((s for s in specs if s.base_url_variable and env.get(s.base_url_variable)), None):
+        variable = configured.base_url_variable or ""
+        base = _strip_known_suffix(env[variable])
+        check_url(base, variable, secrets)
+        env_key_override = configured.key_variables[0] if configured.key_variables else None
     else:
-        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen or "openai")
+        base = _bailian_base(normalize_region(env.get("DASHSCOPE_REGION") or DEFAULT_REGION), chosen)
 
     shown_base = redact(base, *secrets)
     host = _host(base)
-    provider = provider_for(base)
-    resolved_protocol: Protocol = chosen or infer_protocol(base)
-    # Any host may speak the native protocol (gateways, proxies, test servers): only the URL
-    # shape is checked.
-    if resolved_protocol == "dashscope" and base.endswith(COMPATIBLE_PATH):
+    spec = provider_spec_for(base)
+    wire = chosen or protocol_for_url(host, urlsplit(base).path)
+    wire.check_base(base, spec, shown=shown_base)
+    if chosen_dialect is not None and chosen_dialect not in wire.dialects:
         raise ConfigurationError(
-            f"protocol='dashscope' needs the native base URL ending in {NATIVE_PATH}, got "
-            f"{shown_base}; use protocol='openai' with this URL, or the same host with {NATIVE_PATH}"
-        )
-    if resolved_protocol == "dashscope" and provider in ("deepseek", "openrouter", "ollama"):
-        raise ConfigurationError(
-            f"protocol='dashscope' is Bailian's native API, which {shown_base} does not speak; "
-            "use protocol='openai' (or leave protocol unset)"
-        )
-    if resolved_protocol == "openai" and provider == "bailian" and base.endswith(NATIVE_PATH):
-        raise ConfigurationError(
-            f"{shown_base} is Bailian's native endpoint: use protocol='dashscope' (or leave protocol unset), "
-            f"or the OpenAI-compatible base URL ending in {COMPATIBLE_PATH}"
-        )
-    if resolved_protocol == "dashscope" and chosen_dialect not in (None, "bailian"):
-        raise ConfigurationError(
-            f"dialect={chosen_dialect!r} is for OpenAI-compatible servers; protocol='dashscope' is Bailian's own "
-            "native API: drop dialect, or use protocol='openai'"
+            f"dialect={chosen_dialect!r} is for OpenAI-compatible servers; protocol={wire.name!r} is {wire.title}: "
+            "drop dialect, or use protocol='openai'"
         )
 
-    key_variable = env_key_override or _KEY_VARIABLES[provider]
-    own_host = env_key_override is not None or _gets_provider_key(provider, host, env)
+    key_variable = env_key_override or _key_variable(spec, env)
+    own_host = env_key_override is not None or _gets_provider_key(spec, host, env)
     if api_key:
         key: str | None = check_api_key(api_key, "api_key=")
     elif key_variable and own_host and env.get(key_variable):
@@ -324,28 +332,21 @@ def resolve_endpoint(
             )
         if not own_host:
             key_variable = None  # a gateway, proxy or unknown host: many need no key
-    if not key and own_host and provider in ("bailian", "deepseek", "openrouter"):
+    if not key and own_host and spec.requires_key:
         raise MissingAPIKeyError(
             f"no API key for {model!r} at {shown_base}: set the {key_variable} environment variable "
             "(or pass api_key=... / %%think --api-key-env NAME)",
             variable=key_variable,
         )
 
-    if resolved_protocol == "dashscope":
-        info = lookup(model)
-        endpoint_kind = info.native_endpoint if info else native_endpoint_for(model)
-        path = MULTIMODAL_GENERATION_PATH if endpoint_kind == "multimodal-generation" else TEXT_GENERATION_PATH
-        url = base + path
-    else:
-        url = base + "/chat/completions"
     guessed = chosen_dialect is None
     if chosen_dialect is None:
-        chosen_dialect = "openai" if host == "api.openai.com" else _PROVIDER_DIALECTS[provider]
+        chosen_dialect = wire.default_dialect(spec, host)
     return Endpoint(
-        url=url,
+        url=base + wire.path(model, base_url=base),
         base_url=shown_base,
-        protocol=resolved_protocol,
-        provider=provider,
+        protocol=wire.name,
+        provider=spec.name,
         api_key=key or None,
         key_variable=key_variable,
         dialect=chosen_dialect,

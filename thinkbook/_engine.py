@@ -212,7 +212,7 @@ class Engine:
             if not 200 <= status < 300 or status in (204, 205):
                 raise not_an_answer(response, request.endpoint.base_url, secrets)
             pipeline = StreamPipeline(
-                request.endpoint.protocol,
+                request.endpoint.wire_protocol,
                 model=request.model,
                 started=started,
                 http_status=status,

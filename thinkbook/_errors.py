@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from ._redact import credentials_in, redact, redact_data, remove_secrets
@@ -246,14 +247,22 @@ def _class_for(status: int | None, code: str | None) -> type[APIStatusError]:
     return APIStatusError
 
 
-def _fields_from_body(body: Any) -> tuple[str | None, str | None, str | None]:
-    """(code, message, request_id) from the OpenAI-style or DashScope-style error body."""
+# (code, message, request_id) read from a provider's error body.
+ErrorFields = tuple[str | None, str | None, str | None]
+
+
+def default_error_fields(body: Any) -> ErrorFields:
+    """OpenAI-style ``{"error": {"code"|"type", "message"}}``, DashScope-style ``{"code",
+    "message"}`` and Anthropic-style ``{"type": "error", "error": {"type", "message"}}``.
+
+    A protocol whose error bodies differ reads them itself (``WireProtocol.error_fields``).
+    """
     if not isinstance(body, dict):
         return None, None, None
     request_id = body.get("request_id") or body.get("id")
     err = body.get("error")
     if isinstance(err, dict):
-        code = err.get("code") or err.get("type")
+        code = err.get("code") or err.get("type") or err.get("status")
         message = err.get("message")
     elif isinstance(err, str):
         code, message = None, err
@@ -273,17 +282,19 @@ def error_for_status(
     request_id: str | None = None,
     partial: ThinkResult | None = None,
     secrets: tuple[str | None, ...] = (),
+    fields: Callable[[Any], ErrorFields] = default_error_fields,
 ) -> APIStatusError:
     """Build the right ``APIStatusError`` subclass from a status and a decoded error body.
 
-    ``body`` is the parsed JSON (or raw text) the server sent, in either the OpenAI-compatible
-    shape ``{"error": {"code", "message"}}`` or the DashScope shape ``{"code", "message"}``.
+    ``body`` is the parsed JSON (or raw text) the server sent; ``fields`` reads (code, message,
+    request_id) from it: the protocol's own ``error_fields`` (default: the OpenAI-compatible
+    shape ``{"error": {"code", "message"}}`` or the DashScope shape ``{"code", "message"}``).
     ``secrets`` are the request's own credentials (its key, the user and password of its URL):
     the server may echo them anywhere, so the body is redacted (deeply) before anything is read
     from it, and so are ``request_id`` and ``partial``.
     """
     body = redact_data(body, *secrets)
-    code, message, body_request_id = _fields_from_body(body)
+    code, message, body_request_id = fields(body)
     if message is None and isinstance(body, str) and body.strip():
         message = body.strip()[:500]
     cls = _class_for(status, code)

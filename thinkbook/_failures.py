@@ -202,12 +202,13 @@ def status_error(
 ) -> APIStatusError:
     """The error for a 4xx/5xx response, whatever its body: JSON, text, or an event stream."""
     status = response.status_code
+    protocol = run.request.endpoint.wire_protocol
     request_id = response.headers.get("x-request-id") or response.headers.get("x-dashscope-request-id")
     text = raw.decode("utf-8", errors="replace")
     if "event-stream" in response.headers.get("content-type", "") or text.lstrip().startswith(("data:", "event:")):
         # DashScope sends its errors as SSE error events under 4xx statuses; other servers send
         # a 429/5xx with an event-stream type. The event says what happened when there is one.
-        pipeline = StreamPipeline(run.request.endpoint.protocol, http_status=status, secrets=secrets)
+        pipeline = StreamPipeline(protocol, http_status=status, secrets=secrets)
         try:
             pipeline.feed(raw)
             pipeline.finish()
@@ -224,4 +225,4 @@ def status_error(
         body = json.loads(text)
     except ValueError:
         body = text
-    return error_for_status(status, body, request_id=request_id, secrets=secrets)
+    return error_for_status(status, body, request_id=request_id, secrets=secrets, fields=protocol.error_fields)

@@ -39,6 +39,7 @@ from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
+from ._protocols import protocols
 from ._recordings_index import recordings
 from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
@@ -91,7 +92,7 @@ class ThinkMagics(Magics):
     base_url = Unicode(None, allow_none=True, help="server URL used when --base-url is not given").tag(config=True)
     region = Unicode(None, allow_none=True, help="Bailian region used when --region is not given").tag(config=True)
     protocol = CaselessStrEnum(
-        ["openai", "dashscope"], None, allow_none=True, help="wire protocol when --protocol is not given"
+        [p.name for p in protocols()], None, allow_none=True, help="wire protocol when --protocol is not given"
     ).tag(config=True)
     dialect = CaselessStrEnum(
         list(DIALECTS),
@@ -207,6 +208,7 @@ class ThinkMagics(Magics):
                 enable_thinking=options.enable_thinking,
                 thinking_budget=options.budget,
                 preserve_thinking=True if options.preserve else None,
+                effort=options.effort,
                 system=options.system,
                 max_retries=self.max_retries,
                 timeout=timeout,
@@ -387,6 +389,7 @@ class ThinkMagics(Magics):
                 enable_thinking=options.enable_thinking,
                 thinking_budget=options.budget,
                 preserve_thinking=options.preserve,
+                effort=options.effort,
                 system=options.system,
                 display=False,
             )
@@ -402,6 +405,7 @@ class ThinkMagics(Magics):
             ("enable_thinking", options.enable_thinking),
             ("thinking_budget", options.budget),
             ("preserve_thinking", True if options.preserve else None),
+            ("effort", options.effort),
         ):
             if value is not None:
                 setattr(chat, attribute, value)

@@ -22,6 +22,8 @@ from IPython.core.error import UsageError
 from ._checks import is_blank
 from ._endpoints import check_dialect
 from ._errors import ConfigurationError, redact
+from ._protocols import protocols
+from ._protocols.base import EFFORTS, Effort
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,13 +64,17 @@ _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--think",), {"action": "store_true", "help": "turn thinking on (default: the model's own default)"}),
     (("--no-think",), {"action": "store_true", "help": "turn thinking off (hybrid models only)"}),
     (("--budget",), {"metavar": "N", "help": "thinking_budget: at most N reasoning tokens"}),
+    (
+        ("--effort",),
+        {"choices": list(EFFORTS), "help": "how hard to think, in the provider's own terms (not with --budget)"},
+    ),
     (("--preserve",), {"action": "store_true", "help": "preserve_thinking: send earlier reasoning back"}),
     (("--system",), {"metavar": "TEXT", "help": "system prompt (quote it)"}),
     (("--chat",), {"metavar": "NAME", "help": "a turn of the named chat, kept across cells"}),
     (("--new",), {"action": "store_true", "help": "start the --chat over"}),
     (("--region",), {"help": "Bailian region: singapore, beijing or virginia"}),
     (("--base-url",), {"metavar": "URL", "help": "server URL before /chat/completions (or .../api/v1)"}),
-    (("--protocol",), {"choices": ["openai", "dashscope"], "help": "wire protocol"}),
+    (("--protocol",), {"choices": [p.name for p in protocols()], "help": "wire protocol"}),
     (
         ("--dialect",),
         {
@@ -112,6 +118,7 @@ class MagicOptions:
     model: str | None = None
     enable_thinking: bool | None = None
     budget: int | None = None
+    effort: Effort | None = None
     preserve: bool = False
     system: str | None = None
     chat: str | None = None
@@ -155,11 +162,15 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
         raise ConfigurationError(f"cannot split the %%think line: {exc}") from None
     if args.think and args.no_think:
         raise ConfigurationError("--think and --no-think contradict each other: pick one")
+    if args.effort is not None and (args.budget is not None or args.no_think):
+        other = "--budget" if args.budget is not None else "--no-think"
+        raise ConfigurationError(f"--effort and {other} were both given: pick one")
     _refuse_blank_values(args)
     options = MagicOptions(
         model=args.model,
         enable_thinking=True if args.think else False if args.no_think else None,
         budget=_positive_int("--budget", args.budget),
+        effort=args.effort,
         preserve=args.preserve,
         system=args.system,
         chat=args.chat,

@@ -1,17 +1,18 @@
 """Bytes of one response in, typed events and the growing result out.
 
 This is the whole decoding chain (SSE decoder -> protocol adapter -> ``<think>`` splitter ->
-accumulator) with no I/O, so live streams, recorded replays and tests all run the same code.
+accumulator) with no I/O, so live streams, recorded replays and tests all run the same code. The
+protocol is a :class:`~thinkbook._protocols.base.WireProtocol`: its parser, its name for what an
+event should be, how its error bodies read, and the state a later turn needs.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from typing import Any, Literal
+from typing import Any
 
 from ._accumulator import Accumulator, Clock
-from ._dashscope_wire import DashScopeChunkParser
 from ._errors import (
     APIStatusError,
     ResponseFormatError,
@@ -20,7 +21,8 @@ from ._errors import (
     error_for_status,
     redact,
 )
-from ._openai_wire import OpenAIChunkParser
+from ._protocols import get_protocol
+from ._protocols.base import WireProtocol
 from ._sse import ServerSentEvent, SSEDecoder
 from ._think_tags import ThinkTagSplitter
 from ._types import (
@@ -106,7 +108,7 @@ class StreamPipeline:
 
     def __init__(
         self,
-        protocol: Literal["openai", "dashscope"],
+        protocol: WireProtocol | str,
         *,
         model: str | None = None,
         clock: Clock = time.monotonic,
@@ -116,11 +118,11 @@ class StreamPipeline:
         content_type: str = "",
         thinking_off: bool = False,
     ) -> None:
+        # A name is looked up in the registry (tests, benchmarks); the engine passes the object.
+        self._protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
         self._decoder = SSEDecoder()
-        self._parser: OpenAIChunkParser | DashScopeChunkParser = (
-            DashScopeChunkParser() if protocol == "dashscope" else OpenAIChunkParser()
-        )
-        self._expected = "a DashScope JSON event" if protocol == "dashscope" else "an OpenAI-compatible JSON chunk"
+        self._parser = self._protocol.new_parser()
+        self._expected = self._protocol.expected
         # Thinking explicitly off: nothing was pre-filled, so a bare "</think>" is answer text.
         self._splitter: ThinkTagSplitter | None = ThinkTagSplitter(bare_close=not thinking_off)
         self.acc = Accumulator(model, clock=clock, started=started)
@@ -135,6 +137,10 @@ class StreamPipeline:
         self._ended = False
         self._ending: list[ThinkEvent] = []  # events the end of the data completed
         self.saw_done_marker = False
+
+    @property
+    def protocol(self) -> WireProtocol:
+        return self._protocol
 
     @property
     def finished(self) -> bool:
@@ -179,6 +185,8 @@ class StreamPipeline:
         self.acc.ended_at = self.acc._clock()
         if not self.finished:
             raise self._unfinished(broken)
+        # What a later turn must send back (signatures, encrypted reasoning): only for a whole answer.
+        self.acc.reasoning_state = self._parser.turn_state()
         done = Done(self._result())
         events.append(done)
         return events
@@ -342,6 +350,8 @@ class StreamPipeline:
             acc.finish_reason = chunk.finish_reason
         if chunk.done:
             self.saw_done_marker = True
+        if chunk.reasoning_hidden:
+            acc.reasoning_hidden = True
         if chunk.error is not None:
             raise self._error(chunk)
 
@@ -360,4 +370,5 @@ class StreamPipeline:
             # error_for_status redacts the partial itself.
             partial=self.acc.result() if self.acc.has_text else None,
             secrets=self._secrets,
+            fields=self._protocol.error_fields,
         )

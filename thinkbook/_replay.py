@@ -31,6 +31,7 @@ import httpx
 
 from ._catalog import lookup
 from ._errors import ConfigurationError, warn_user
+from ._protocols import FALLBACK, get_protocol
 from ._redact import MASK, redact, redact_data, secret_forms
 
 FORMAT_VERSION = 1
@@ -131,9 +132,14 @@ def load_recording(path: str | Path) -> Recording:
             chunks.append((float(record["t"]), data))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _bad(path, f"a chunk line is malformed ({_one_line(exc, repr)})") from exc
+    protocol = str(header.get("protocol", FALLBACK))
+    try:
+        get_protocol(protocol)
+    except ConfigurationError as exc:
+        raise _bad(path, exc.message) from None
     return Recording(
         path=path,
-        protocol=str(header.get("protocol", "openai")),
+        protocol=protocol,
         model=str(header.get("model", "")),
         request=_field(path, header, "request", dict, {}),
         status=_status(path, header.get("status", 200)),

@@ -1,5 +1,8 @@
 """Turn a prompt and thinking options into the exact request body each server expects.
 
+The checks every protocol shares happen here; the body itself is the protocol's
+(``WireProtocol.build_body``, see ``thinkbook/_protocols/``).
+
 Checks happen here, before anything is sent: empty prompts, malformed messages, a budget that is
 not a positive integer, ``enable_thinking=False`` on a thinking-only model.
 """
@@ -10,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._catalog import lookup, served_only_by_bailian
+from ._catalog import lookup
 from ._checks import check_encodable, check_fields, check_json_field, is_blank
-from ._endpoints import Dialect, Endpoint
+from ._endpoints import Endpoint
 from ._errors import ConfigurationError, warn_user
+from ._protocols.base import EFFORTS, BodyInput, Effort, ThinkingOptions
 
 Message = dict[str, Any]
 
@@ -141,71 +145,6 @@ def check_thinking_options(
     return enable_thinking, thinking_budget, preserve_thinking
 
 
-def _openai_thinking_fields(
-    dialect: Dialect, enable: bool | None, budget: int | None, preserve: bool | None
-) -> dict[str, Any]:
-    """Each server family spells the same wish differently (``dialect``, see ``_endpoints.DIALECTS``)."""
-    fields: dict[str, Any] = {}
-    if dialect == "openai":
-        if enable is not None or budget is not None or preserve:
-            warn_user(
-                "dialect 'openai' has no field for enable_thinking, thinking_budget or preserve_thinking: they were "
-                "left out of the request. Pass the server's own field instead (e.g. reasoning_effort='low'), or "
-                "pick the dialect the server speaks (dialect='bailian', 'vllm', ...)"
-            )
-    elif dialect == "deepseek":
-        if enable is not None:
-            fields["thinking"] = {"type": "enabled" if enable else "disabled"}
-    elif dialect == "openrouter":
-        reasoning: dict[str, Any] = {}
-        if enable is not None:
-            reasoning["enabled"] = enable
-        if budget is not None:
-            reasoning["max_tokens"] = budget
-        if reasoning:
-            fields["reasoning"] = reasoning
-    elif dialect == "ollama":
-        if enable is False:
-            fields["reasoning_effort"] = "none"
-    elif dialect == "vllm":
-        # vLLM, llama.cpp and SGLang pass these to the model's chat template.
-        if enable is not None:
-            fields["chat_template_kwargs"] = {"enable_thinking": enable}
-        if budget is not None:
-            fields["thinking_token_budget"] = budget
-    else:  # Bailian compatible mode and generic servers that copied its fields
-        if enable is not None:
-            fields["enable_thinking"] = enable
-        if budget is not None:
-            fields["thinking_budget"] = budget
-        if preserve:
-            fields["preserve_thinking"] = True
-    return fields
-
-
-def _hint_gateway(endpoint: Endpoint, model: str) -> None:
-    """A Bailian-only model on a local address: most likely a gateway in front of Bailian."""
-    if served_only_by_bailian(model):
-        warn_user(
-            f"{model} is served by Bailian, but {endpoint.base_url} is a local address, so thinkbook spelled the "
-            "thinking options the vLLM way (chat_template_kwargs). If this is LiteLLM or another gateway in front "
-            "of Bailian, pass dialect='bailian' (or --dialect bailian) or Bailian ignores them; dialect='vllm' "
-            "keeps this spelling without this note"
-        )
-
-
-def _native_messages(messages: list[Message], multimodal: bool) -> list[Message]:
-    if not multimodal:
-        return messages
-    converted = []
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, str):
-            message = {**message, "content": [{"text": content}]}
-        converted.append(message)
-    return converted
-
-
 def _merge(body: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """extra_body wins; nested dicts (``parameters``, ``stream_options``...) merge one level."""
     for key, value in extra.items():
@@ -216,6 +155,45 @@ def _merge(body: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def check_effort(effort: object, enable_thinking: bool | None, thinking_budget: int | None) -> Effort | None:
+    """``effort=`` checked: None, or one of ``"low"``, ``"medium"``, ``"high"``, and not together
+    with a budget or with thinking turned off (each protocol maps the level to its own knob)."""
+    if effort is None:
+        return None
+    if effort not in EFFORTS:
+        choices = ", ".join(repr(level) for level in EFFORTS)
+        raise ConfigurationError(f"effort must be one of {choices} (or None for the server's default), got {effort!r}")
+    if thinking_budget is not None:
+        raise ConfigurationError(
+            "effort and thinking_budget were both given: pick one (effort is a level each provider maps to its own "
+            "knob, thinking_budget an exact number of tokens)"
+        )
+    if enable_thinking is False:
+        raise ConfigurationError(f"effort={effort!r} was given with enable_thinking=False: pick one")
+    return effort
+
+
+def thinking_options(
+    model: str,
+    enable_thinking: bool | None,
+    thinking_budget: int | None,
+    preserve_thinking: bool | None,
+    effort: object = None,
+) -> ThinkingOptions:
+    """Every thinking option checked (:func:`check_thinking_options`, :func:`check_effort`).
+
+    Like a budget, an effort asks for thinking: a hybrid catalog model that does not think by
+    default gets ``enable_thinking=True`` with it.
+    """
+    level = check_effort(effort, enable_thinking, thinking_budget)
+    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
+    if level is not None and enable is None:
+        info = lookup(model)
+        if info is not None and not info.default_thinking:
+            enable = True
+    return ThinkingOptions(enable=enable, budget=budget, preserve=preserve, effort=level)
+
+
 def prepare_request(
     endpoint: Endpoint,
     model: str,
@@ -224,10 +202,12 @@ def prepare_request(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     extra_body: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
-    """Build the streaming request body for ``endpoint``'s protocol. Always streams."""
-    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
+    """Build the streaming request body for ``endpoint``'s protocol (its ``build_body``), after
+    the checks every protocol shares. Always streams."""
+    thinking = thinking_options(model, enable_thinking, thinking_budget, preserve_thinking, effort)
     extra_body = extra_body or {}
     for key in ("stream", "model"):
         if key in extra_body:
@@ -239,31 +219,18 @@ def prepare_request(
                 "messages as the prompt instead (think([...messages...], model=...))"
             )
     check_fields(extra_body)
-    body: dict[str, Any]
-    if endpoint.protocol == "dashscope":
-        parameters: dict[str, Any] = {"result_format": "message", "incremental_output": True}
-        if enable is not None:
-            parameters["enable_thinking"] = enable
-        if budget is not None:
-            parameters["thinking_budget"] = budget
-        if preserve:
-            parameters["preserve_thinking"] = True
-        multimodal = endpoint.url.endswith("/multimodal-generation/generation")
-        body = {
-            "model": model,
-            "input": {"messages": _native_messages(messages, multimodal)},
-            "parameters": parameters,
-        }
-    else:
-        if endpoint.dialect_guessed and endpoint.provider == "local" and (enable is not None or budget is not None):
-            _hint_gateway(endpoint, model)
-        body = {
-            "model": model,
-            "messages": messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            **_openai_thinking_fields(endpoint.dialect, enable, budget, preserve),
-        }
+    body = endpoint.wire_protocol.build_body(
+        BodyInput(
+            model=model,
+            messages=messages,
+            thinking=thinking,
+            dialect=endpoint.dialect,
+            provider=endpoint.provider,
+            url=endpoint.url,
+            dialect_guessed=endpoint.dialect_guessed,
+            base_url=endpoint.base_url,
+        )
+    )
     if extra_body:
         body = _merge(body, extra_body)
-    return PreparedRequest(endpoint=endpoint, model=model, body=body, thinking_enabled=enable)
+    return PreparedRequest(endpoint=endpoint, model=model, body=body, thinking_enabled=thinking.enable)

@@ -133,6 +133,7 @@ class ThinkResult:
             "answer": self.answer,
             "usage": self.usage.to_dict() if self.usage else None,
             "timings": self.timings.to_dict(),
+            "reasoning_hidden": self.reasoning_hidden,
         }
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
+from .._errors import ErrorFields, default_error_fields
 from .._sse import ServerSentEvent
 from .._types import ThinkResult
 from .._wire import WireChunk
@@ -87,31 +88,14 @@ class BodyInput:
     dialect: str = "bailian"
     provider: str = "openai"
     url: str = ""
+    # The dialect followed from the host (no ``dialect=``), and the base URL as shown in
+    # messages (credentials hidden): for the OpenAI-compatible module's gateway hint.
+    dialect_guessed: bool = False
+    base_url: str = ""
 
 
-# (code, message, request_id) read from a provider's error body.
-ErrorFields = tuple[str | None, str | None, str | None]
-
-
-def default_error_fields(body: Any) -> ErrorFields:
-    """OpenAI-style ``{"error": {"code"|"type", "message"}}``, DashScope-style ``{"code",
-    "message"}`` and Anthropic-style ``{"type": "error", "error": {"type", "message"}}``."""
-    if not isinstance(body, dict):
-        return None, None, None
-    request_id = body.get("request_id") or body.get("id")
-    err = body.get("error")
-    if isinstance(err, dict):
-        code = err.get("code") or err.get("type") or err.get("status")
-        message = err.get("message")
-    elif isinstance(err, str):
-        code, message = None, err
-    else:
-        code, message = body.get("code"), body.get("message")
-    return (
-        str(code) if code not in (None, "") else None,
-        str(message) if message not in (None, "") else None,
-        str(request_id) if request_id else None,
-    )
+# ErrorFields and default_error_fields live in thinkbook._errors (which builds the errors from
+# them and must not import this package); they are part of this contract all the same.
 
 
 class ChunkParser(Protocol):
@@ -152,6 +136,16 @@ class ProviderSpec:
     model_prefixes: tuple[str, ...] = ()
     requires_key: bool = True
     dialect: str = "bailian"
+    #: models only this provider serves: picked for them (no ``base_url``) even without its key,
+    #: so the missing-key error names the right variable (``deepseek-reasoner`` -> DeepSeek)
+    models: tuple[str, ...] = ()
+    #: an environment variable naming this provider's base URL (``OPENAI_BASE_URL``): when set
+    #: it is the destination when nothing else decides, and its host gets the key
+    base_url_variable: str | None = None
+    #: base URLs that belong to the provider beyond its own hosts, from (host, path, port): a
+    #: gateway copying Bailian's ``/compatible-mode/`` path, Ollama's port, a loopback server.
+    #: Asked after every provider's ``owns_host``; such hosts never get a key variable.
+    recognises: Callable[[str, str, int | None], bool] | None = None
 
 
 class WireProtocol(ABC):
@@ -165,6 +159,14 @@ class WireProtocol(ABC):
     expected: ClassVar[str]
     #: providers this module declares (hosts, key variables, model prefixes)
     providers: ClassVar[tuple[ProviderSpec, ...]] = ()
+    #: ``dialect=`` values this protocol accepts, with what each means (the OpenAI-compatible
+    #: module's spellings); an empty mapping refuses any ``dialect=``
+    dialects: ClassVar[Mapping[str, str]] = {}
+    #: the path after a Bailian region host for ``region=`` (``/compatible-mode/v1``); None when
+    #: Bailian does not serve this protocol per region
+    region_path: ClassVar[str | None] = None
+    #: full-endpoint tails a user may paste by mistake; stripped from ``base_url``
+    suffixes: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def path(self, model: str, *, base_url: str) -> str:
@@ -185,6 +187,15 @@ class WireProtocol(ABC):
     @abstractmethod
     def new_parser(self) -> ChunkParser:
         """A fresh parser for one response."""
+
+    def check_base(self, base_url: str, provider: ProviderSpec, *, shown: str) -> None:
+        """Raise :class:`~thinkbook.ConfigurationError` when ``base_url`` (at ``provider``)
+        cannot speak this protocol; ``shown`` is the URL for messages. Default: any URL."""
+        return None
+
+    def default_dialect(self, provider: ProviderSpec, host: str) -> str:
+        """The dialect when ``dialect=`` is not given (default: the provider's)."""
+        return provider.dialect
 
     def error_fields(self, body: Any) -> ErrorFields:
         """(code, message, request_id) from an error body, before or inside the stream."""

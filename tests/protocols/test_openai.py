@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from thinkbook._errors import ResponseFormatError, error_for_status
-from thinkbook._openai_wire import OpenAIChunkParser, error_status
+from thinkbook._protocols.openai import OpenAIChunkParser, error_status
 from thinkbook._sse import ServerSentEvent, SSEDecoder
 from thinkbook._wire import WireChunk
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text("utf-8"))
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from thinkbook._dashscope_wire import DashScopeChunkParser
 from thinkbook._errors import ResponseFormatError, error_for_status
+from thinkbook._protocols.dashscope import DashScopeChunkParser
 from thinkbook._sse import ServerSentEvent, SSEDecoder
 from thinkbook._wire import WireChunk
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text("utf-8"))
 RID = "25d58c29-c47b-9e8d-a0f1-d6c309ec58b1"
 
