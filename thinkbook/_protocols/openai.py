@@ -28,6 +28,7 @@ import ipaddress
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError, ResponseFormatError, redact
 from .._sse import ServerSentEvent
@@ -314,7 +315,7 @@ class OpenAIProtocol(WireProtocol):
         return "/chat/completions"
 
     def check_base(self, base_url: str, provider: ProviderSpec, *, shown: str) -> None:
-        if provider.name == "bailian" and base_url.endswith("/api/v1"):
+        if is_bailian_host((urlsplit(base_url).hostname or "").lower()) and base_url.endswith("/api/v1"):
             raise ConfigurationError(
                 f"{shown} is Bailian's native endpoint: use protocol='dashscope' (or leave protocol unset), "
                 f"or the OpenAI-compatible base URL ending in {BAILIAN_COMPATIBLE_PATH}"
