@@ -305,7 +305,7 @@ class OpenAIProtocol(WireProtocol):
 
     name: ClassVar[str] = "openai"
     title: ClassVar[str] = "any OpenAI-compatible server: chat completions"
-    expected: ClassVar[str] = "an OpenAI-compatible JSON chunk"
+    expected: ClassVar[str] = "an OpenAI-compatible JSON chunk or [DONE]"
     providers: ClassVar[tuple[ProviderSpec, ...]] = PROVIDERS
     dialects: ClassVar[Mapping[str, str]] = DIALECTS
     region_path: ClassVar[str | None] = BAILIAN_COMPATIBLE_PATH
