@@ -591,12 +591,17 @@ class TestDialects:
     def test_api_openai_com_gets_no_bailian_fields(self) -> None:
         with pytest.warns(ThinkbookWarning, match="reasoning_effort"):
             prepared = prepare_request(
-                endpoint("gpt-5", base_url="https://api.openai.com/v1"), "gpt-5", list(MESSAGES), enable_thinking=True
+                # chat completions pinned: api.openai.com alone infers the Responses API
+                endpoint("gpt-5", base_url="https://api.openai.com/v1", protocol="openai"),
+                "gpt-5",
+                list(MESSAGES),
+                enable_thinking=True,
             )
         assert "enable_thinking" not in prepared.body
 
     def test_openai_dialect_without_thinking_options_is_quiet(self) -> None:
-        body = body_for("gpt-5", {"base_url": "https://api.openai.com/v1"}, extra_body={"reasoning_effort": "low"})
+        where = {"base_url": "https://api.openai.com/v1", "protocol": "openai"}
+        body = body_for("gpt-5", where, extra_body={"reasoning_effort": "low"})
         assert body["reasoning_effort"] == "low"
 
 

@@ -23,6 +23,7 @@ class Conversation:
     to the model only when ``preserve_thinking`` is on (then ``preserve_thinking: true`` is in the
     request too), so a supporting model (qwen3.7/3.6-plus, Kimi K2.6...) can build on its earlier
     thoughts; the opaque state always goes back, and each protocol sends only its own.
+    ``effort`` (``"low"``, ``"medium"``, ``"high"``) applies to every turn, as in :func:`think`.
     A turn that fails or is interrupted is not added: ``messages`` always holds complete turns.
 
     >>> chat = Conversation("qwen3.7-plus", preserve_thinking=True)  # doctest: +SKIP

@@ -246,7 +246,7 @@ class StreamPipeline:
         """The parser's error rebuilt: redacted with the request's own secrets, and once text has
         arrived the server is evidently the right one, and the text goes in ``.partial``."""
         what = "the stream broke off into data" if self.acc.has_text else "the server sent a stream event"
-        return self._format_error(f"{what} that is not {self._expected} or [DONE]", sse.data)
+        return self._format_error(f"{what} that is not {self._expected}", sse.data)
 
     def _take_body(self, events: list[ThinkEvent], broken: str | None) -> None:
         """A server that ignored ``stream: true``: its whole JSON answer, as one event."""

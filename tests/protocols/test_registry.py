@@ -127,6 +127,75 @@ def echo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WireProtoc
         sys.modules.pop(f"{registry.__name__}.{MODULE}", None)
 
 
+LIKE_RESPONSES = """
+from thinkbook._protocols.base import ProviderSpec, WireProtocol
+
+
+class LikeResponses(WireProtocol):
+    name = "like-responses"
+    title = "a stand-in for a protocol that owns api.openai.com"
+    expected = "an event"
+    providers = (
+        ProviderSpec(
+            name="openai-platform",
+            protocol="like-responses",
+            default_base_url="https://api.openai.com/v1",
+            key_variables=("OPENAI_API_KEY",),
+            owns_host=lambda host: host == "api.openai.com",
+            model_prefixes=("gpt-", "o3", "o4"),
+        ),
+    )
+
+    def path(self, model, *, base_url):
+        return "/responses"
+
+    def claims(self, host, path):
+        return host == "api.openai.com"
+
+    def build_body(self, request):
+        return {"model": request.model}
+
+    def new_parser(self):
+        raise NotImplementedError
+
+
+PROTOCOL = LikeResponses()
+"""
+
+
+@pytest.fixture
+def like_responses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WireProtocol]:
+    name = "zz_like_responses_for_tests"
+    (tmp_path / f"{name}.py").write_text(LIKE_RESPONSES, encoding="utf-8")
+    monkeypatch.setattr(registry, "__path__", [*registry.__path__, str(tmp_path)])
+    monkeypatch.setattr(registry, "_registry", None)
+    try:
+        yield registry.get_protocol("like-responses")
+    finally:
+        sys.modules.pop(f"{registry.__name__}.{name}", None)
+
+
+def test_a_module_owning_api_openai_com_takes_it_over(like_responses: WireProtocol) -> None:
+    env = {"OPENAI_API_KEY": KEY, "DASHSCOPE_API_KEY": "sk-other-0123456789abcdef"}
+    ep = resolve_endpoint("gpt-5", env=env)  # prefix + key: before DASHSCOPE_API_KEY
+    assert (ep.protocol, ep.provider, ep.url, ep.api_key) == (
+        "like-responses",
+        "openai-platform",
+        "https://api.openai.com/v1/responses",
+        KEY,
+    )
+    # OPENAI_BASE_URL means "my OpenAI is that server": the prefix does not win over it.
+    ep = resolve_endpoint("gpt-5", env={"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "https://llm.example.com/v1"})
+    assert (ep.protocol, ep.url, ep.api_key) == ("openai", "https://llm.example.com/v1/chat/completions", KEY)
+    # Chat completions to api.openai.com still work when asked for, with OpenAI's (empty) dialect.
+    ep = resolve_endpoint("gpt-5", base_url="https://api.openai.com/v1", protocol="openai", env={"OPENAI_API_KEY": KEY})
+    assert (ep.protocol, ep.dialect, ep.api_key) == ("openai", "openai", KEY)
+    with pytest.raises(ConfigurationError, match="protocol='openai'"):
+        resolve_endpoint("gpt-5", base_url="https://api.openai.com/v1", protocol="dashscope", api_key=KEY, env={})
+    # Without the module's key, the model prefix picks nothing and the usual order applies.
+    assert resolve_endpoint("gpt-5", env={"DASHSCOPE_API_KEY": KEY}).provider == "bailian"
+
+
 def sse(*events: dict[str, object]) -> ScriptedResponse:
     return ScriptedResponse(body=[f"data: {json.dumps(event)}\n\n".encode() for event in events])
 

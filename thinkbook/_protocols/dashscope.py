@@ -53,8 +53,8 @@ __all__ = ["PROTOCOL", "DashScopeChunkParser", "DashScopeProtocol"]
 
 NATIVE_PATH = "/api/v1"
 COMPATIBLE_PATH = "/compatible-mode/v1"
-# Providers that are known not to speak the native protocol.
-_NOT_NATIVE = frozenset({"deepseek", "openrouter", "ollama"})
+# Providers known not to speak the native protocol, whatever host they are on.
+_NOT_NATIVE = frozenset({"ollama"})
 
 _loads = loads_json
 
@@ -202,7 +202,10 @@ class DashScopeProtocol(WireProtocol):
                 f"protocol='dashscope' needs the native base URL ending in {NATIVE_PATH}, got "
                 f"{shown}; use protocol='openai' with this URL, or the same host with {NATIVE_PATH}"
             )
-        if provider.name in _NOT_NATIVE or provider.protocol not in ("openai", self.name):
+        host = (urlsplit(base_url).hostname or "").lower()
+        # Another provider's own host (DeepSeek, OpenRouter, OpenAI...) is not Bailian; Ollama is
+        # recognised by its port, not its host.
+        if (provider.owns_host(host) and not is_bailian_host(host)) or provider.name in _NOT_NATIVE:
             raise ConfigurationError(
                 f"protocol='dashscope' is Bailian's native API, which {shown} does not speak; "
                 "use protocol='openai' (or leave protocol unset)"

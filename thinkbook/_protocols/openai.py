@@ -28,6 +28,7 @@ import ipaddress
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError, ResponseFormatError, redact
 from .._sse import ServerSentEvent
@@ -304,7 +305,7 @@ class OpenAIProtocol(WireProtocol):
 
     name: ClassVar[str] = "openai"
     title: ClassVar[str] = "any OpenAI-compatible server: chat completions"
-    expected: ClassVar[str] = "an OpenAI-compatible JSON chunk"
+    expected: ClassVar[str] = "an OpenAI-compatible JSON chunk or [DONE]"
     providers: ClassVar[tuple[ProviderSpec, ...]] = PROVIDERS
     dialects: ClassVar[Mapping[str, str]] = DIALECTS
     region_path: ClassVar[str | None] = BAILIAN_COMPATIBLE_PATH
@@ -314,7 +315,7 @@ class OpenAIProtocol(WireProtocol):
         return "/chat/completions"
 
     def check_base(self, base_url: str, provider: ProviderSpec, *, shown: str) -> None:
-        if provider.name == "bailian" and base_url.endswith("/api/v1"):
+        if is_bailian_host((urlsplit(base_url).hostname or "").lower()) and base_url.endswith("/api/v1"):
             raise ConfigurationError(
                 f"{shown} is Bailian's native endpoint: use protocol='dashscope' (or leave protocol unset), "
                 f"or the OpenAI-compatible base URL ending in {BAILIAN_COMPATIBLE_PATH}"
