@@ -30,6 +30,9 @@ class WireChunk:
     # The event shows reasoning happened that the provider does not send as text (a redacted or
     # encrypted block, a summary left out). Keyword-only use: the positional order above is pinned.
     reasoning_hidden: bool = False
+    # Tool-call deltas (OpenAI style, see thinkbook/_protocols/base.py) and web sources (raw).
+    tool_calls: list[dict[str, Any]] | None = None
+    search_results: list[Any] | None = None
 
 
 _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner, untyped

@@ -23,6 +23,33 @@ Neutral history: a list of ``{"role": "system"|"user"|"assistant"|"tool"|"develo
 text) and :data:`STATE_KEY` (a JSON-ready dict ``{"protocol": name, ...}`` written by that
 protocol's :meth:`~WireProtocol.assistant_message`). A protocol uses a state only when its
 ``"protocol"`` is its own name, and never sends :data:`STATE_KEY` itself to a server.
+
+Tools, web search and images (issue 13), in the same neutral spelling every protocol translates:
+
+* ``BodyInput.tools``: OpenAI-format tool specs ``{"type": "function", "function": {"name",
+  "description", "parameters": <JSON Schema>}}``; ``BodyInput.tool_choice``: None (leave it to the
+  server), ``"auto"``, ``"none"``, ``"required"`` or ``{"type": "function", "function": {"name"}}``.
+  A protocol puts them in its own form (Anthropic ``tools[].input_schema``, Gemini
+  ``tools[].functionDeclarations``, Responses ``{"type": "function", "name", ...}``) or raises
+  ConfigurationError for a choice it cannot express.
+* History of a tool loop: an assistant turn ``{"role": "assistant", "content": str | None,
+  "tool_calls": [{"id", "type": "function", "function": {"name", "arguments": <JSON text>},
+  STATE_KEY?: <the call's own opaque state, e.g. a Gemini thoughtSignature>}],
+  "reasoning_content": str, STATE_KEY?: ...}``, then one ``{"role": "tool", "tool_call_id",
+  "content": str}`` per call, in call order. Translate them (Anthropic ``tool_use`` blocks after the
+  signed thinking blocks, results as ``tool_result`` blocks in one user message; Gemini
+  ``functionCall`` parts with their signatures and ``functionResponse`` parts; Responses reasoning
+  items, then ``function_call`` and ``function_call_output`` items).
+* Parsers report requested calls in ``WireChunk.tool_calls``: a list of OpenAI-style deltas
+  ``{"index": int, "id": str?, "function": {"name": str?, "arguments": str?}, STATE_KEY?: {...}}``
+  (a call's first delta names it, later ones add argument text; a protocol that sends a call whole
+  sends one delta with all of it, ``arguments`` as JSON text). The pipeline assembles them by
+  ``index`` into ``ThinkResult.tool_calls``.
+* ``BodyInput.search``: Bailian web-search fields (``{"enable_search": True, "search_options": {...}}``,
+  see ``thinkbook/_search.py``), empty when not asked; a protocol places them or refuses them.
+  Parsers report sources in ``WireChunk.search_results`` (the provider's raw list).
+* Images arrive as OpenAI ``image_url`` content parts with ``data:`` or ``https:`` URLs (see
+  ``thinkbook/_images.py``), images before the text part.
 """
 
 from __future__ import annotations
@@ -92,6 +119,10 @@ class BodyInput:
     # messages (credentials hidden): for the OpenAI-compatible module's gateway hint.
     dialect_guessed: bool = False
     base_url: str = ""
+    # Tools and web search, in the neutral spelling of the module docstring.
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: str | dict[str, Any] | None = None
+    search: Mapping[str, Any] | None = None
 
 
 # ErrorFields and default_error_fields live in thinkbook._errors (which builds the errors from
