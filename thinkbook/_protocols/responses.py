@@ -236,13 +236,14 @@ class ResponsesParser:
     'Hi'
     """
 
-    __slots__ = ("_done_items", "_final_items", "_kind", "_part", "_saw_reasoning", "_streamed")
+    __slots__ = ("_done_items", "_final_items", "_kind", "_part", "_saw_reasoning", "_streamed", "_text_item")
 
     def __init__(self) -> None:
         self._kind = 0  # which reasoning source this response uses: 0 (none yet), _SUMMARY, _RAW
         self._part: tuple[object, ...] | None = None  # (item, part index) of the last reasoning delta
         self._saw_reasoning = False
         self._streamed: set[str] = set()  # item ids whose text came as deltas
+        self._text_item: object = None  # item id of the last answer delta
         self._done_items: dict[int, dict[str, Any]] = {}
         self._final_items: list[dict[str, Any]] | None = None
 
@@ -270,7 +271,10 @@ class ResponsesParser:
             delta = obj.get("delta")
             if type(delta) is not str or not delta:
                 return None
-            self._note(obj.get("item_id"))
+            item_id = obj.get("item_id")
+            if item_id != self._text_item:  # one string compare per token, no set lookup
+                self._text_item = item_id
+                self._note(item_id)
             return WireChunk("", delta)
         if kind in (_SUMMARY_DELTA, _RAW_DELTA):
             return self._reasoning(obj, _SUMMARY if kind == _SUMMARY_DELTA else _RAW)
