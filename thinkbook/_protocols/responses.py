@@ -69,22 +69,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .._errors import ConfigurationError
 from .._openai_wire import error_status, response_format_error
 from .._sse import ServerSentEvent
 from .._usage import parse_usage
 from .._wire import WireChunk, loads_json
-from .base import BodyInput, ProviderSpec, ThinkingOptions, WireProtocol
-from .responses_input import input_items
+from .base import BodyInput, ProviderSpec, WireProtocol
+from .responses_request import bailian_thinking, input_items, openai_thinking
 
 __all__ = ["OPENAI", "PROTOCOL", "ResponsesParser", "ResponsesProtocol"]
 
 NAME = "responses"
 _loads = loads_json
-
-# OpenAI model families that reason (and so take ``reasoning``); others reject the field.
-_REASONING_PREFIXES = ("gpt-5", "o1", "o3", "o4", "codex")
-_O_SERIES = ("o1", "o3", "o4")
 
 # ``response.error.code`` / ``error`` event codes that say an HTTP status.
 _CODE_STATUS = {
@@ -109,64 +104,6 @@ OPENAI = ProviderSpec(
     model_prefixes=("gpt-", "o1", "o3", "o4"),
     dialect="openai",
 )
-
-
-def _off_effort(model: str) -> str | None:
-    """The effort that comes closest to "no reasoning" for an OpenAI model, None if none does."""
-    name = model.lower().rpartition("/")[2]  # "openai/gpt-5" on a gateway
-    if name.startswith("gpt-5."):
-        return "none"  # gpt-5.1 and later
-    if name.startswith("gpt-5"):
-        return "minimal"
-    if name.startswith(_O_SERIES):
-        raise ConfigurationError(
-            f"{model} cannot turn its reasoning off (OpenAI's o-series has no 'none' or 'minimal' "
-            "effort): drop enable_thinking=False and pass effort='low' for the least reasoning"
-        )
-    return None
-
-
-def _openai_thinking(model: str, thinking: ThinkingOptions) -> dict[str, Any]:
-    if thinking.budget is not None:
-        raise ConfigurationError(
-            "the OpenAI Responses API has no thinking budget: drop thinking_budget and pass "
-            "effort='low', 'medium' or 'high' instead"
-        )
-    if thinking.enable is False:
-        if thinking.effort is not None:
-            raise ConfigurationError(
-                f"enable_thinking=False and effort={thinking.effort!r} contradict each other: pass one of them"
-            )
-        effort = _off_effort(model)
-        return {"reasoning": {"effort": effort}} if effort else {}
-    name = model.lower().rpartition("/")[2]
-    if thinking.enable is None and thinking.effort is None and not name.startswith(_REASONING_PREFIXES):
-        return {}
-    reasoning: dict[str, Any] = {}
-    if thinking.effort is not None:
-        reasoning["effort"] = thinking.effort
-    # Without "summary" OpenAI sends no reasoning text at all; "auto" picks the richest one.
-    reasoning["summary"] = "auto"
-    return {"reasoning": reasoning, "include": ["reasoning.encrypted_content"]}
-
-
-def _bailian_thinking(thinking: ThinkingOptions) -> dict[str, Any]:
-    if thinking.budget is not None:
-        raise ConfigurationError(
-            "Bailian's Responses API takes no thinking_budget (only its Chat Completions and "
-            "DashScope APIs do): pass effort='low', 'medium' or 'high', or use protocol='openai' "
-            "(or 'dashscope') to keep the budget"
-        )
-    fields: dict[str, Any] = {}
-    if thinking.enable is not None:
-        if thinking.enable is False and thinking.effort is not None:
-            raise ConfigurationError(
-                f"enable_thinking=False and effort={thinking.effort!r} contradict each other: pass one of them"
-            )
-        fields["enable_thinking"] = thinking.enable
-    if thinking.effort is not None:
-        fields["reasoning"] = {"effort": thinking.effort}
-    return fields
 
 
 class ResponsesProtocol(WireProtocol):
@@ -197,11 +134,11 @@ class ResponsesProtocol(WireProtocol):
             "stream": True,
         }
         if bailian:
-            body.update(_bailian_thinking(thinking))
+            body.update(bailian_thinking(thinking))
         else:
             # Nothing is kept on OpenAI's side: the next turn sends its own context back.
             body["store"] = False
-            body.update(_openai_thinking(request.model, thinking))
+            body.update(openai_thinking(request.model, thinking))
         return body
 
     def new_parser(self) -> ResponsesParser:
@@ -209,6 +146,7 @@ class ResponsesProtocol(WireProtocol):
 
 
 _SUMMARY, _RAW = 1, 2
+_KEEPALIVES = ("keepalive", "ping")  # gateways' liveness events: not OpenAI's, harmless
 _TEXT_DELTA = "response.output_text.delta"
 _SUMMARY_DELTA = "response.reasoning_summary_text.delta"
 _RAW_DELTA = "response.reasoning_text.delta"
@@ -316,7 +254,7 @@ class ResponsesParser:
             error = obj.get("error")
             error = error if type(error) is dict else obj
             return WireChunk(error=error, error_status=_status_of(error))
-        if kind.startswith("response."):
+        if kind.startswith("response.") or kind in _KEEPALIVES:
             return None  # the many events that repeat what deltas said, or concern tools
         raise response_format_error(data, "an OpenAI Responses event (a JSON object with a response.* type)")
 

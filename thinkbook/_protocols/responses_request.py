@@ -1,7 +1,7 @@
-"""Neutral history (OpenAI chat-format dicts) -> the Responses API's ``input`` items.
+"""The request side of :mod:`thinkbook._protocols.responses`: thinking options and ``input`` items.
 
-A helper of :mod:`thinkbook._protocols.responses`; it has no ``PROTOCOL``, so the registry
-skips it.
+A helper module with no ``PROTOCOL``, so the registry skips it. Thinking options: see the table
+in the protocol module's docstring. Neutral history (OpenAI chat-format dicts) -> ``input``:
 
 * ``system`` / ``developer`` / ``user`` messages keep their role and place; string content stays
   a string, a list of parts becomes Responses parts: ``{"type": "text"}`` -> ``input_text``,
@@ -22,9 +22,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._errors import ConfigurationError
-from .base import state_of
+from .base import ThinkingOptions, state_of
 
-__all__ = ["input_items", "state_answer"]
+__all__ = ["bailian_thinking", "input_items", "openai_thinking", "state_answer"]
+
+# OpenAI model families that reason (and so take ``reasoning``); others reject the field.
+_REASONING_PREFIXES = ("gpt-5", "o1", "o3", "o4", "codex")
+_O_SERIES = ("o1", "o3", "o4")
 
 _PASS_THROUGH = ("input_text", "input_image", "input_file")
 _TEXT_PARTS = ("text", "output_text")
@@ -144,3 +148,63 @@ def input_items(messages: Sequence[object], protocol: str, replay: bool) -> list
         else:
             raise ConfigurationError(f"{where}: unknown role {role!r}; use system, developer, user, assistant or tool")
     return items
+
+
+def _off_effort(model: str) -> str | None:
+    """The effort that comes closest to "no reasoning" for an OpenAI model, None if none does."""
+    name = model.lower().rpartition("/")[2]  # "openai/gpt-5" on a gateway
+    if name.startswith("gpt-5."):
+        return "none"  # gpt-5.1 and later
+    if name.startswith("gpt-5"):
+        return "minimal"
+    if name.startswith(_O_SERIES):
+        raise ConfigurationError(
+            f"{model} cannot turn its reasoning off (OpenAI's o-series has no 'none' or 'minimal' "
+            "effort): drop enable_thinking=False and pass effort='low' for the least reasoning"
+        )
+    return None
+
+
+def openai_thinking(model: str, thinking: ThinkingOptions) -> dict[str, Any]:
+    """OpenAI's ``reasoning`` / ``include`` fields (mapping: see the protocol module's docstring)."""
+    if thinking.budget is not None:
+        raise ConfigurationError(
+            "the OpenAI Responses API has no thinking budget: drop thinking_budget and pass "
+            "effort='low', 'medium' or 'high' instead"
+        )
+    if thinking.enable is False:
+        if thinking.effort is not None:
+            raise ConfigurationError(
+                f"enable_thinking=False and effort={thinking.effort!r} contradict each other: pass one of them"
+            )
+        effort = _off_effort(model)
+        return {"reasoning": {"effort": effort}} if effort else {}
+    name = model.lower().rpartition("/")[2]
+    if thinking.enable is None and thinking.effort is None and not name.startswith(_REASONING_PREFIXES):
+        return {}
+    reasoning: dict[str, Any] = {}
+    if thinking.effort is not None:
+        reasoning["effort"] = thinking.effort
+    # Without "summary" OpenAI sends no reasoning text at all; "auto" picks the richest one.
+    reasoning["summary"] = "auto"
+    return {"reasoning": reasoning, "include": ["reasoning.encrypted_content"]}
+
+
+def bailian_thinking(thinking: ThinkingOptions) -> dict[str, Any]:
+    """Bailian's ``enable_thinking`` and ``reasoning.effort``."""
+    if thinking.budget is not None:
+        raise ConfigurationError(
+            "Bailian's Responses API takes no thinking_budget (only its Chat Completions and "
+            "DashScope APIs do): pass effort='low', 'medium' or 'high', or use protocol='openai' "
+            "(or 'dashscope') to keep the budget"
+        )
+    fields: dict[str, Any] = {}
+    if thinking.enable is not None:
+        if thinking.enable is False and thinking.effort is not None:
+            raise ConfigurationError(
+                f"enable_thinking=False and effort={thinking.effort!r} contradict each other: pass one of them"
+            )
+        fields["enable_thinking"] = thinking.enable
+    if thinking.effort is not None:
+        fields["reasoning"] = {"effort": thinking.effort}
+    return fields
