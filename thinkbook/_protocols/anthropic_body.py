@@ -200,8 +200,8 @@ def convert_messages(messages: list[Message], *, preserve: bool | None, name: st
                 out.append({"role": "assistant", "content": blocks})
         else:
             raise ConfigurationError(
-                f"{where}: the anthropic protocol takes system, user and assistant messages (tool results are "
-                "not supported on it yet)"
+                f"{where}: tool results and other roles are not supported on the anthropic protocol yet; "
+                "it takes system, developer, user and assistant messages"
             )
     return ("\n\n".join(system) if system else None), out
 
