@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from thinkbook._errors import ResponseFormatError, error_for_status
 from thinkbook._protocols.anthropic import PROTOCOL, AnthropicParser, anthropic_usage
@@ -158,6 +160,11 @@ def test_ping_blank_and_unknown_events_carry_nothing() -> None:
     assert parse(p, {"type": "content_block_delta", "index": 0, "delta": {"type": "citations_delta"}}) is None
 
 
+def test_an_openai_done_marker_from_a_gateway_ends_the_stream() -> None:
+    assert AnthropicParser().parse(ServerSentEvent("[DONE]")) == WireChunk(done=True)
+    assert AnthropicParser().parse(ServerSentEvent(" [DONE] ")) == WireChunk(done=True)
+
+
 def test_non_json_data_raises_a_clear_error_without_the_key() -> None:
     key = "sk-ant-api03-" + "A" * 40
     with pytest.raises(ResponseFormatError) as info:
@@ -276,6 +283,8 @@ def test_usage_is_cumulative_and_keeps_the_input_counts_from_message_start() -> 
         ({"input_tokens": True, "output_tokens": -1}, (None, None, None, None, None)),
         ({"output_tokens": 3, "output_tokens_details": {"thinking_tokens": 2}}, (None, 3, None, 2, None)),
         ({"input_tokens": 2**60, "output_tokens": 1}, (None, 1, None, None, None)),
+        ({"input_tokens": 2**52, "cache_read_input_tokens": 2**52, "output_tokens": 1}, (None, 1, None, None, 2**52)),
+        ({"input_tokens": 2**53 - 2, "output_tokens": 2}, (2**53 - 2, 2, None, None, None)),
     ],
 )
 def test_usage_numbers(raw: dict[str, Any], numbers: tuple[int | None, ...]) -> None:
@@ -357,3 +366,13 @@ def test_turn_state_round_trip_is_byte_identical() -> None:
     resent = {"protocol": "anthropic", "content": body["messages"][1]["content"]}
     assert json.dumps(resent, ensure_ascii=False) == frozen
     assert STATE_KEY not in json.dumps(body) and "reasoning_content" not in json.dumps(body)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(STREAMS), cuts=st.lists(st.integers(min_value=1, max_value=4000), max_size=12))
+def test_any_split_gives_the_same_result(name: str, cuts: list[int]) -> None:
+    body = (FIXTURES / name).read_bytes()
+    points = sorted({c % len(body) for c in cuts} - {0})
+    got, whole = replay_pieces(body, points)[0], replay_pieces(body, [])[0]
+    got["error"] = whole["error"] = None
+    assert got == whole

@@ -120,12 +120,14 @@ def anthropic_usage(raw: dict[str, Any]) -> Usage:
     created = _count(raw.get("cache_creation_input_tokens"))
     cached = _count(raw.get("cache_read_input_tokens"))
     prompt = None if fresh is None else fresh + (created or 0) + (cached or 0)
+    if prompt is not None and prompt > MAX_TOKENS:
+        prompt = None
     completion = _count(raw.get("output_tokens"))
     total = prompt + completion if prompt is not None and completion is not None else None
-    details = raw.get("output_tokens_details")
-    reasoning = _count(details.get("thinking_tokens")) if type(details) is dict else None
     if total is not None and total > MAX_TOKENS:
         total = None
+    details = raw.get("output_tokens_details")
+    reasoning = _count(details.get("thinking_tokens")) if type(details) is dict else None
     return Usage(prompt, completion, total, reasoning, cached, raw)
 
 
@@ -151,8 +153,11 @@ class AnthropicParser:
         try:
             obj = loads_json(data)
         except ValueError:
-            if not data.strip():
+            stripped = data.strip()
+            if not stripped:
                 return None
+            if stripped == "[DONE]":  # a gateway that adds OpenAI's end marker after message_stop
+                return WireChunk(done=True)
             if event.event == "error":
                 return WireChunk(error={"type": "error", "error": {"message": data}})
             raise _format_error(data, _EXPECTED) from None
