@@ -81,10 +81,10 @@ def test_budget_on_adaptive_only_models_is_refused_before_sending(model: str) ->
 @pytest.mark.parametrize(
     ("thinking", "sent"),
     [
-        ({"enable": True}, {"type": "enabled", "budget_tokens": 10000}),
+        ({"enable": True}, {"type": "enabled", "budget_tokens": 16384}),
         ({"effort": "low"}, {"type": "enabled", "budget_tokens": 1024}),
         ({"effort": "medium"}, {"type": "enabled", "budget_tokens": 4096}),
-        ({"enable": True, "effort": "high"}, {"type": "enabled", "budget_tokens": 10000}),
+        ({"enable": True, "effort": "high"}, {"type": "enabled", "budget_tokens": 16384}),
         ({"budget": 30000}, {"type": "enabled", "budget_tokens": 30000}),
     ],
 )
@@ -149,7 +149,7 @@ def test_old_claude_models_have_no_thinking() -> None:
     [
         ({}, None, 8192),
         ({"enable": False}, {"type": "disabled"}, 8192),
-        ({"enable": True}, {"type": "enabled", "budget_tokens": 10000}, 14096),
+        ({"enable": True}, {"type": "enabled", "budget_tokens": 16384}, 20480),
         ({"budget": 500}, {"type": "enabled", "budget_tokens": 500}, 8192),
         ({"effort": "low"}, {"type": "enabled", "budget_tokens": 1024}, 8192),
     ],

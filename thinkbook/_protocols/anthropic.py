@@ -25,7 +25,7 @@ model                  thinking on (enable / effort)    thinking_budget=N       
 claude-3 / 3.5         ConfigurationError (none)        ConfigurationError      nothing sent
 claude-3-7 ... 4.5     enabled, budget_tokens by        enabled, budget_tokens  nothing sent
                        effort: low 1024, medium 4096,   (>= 1024; not with
-                       high 10000 (enable alone: high)  effort)
+                       high 16384 (enable alone: high)  effort)
 claude-*-4-6           adaptive + output_config.effort  enabled + budget        nothing sent (effort
                                                         (deprecated there)      alone still sent)
 claude 4.7 and later   adaptive + output_config.effort  ConfigurationError      nothing sent

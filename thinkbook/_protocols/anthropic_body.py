@@ -23,10 +23,10 @@ __all__ = ["BUDGET_FOR_EFFORT", "claude_kind", "convert_messages", "max_tokens_f
 Message = dict[str, Any]
 ClaudeKind = Literal["none", "budget", "adaptive", "adaptive-only", "always", "other"]
 
-# Effort as a thinking budget, for models that take only ``budget_tokens``: the documented
-# minimum (1024) for low, and for high the budget of Anthropic's own extended-thinking example
-# (10000 with max_tokens 16000).
-BUDGET_FOR_EFFORT = {"low": 1024, "medium": 4096, "high": 10000}
+# Effort as a thinking budget, for models that take only ``budget_tokens``: the budgets thinkbook
+# uses for Bailian's thinking_budget on its other protocols (the same Qwen models are served
+# here), whose low is also Anthropic's documented minimum of 1024.
+BUDGET_FOR_EFFORT = {"low": 1024, "medium": 4096, "high": 16384}
 MIN_CLAUDE_BUDGET = 1024
 # max_tokens is required. Claude 3.7 and later allow at least 32000 output tokens and the docs'
 # examples use 16000; the Claude 3 / 3.5 models stop at 4096 or 8192. Other servers on this
