@@ -305,6 +305,10 @@ class AnthropicProtocol(WireProtocol):
     title: ClassVar[str] = "Anthropic Messages API"
     expected: ClassVar[str] = _EXPECTED
     providers: ClassVar[tuple[ProviderSpec, ...]] = PROVIDERS
+    # Bailian serves this protocol in every region at {region host}/apps/anthropic.
+    region_path: ClassVar[str | None] = "/apps/anthropic"
+    # A pasted full endpoint URL loses its tail (path() adds it back).
+    suffixes: ClassVar[tuple[str, ...]] = ("/v1/messages",)
 
     def path(self, model: str, *, base_url: str) -> str:
         # A base URL already ending in the version segment (".../v1") gets no second one.
