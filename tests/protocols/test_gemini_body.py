@@ -321,3 +321,36 @@ def test_claims(host: str, path: str, claimed: bool) -> None:
 def test_names() -> None:
     assert PROTOCOL.name == "gemini" and "Gemini" in PROTOCOL.title and "Gemini" in PROTOCOL.expected
     assert repr(PROTOCOL) == "<protocol gemini>"
+
+
+@pytest.mark.parametrize(
+    ("base", "match"),
+    [
+        ("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash", "model path"),
+        (
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            "model path",
+        ),
+        ("https://gateway.example/gemini/v1beta/models/x:generateContent", "model path"),
+        ("https://generativelanguage.googleapis.com", "no API version"),
+        ("https://generativelanguage.googleapis.com/", "no API version"),
+        ("https://generativelanguage.googleapis.com/v1beta/openai", "protocol='openai'"),
+    ],
+)
+def test_base_urls_that_cannot_work_are_refused(base: str, match: str) -> None:
+    (google,) = PROTOCOL.providers
+    with pytest.raises(ConfigurationError, match=match):
+        PROTOCOL.check_base(base, google, shown=base)
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://generativelanguage.googleapis.com/v1beta",
+        "https://generativelanguage.googleapis.com/v1",
+        "http://127.0.0.1:8080",
+    ],
+)
+def test_base_urls_that_work_pass(base: str) -> None:
+    (google,) = PROTOCOL.providers
+    PROTOCOL.check_base(base, google, shown=base)

@@ -34,7 +34,9 @@ unchanged, unless the answer was edited since or ``preserve_thinking=False``.
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+from .._errors import ConfigurationError
 from .._openai_wire import error_status, response_format_error
 from .._sse import ServerSentEvent
 from .._types import Usage
@@ -301,6 +303,26 @@ class GeminiProtocol(WireProtocol):
 
     def error_fields(self, body: Any) -> ErrorFields:
         return error_fields(body)
+
+    def check_base(self, base_url: str, provider: ProviderSpec, *, shown: str) -> None:
+        """Refuse a base URL that already holds a model path, and Google's host without an API
+        version or at its OpenAI-compatible path (both would only ever answer 404)."""
+        parts = urlsplit(base_url)
+        path = parts.path.rstrip("/")
+        if "/models/" in path + "/" or ":generatecontent" in path.lower() or ":streamgeneratecontent" in path.lower():
+            raise ConfigurationError(
+                f"base_url {shown} already holds a model path: pass the part before /models/, e.g. {DEFAULT_BASE_URL}, "
+                "and the model as model=..."
+            )
+        if (parts.hostname or "").lower() != HOST:
+            return
+        if not path:
+            raise ConfigurationError(f"base_url {shown} has no API version: use {DEFAULT_BASE_URL}")
+        if "openai" in path.lower().split("/"):
+            raise ConfigurationError(
+                f"{shown} is Gemini's OpenAI-compatible endpoint: use protocol='openai' with it, or "
+                f"protocol='gemini' with {DEFAULT_BASE_URL}"
+            )
 
     def claims(self, host: str, path: str) -> bool:
         """Google's API host, except its OpenAI-compatible ``/v1beta/openai`` (the openai protocol's)."""
