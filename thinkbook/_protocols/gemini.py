@@ -67,19 +67,29 @@ def _count(value: object) -> int | None:
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
-    """``usageMetadata`` as :class:`Usage` (see the module docstring for the mapping)."""
-    prompt = _count(raw.get("promptTokenCount"))
-    tool_prompt = _count(raw.get("toolUsePromptTokenCount"))
-    if prompt is not None and tool_prompt:
-        # Tool results are input too: keeps prompt + completion = totalTokenCount.
-        prompt += tool_prompt
-    answer = _count(raw.get("candidatesTokenCount"))
-    thoughts = _count(raw.get("thoughtsTokenCount"))
+    """``usageMetadata`` as :class:`Usage` (see the module docstring for the mapping).
+
+    It comes on every chunk, so the two counts always present are checked inline.
+    """
+    get = raw.get
+    prompt = get("promptTokenCount")
+    if type(prompt) is not int or not 0 <= prompt <= MAX_TOKENS:
+        prompt = None
+    total = get("totalTokenCount")
+    if type(total) is not int or not 0 <= total <= MAX_TOKENS:
+        total = None
+    answer = _count(get("candidatesTokenCount")) if "candidatesTokenCount" in raw else None
+    thoughts = _count(get("thoughtsTokenCount")) if "thoughtsTokenCount" in raw else None
+    if "toolUsePromptTokenCount" in raw:
+        tool_prompt = _count(get("toolUsePromptTokenCount"))
+        if prompt is not None and tool_prompt:
+            # Tool results are input too: keeps prompt + completion = totalTokenCount.
+            prompt += tool_prompt
     completion = None if answer is None and thoughts is None else (answer or 0) + (thoughts or 0)
-    total = _count(raw.get("totalTokenCount"))
     if total is None and prompt is not None and completion is not None:
         total = prompt + completion
-    return Usage(prompt, completion, total, thoughts, _count(raw.get("cachedContentTokenCount")), raw)
+    cached = _count(get("cachedContentTokenCount")) if "cachedContentTokenCount" in raw else None
+    return Usage(prompt, completion, total, thoughts, cached, raw)
 
 
 def _blocked(feedback: dict[str, Any]) -> dict[str, Any]:
