@@ -171,23 +171,31 @@ def turn1() -> tuple[dict[str, Any], bytes]:
     return message, raw
 
 
-def test_turn_one_state_is_sent_back_byte_for_byte() -> None:
+@pytest.mark.parametrize("preserve", [True, None, False])
+def test_turn_one_state_is_sent_back_byte_for_byte(preserve: bool | None) -> None:
     message, raw = turn1()
     history = [{"role": "user", "content": "Which queue?"}, message, {"role": "user", "content": "Why not Kafka?"}]
-    sent = json.dumps(body("gemini-3-flash-preview", history), ensure_ascii=False)
+    sent = json.dumps(body("gemini-3-flash-preview", history, preserve=preserve), ensure_ascii=False)
     model_turn = json.loads(sent)["contents"][1]
-    assert model_turn == {"role": "model", "parts": message[STATE_KEY]["parts"]}
+    parts = message[STATE_KEY]["parts"]
+    if preserve is not True:
+        # Without preserve_thinking the unsigned thought summary stays home; the rest is unchanged.
+        assert parts[0].get("thought") is True and "thoughtSignature" not in parts[0]
+        parts = parts[1:]
+    assert model_turn == {"role": "model", "parts": parts}
     # The signature travels exactly as it arrived on the wire, and the state key itself never does.
     signature = message[STATE_KEY]["parts"][-1]["thoughtSignature"]
     assert f'"thoughtSignature": "{signature}"'.encode() in raw and signature in sent
     assert STATE_KEY not in sent and "reasoning_content" not in sent
+    assert (json.dumps(message["reasoning_content"], ensure_ascii=False)[1:-1] in sent) is (preserve is True)
 
 
-def test_state_is_not_sent_when_preserve_is_false() -> None:
-    message, _ = turn1()
-    history = [{"role": "user", "content": "q"}, message, {"role": "user", "content": "q2"}]
-    got = body("gemini-3-flash-preview", history, preserve=False)
-    assert got["contents"][1] == {"role": "model", "parts": [{"text": message["content"]}]}
+def test_signed_thought_parts_go_back_even_without_preserve() -> None:
+    signed = {"text": "", "thought": True, "thoughtSignature": "S"}
+    state = {"protocol": "gemini", "parts": [{"text": "t", "thought": True}, signed, {"text": "A"}]}
+    message = {"role": "assistant", "content": "A", STATE_KEY: state}
+    got = body(messages=[{"role": "user", "content": "q"}, message])
+    assert got["contents"][1]["parts"] == [signed, {"text": "A"}]
 
 
 def test_an_edited_answer_drops_its_stale_signature() -> None:

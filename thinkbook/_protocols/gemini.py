@@ -28,7 +28,8 @@ possibly on a final part with empty text) must go back to the model: the parser 
 parts as received, joining only adjacent plain text parts of the same kind (never a part that
 carries a signature, as the thought-signature docs require), and :meth:`turn_state` returns them
 when one carries a signature. The next request sends them as that turn's ``model`` content,
-unchanged, unless the answer was edited since or ``preserve_thinking=False``.
+unchanged (unless the answer was edited since); unsigned thought-summary parts go back only with
+``preserve_thinking=True``.
 """
 
 from __future__ import annotations

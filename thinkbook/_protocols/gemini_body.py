@@ -181,8 +181,13 @@ def _parts(content: object, where: str) -> list[dict[str, Any]]:
 
 
 def _model_parts(message: Mapping[str, Any], where: str, preserve: bool | None) -> list[dict[str, Any]] | None:
-    """The parts of an earlier assistant turn: its own state (signatures) when it still matches."""
-    state = state_of(message, "gemini") if preserve is not False else None
+    """The parts of an earlier assistant turn: its own state (signatures) when it still matches.
+
+    The state always goes back (the signatures are the protocol's, not reasoning text); its
+    unsigned thought-summary parts only with ``preserve_thinking=True``, as thinkbook sends
+    earlier reasoning text back only then. Parts that carry a signature are never touched.
+    """
+    state = state_of(message, "gemini")
     content = message.get("content")
     if state is not None:
         parts = state.get("parts")
@@ -193,7 +198,10 @@ def _model_parts(message: Mapping[str, Any], where: str, preserve: bool | None) 
         answer = "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought"))
         # An answer edited since it was received no longer matches its signatures: send the text.
         if content is None or answer == _text_of(content, where):
-            return parts
+            if preserve is not True:
+                parts = [p for p in parts if p.get("thought") is not True or "thoughtSignature" in p]
+            if parts:
+                return parts
     if message.get("tool_calls") or message.get("function_call"):
         raise ConfigurationError(f"{where}: tool calls are not supported by the gemini protocol yet")
     text = _text_of(content if content is not None else "", where)
