@@ -217,6 +217,19 @@ _CODE_CLASSES: dict[str, type[APIStatusError]] = {
     "insufficient_quota": RateLimitError,
     "internalerror": InternalServerError,
     "internal_error": InternalServerError,
+    # Google RPC statuses (Gemini API error bodies and in-stream errors), and two Gemini codes.
+    "invalid_argument": BadRequestError,
+    "failed_precondition": BadRequestError,
+    "out_of_range": BadRequestError,
+    "prompt_blocked": BadRequestError,
+    "unauthenticated": AuthenticationError,
+    "api_key_invalid": AuthenticationError,
+    "permission_denied": PermissionDeniedError,
+    "not_found": NotFoundError,
+    "resource_exhausted": RateLimitError,
+    "internal": InternalServerError,
+    "unavailable": InternalServerError,
+    "deadline_exceeded": InternalServerError,
 }
 
 # What to do next, by class: appended to the server's message so every error says it.
