@@ -32,6 +32,7 @@ import httpx
 from ._catalog import lookup
 from ._errors import ConfigurationError, warn_user
 from ._redact import MASK, redact, redact_data, secret_forms
+from ._types import Timings
 
 FORMAT_VERSION = 1
 REPLAY_HOST = "thinkbook-replay.invalid"
@@ -326,13 +327,50 @@ class _ReplayStream(httpx.AsyncByteStream):
 
 
 def _speed_of(request: httpx.Request) -> float:
+    return _speed_param(request.url)
+
+
+def _speed_param(url: httpx.URL) -> float:
     try:
-        speed = float(request.url.params.get("speed", "1"))
+        speed = float(url.params.get("speed", "1"))
     except ValueError:
         return 1.0
     if math.isnan(speed) or speed < 0:
         return 1.0
     return 0.0 if math.isinf(speed) else speed
+
+
+def replay_speed(url: str) -> float | None:
+    """The pace a request to ``url`` replays at (1 = as recorded, 0 = no pauses); None: not a replay."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return None
+    return _speed_param(parsed) if parsed.host == REPLAY_HOST else None
+
+
+def at_recorded_pace(timings: Timings, speed: float) -> Timings:
+    """Timings measured while replaying at ``speed``, told at the recording's own pace.
+
+    A replay at 4x measures a quarter of the recorded times and four times the recorded rate:
+    seconds are multiplied back by ``speed`` and the rate divided by it (pauses longer than
+    :data:`MAX_PAUSE` were cut, so such gaps read shorter than recorded). At speed 0 (no pauses)
+    nothing about the recording's pace was measured: every timing is None.
+    """
+    if speed <= 0:
+        return Timings()
+
+    def scaled(value: float | None) -> float | None:
+        return None if value is None else value * speed
+
+    rate = timings.tokens_per_second
+    return Timings(
+        time_to_first_reasoning=scaled(timings.time_to_first_reasoning),
+        time_to_first_answer=scaled(timings.time_to_first_answer),
+        thinking_seconds=scaled(timings.thinking_seconds),
+        total_seconds=scaled(timings.total_seconds),
+        tokens_per_second=None if rate is None else rate / speed,
+    )
 
 
 class ReplayTransport(httpx.AsyncBaseTransport):
