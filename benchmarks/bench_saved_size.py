@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.monotonic()
                 try:
                     notebook, text = execute(path, code_dir)
-                except Exception as error:  # noqa: BLE001 - a report line, then a failing exit code
+                except Exception as error:  # a report line, then a failing exit code
                     print(f"  {label}: failed to run: {type(error).__name__}: {error}", file=sys.stderr)
                     return 1
                 sizes = measure(notebook, text)

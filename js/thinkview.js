@@ -74,12 +74,14 @@ function wireStatic(script) {
   const T = L[v.lang] || L.en, ans = v.querySelector(".tb-answer"), foot = v.querySelector(".tb-foot");
   if (ans) addCopy(ans, T);
   const data = v.querySelector('script[type="application/json"]');
-  let md = "";
-  try { md = data ? JSON.parse(data.textContent) : ""; } catch (e) {}
-  if (foot && typeof md == "string" && md) {
+  // No markdown in the page: the answer is prose whose text is its markdown (see _copy_script).
+  let md = null;
+  try { md = data ? JSON.parse(data.textContent) : null; } catch (e) {}
+  const text = () => (typeof md == "string" ? md : ans ? ans.textContent.trim() : "");
+  if (foot && text()) {
     const b = h("button", "tb-btn", null, T.copyAll);
     b.__l = T.copyAll;
-    b.addEventListener("click", () => copy(md, b, T));
+    b.addEventListener("click", () => copy(text(), b, T));
     foot.append(" ", b);
   }
 }

@@ -56,7 +56,7 @@ class _StaticOutput:
     """The finished view as plain HTML: readable everywhere, no widget."""
 
     def __init__(self, view: ThinkView) -> None:
-        self._bundle = view.static_bundle()
+        self._bundle = view.static_bundle(text_reasoning=not in_notebook())
 
     def _repr_mimebundle_(self, **_: Any) -> dict[str, str]:
         return dict(self._bundle)
@@ -150,7 +150,7 @@ class LiveDisplay:
 
     def metadata(self, result: ThinkResult | None) -> dict[str, Any]:
         body = self.request.body
-        skipped = ("messages", "model", "input", "stream", "stream_options", "incremental_output")
+        skipped = ("messages", "model", "input", "stream", "stream_options", "incremental_output", "result_format")
         options = {k: v for k, v in body.get("parameters", body).items() if k not in skipped}
         info: dict[str, Any] = {
             "model": self.request.model,

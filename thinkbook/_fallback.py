@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 # Replays of recordings written to illustrate (not model output) carry this prefix in the view header.
@@ -139,9 +140,9 @@ def thought_summary(state: FinalState) -> str:
 
 
 def counters_line(state: FinalState) -> str:
-    """ "Tokens: input 10 · reasoning 172 · answer 49 · total 231 · first token 0.1s · 48.0 tok/s".
+    """ "Tokens: input 10, reasoning 172, answer 49, total 231 · first token 0.1s · 48.0 tok/s".
 
-    The same words and order as the live view's footer (js/thinkview.js), so a finished view reads
+    The live view's footer words, order and precision (js/thinkview.js), so a finished view reads
     as it did while it streamed; replayed timings say that they are the recording's.
     """
     labels = _labels(state)
@@ -157,7 +158,7 @@ def counters_line(state: FinalState) -> str:
         number = _fmt_int(usage.get(key))
         if number is not None and not (key == "cached_tokens" and usage.get(key) == 0):
             token_parts.append(f"{labels[label]} {number}")
-    pieces = [f"{labels['tokens']}: " + (" · ".join(token_parts) if token_parts else "?")]
+    pieces = [f"{labels['tokens']}: " + (", ".join(token_parts) if token_parts else "?")]
     timings = state.counters.get("timings", {})
     if _timed(state):
         first = timings.get("time_to_first_token")
@@ -196,9 +197,10 @@ def _bar(state: FinalState) -> str:
         if state.thinking and _fmt_int(state.budget):
             mode += f" · {labels['budget']} {_fmt_int(state.budget)}"
         items.append(f'<span class="tb-think">{html.escape(mode)}</span>')
-    status = {"stopped": "stopped_status", "error": "error_status"}.get(state.status, state.status)
-    shown = labels.get(status, state.status)
-    items.append(f'<span class="tb-st tb-st-{html.escape(state.status)}" data-tb="status">{html.escape(shown)}</span>')
+    if state.status != "done":  # a finished view is done unless it says otherwise
+        status = {"stopped": "stopped_status", "error": "error_status"}.get(state.status, state.status)
+        shown = html.escape(labels.get(status, state.status))
+        items.append(f'<span class="tb-st tb-st-{html.escape(state.status)}" data-tb="status">{shown}</span>')
     replay = _replay_label(state)
     if replay:
         items.append(f'<em class="tb-replay">{html.escape(replay)}</em>')
@@ -224,11 +226,12 @@ def static_html(state: FinalState, *, copy_buttons: bool = False) -> str:
         )
     elif state.reasoning_hidden:
         out.append(f'<p class="tb-hidden"><small>{html.escape(thought_summary(state))}</small></p>')
-    out.append(f'<div class="tb-answer tb-code" data-tb="answer">{state.answer_html}</div>')
+    out.append(f'<div class="tb-answer" data-tb="answer">{state.answer_html}</div>')
     if state.status == "stopped":
         out.append(f'<p class="tb-note"><em>{html.escape(labels["stopped"])}</em></p>')
     if state.error:
-        out.append(f'<p class="tb-errline"><strong>{html.escape(labels["error"])}:</strong> {html.escape(state.error)}</p>')
+        label, error = html.escape(labels["error"]), html.escape(state.error)
+        out.append(f'<p class="tb-errline"><strong>{label}:</strong> {error}</p>')
     out.append(f'<div class="tb-foot"><small data-tb="counters">{html.escape(counters_line(state))}</small></div>')
     if copy_buttons:
         out.append(_copy_script(state))
@@ -250,9 +253,29 @@ def _json_in_html(value: Any) -> str:
 
 
 def _copy_script(state: FinalState) -> str:
-    markdown = _json_in_html(state.answer_markdown) if state.answer_markdown.strip() else None
+    # The markdown is kept only when it differs from the answer's text (prose without markup is
+    # copied from the page as it reads): most short answers then cost nothing more.
+    source = state.answer_markdown.strip()
+    markdown = _json_in_html(state.answer_markdown) if source and source != _text_of(state.answer_html) else None
     data = f'<script type="application/json" class="tb-md">{markdown}</script>' if markdown else ""
     return f"{data}<script>{_QUEUE_JS}</script>"
+
+
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _text_of(fragment: str) -> str:
+    """The text a browser shows for ``fragment`` (tags dropped, entities decoded), stripped."""
+    parser = _TextOf()
+    parser.feed(fragment)
+    parser.close()
+    return "".join(parser.parts).strip()
 
 
 def plain_text(state: FinalState, *, reasoning: bool = True) -> str:

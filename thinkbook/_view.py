@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anywidget
-import ipywidgets
+import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
 from ._accumulator import append_text
@@ -516,10 +516,17 @@ class ThinkView(anywidget.AnyWidget):
             replay_speed=self.replay_speed,
         )
 
-    def static_bundle(self) -> dict[str, str]:
-        """The finished view as output data: static HTML (with copy buttons) and plain text."""
+    def static_bundle(self, *, text_reasoning: bool = False) -> dict[str, str]:
+        """The finished view as output data: static HTML (with copy buttons) and plain text.
+
+        The text holds the reasoning's summary line only (the HTML folds the reasoning itself),
+        unless ``text_reasoning`` (a terminal, where the text is all there is).
+        """
         state = self.final_state()
-        return {"text/html": static_html(state, copy_buttons=True), "text/plain": plain_text(state, reasoning=False)}
+        return {
+            "text/html": static_html(state, copy_buttons=True),
+            "text/plain": plain_text(state, reasoning=text_reasoning),
+        }
 
     def retire(self) -> None:
         """Close the widget once its output shows :meth:`static_bundle` (the stream is over).
