@@ -24,7 +24,7 @@ import time
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import nbformat
 import pytest
@@ -78,8 +78,8 @@ def page_text_has_no_widget_error(page: Any) -> None:
 class Stripper(HTMLParser):
     """What GitHub's notebook renderer leaves: no <style>/<script> (nor their text), no style, class, id."""
 
-    DROP = {"style", "class", "id"}
-    VOID = {"br", "hr", "img", "input", "meta", "link", "col", "wbr", "source"}
+    DROP: ClassVar = frozenset({"style", "class", "id"})
+    VOID: ClassVar = frozenset({"br", "hr", "img", "input", "meta", "link", "col", "wbr", "source"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -152,7 +152,8 @@ def test_lab_run_all_save_reopen_in_lab_and_notebook7(lab: Any) -> None:
     sizes = bench.measure(saved, (int(chars), int(utf8)))
     (OUTPUT_DIR / "saved-quickstart-lab-size.json").write_text(json.dumps(vars(sizes) | {
         "bytes_per_char": sizes.bytes_per_char, "times_text": sizes.times_text}, indent=1))  # fmt: skip
-    print(f"\nJupyterLab-saved quickstart: {sizes}; {sizes.bytes_per_char:.2f} bytes/char, {sizes.times_text:.2f}x text")
+    ratios = f"{sizes.bytes_per_char:.2f} bytes/char, {sizes.times_text:.2f}x text"
+    print(f"\nJupyterLab-saved quickstart: {sizes}; {ratios}")
     assert sizes.widget_bytes == 0, "JupyterLab saved widget state for finished views"
     assert sizes.times_text < 5, sizes
 

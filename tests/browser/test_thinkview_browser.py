@@ -130,7 +130,8 @@ _CLOCKS_JS = """() => {
   const view = document.querySelector('.tb-view.tb-live');
   const summary = view && view.querySelector('[data-tb="reasoning"] > summary');
   const counters = view && view.querySelector('[data-tb="counters"]');
-  return summary && counters && /Thinking/.test(summary.textContent) ? [summary.textContent, counters.textContent] : null;
+  if (!summary || !counters || !/Thinking/.test(summary.textContent)) return null;
+  return [summary.textContent, counters.textContent];
 }"""
 
 ANSWER_MARKDOWN = (
