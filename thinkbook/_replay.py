@@ -23,6 +23,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -373,6 +374,19 @@ def at_recorded_pace(timings: Timings, speed: float) -> Timings:
     )
 
 
+# Set by a caller that wants to know which of its streams were replays (the CLI labels their
+# timings): the transport appends each replay's speed. Streams started in the caller's context
+# see the same list, also on the engine's thread (asyncio copies the context with the list in it).
+_played: ContextVar[list[float] | None] = ContextVar("thinkbook_replays_played", default=None)
+
+
+def collect_replays() -> list[float]:
+    """From now on in this context, the speed of every replay played is appended to the list returned."""
+    played: list[float] = []
+    _played.set(played)
+    return played
+
+
 class ReplayTransport(httpx.AsyncBaseTransport):
     """Answers requests for ``REPLAY_HOST`` from the recording registered under the URL's token."""
 
@@ -385,6 +399,9 @@ class ReplayTransport(httpx.AsyncBaseTransport):
                 "file, call thinkbook.replay(path) or use %%think --replay path"
             )
         recording = source if isinstance(source, Recording) else load_recording(source)
+        played = _played.get()
+        if played is not None:
+            played.append(_speed_of(request))
         return httpx.Response(
             recording.status,
             headers={"content-type": recording.content_type},
