@@ -6,12 +6,14 @@ const L = {
     replayIllustrative: "replaying an illustrative recording (not model output)",
     on: "thinking on", off: "thinking off", budget: "budget", input: "input", cached: "cached", reas: "reasoning",
     ans: "answer", total: "total", ttft: "first token", tthink: "thinking", rate: "tok/s", cost: "cost",
-    waiting: "waiting…", thinking: "thinking", answering: "answering", done: "done", stopped: "stopped", error: "error" },
+    waiting: "waiting…", thinking: "thinking", answering: "answering", done: "done", stopped: "stopped", error: "error",
+    paced: "timings as recorded", unpaced: "replayed without pauses: no timings", hidden: "not shown by the provider" },
   zh: { reasoning: "思考过程", answer: "完整回复", tokens: "Token 消耗", now: "思考中…", thought: "已思考",
     stop: "停止", copy: "复制", copied: "已复制", copyAll: "复制回复", replay: "正在回放录制的回答", replayIllustrative: "正在回放示例录制（非模型输出）",
     on: "思考：开", off: "思考：关", budget: "预算", input: "输入", cached: "缓存", reas: "思考",
     ans: "回复", total: "总计", ttft: "首 token", tthink: "思考用时", rate: "tokens/s", cost: "费用",
-    waiting: "等待中…", thinking: "思考中", answering: "回答中", done: "已完成", stopped: "已停止", error: "出错" },
+    waiting: "等待中…", thinking: "思考中", answering: "回答中", done: "已完成", stopped: "已停止", error: "出错",
+    paced: "用时为录制时的用时", unpaced: "无停顿回放：无用时", hidden: "服务商未提供思考内容" },
 };
 const LIVE = { waiting: 1, thinking: 1, answering: 1 };
 const rank = (s) => ({ waiting: 0, thinking: 1, answering: 2 })[s] ?? 3; // done/stopped/error: 3
@@ -51,12 +53,53 @@ function copy(text, btn, T) {
   try { navigator.clipboard.writeText(text).then(() => done(true), fallback); } catch (e) { fallback(); }
 }
 
+function addCopy(box, T) {
+  for (const pre of box.querySelectorAll("pre")) {
+    if (pre.parentNode.className == "tb-pre") continue;
+    const w = h("div", "tb-pre");
+    pre.before(w);
+    const b = h("button", "tb-btn tb-cp", w, T.copy);
+    b.__l = T.copy;
+    w.append(pre);
+    b.addEventListener("click", () => copy(pre.textContent, b, T));
+  }
+}
+
+// A finished view is static HTML (thinkbook/_fallback.py) ending in a one-line script that queues
+// itself on self.__tbq; while this module is loaded, those views get the live view's Copy buttons.
+function wireStatic(script) {
+  const v = script && script.parentNode;
+  if (!v || v.__tb || !v.classList || !v.classList.contains("tb-static")) return;
+  v.__tb = 1;
+  const T = L[v.lang] || L.en, ans = v.querySelector(".tb-answer"), foot = v.querySelector(".tb-foot");
+  if (ans) addCopy(ans, T);
+  const data = v.querySelector('script[type="application/json"]');
+  // No markdown in the page: the answer is prose whose text is its markdown (see _copy_script).
+  let md = null;
+  try { md = data ? JSON.parse(data.textContent) : null; } catch (e) {}
+  const text = () => (typeof md == "string" ? md : ans ? ans.textContent.trim() : "");
+  if (foot && text()) {
+    const b = h("button", "tb-btn", null, T.copyAll);
+    b.__l = T.copyAll;
+    b.addEventListener("click", () => copy(text(), b, T));
+    foot.append(" ", b);
+  }
+}
+{
+  const q = globalThis.__tbq;
+  if (!q || !q.__tb) {
+    globalThis.__tbq = { __tb: 1, push: wireStatic };
+    if (Array.isArray(q)) q.forEach(wireStatic); // views finished before this module loaded
+  }
+}
+
 function render({ model, el }) {
   const get = (k) => model.get(k);
   const root = h("div", "tb-view", el), lbl = h("div", "tb-col-label", root), bar = h("div", "tb-bar", root);
   const mName = h("span", "tb-model", bar), mThink = h("span", "tb-think", bar), stEl = h("span", "tb-st", bar);
   const badge = h("span", "tb-replay", bar), errEl = h("span", "tb-err", bar), stop = h("button", "tb-btn tb-stop", bar);
   const det = h("details", "tb-reason"), sum = h("summary", "", det), rBox = h("div", "tb-rtext", det);
+  const hid = h("div", "tb-hidden"); // "Thought for … (not shown by the provider)": tokens, no text
   const ans = h("div", "tb-answer tb-code", root), doneEl = h("div", "tb-done", ans), tailEl = h("div", "tb-tail", ans);
   const foot = h("div", "tb-foot", root), cnt = h("span", "tb-counters", foot), cpAll = h("button", "tb-btn", foot);
   // Stable hooks for tests and user styles, independent of the class names.
@@ -72,13 +115,15 @@ function render({ model, el }) {
   let snapR = null, snapA = null, rq = "", bq = [], tq = null;
   let t0 = null, t1 = null, user = false, auto = null, stick = true, stopped = false;
   let frame = 0, dead = false, timer = 0, T = L.en, first = true;
+  // A replay's times are told at the recording's pace: the kernel scales its own, this view its clock.
+  const pace = () => { const p = (get("header") || {}).pace; return num(p) ? p : 1; };
   const kick = () => frame || dead || ((frame = 1), raf(measured));
 
   function setSt(s) {
     if (seen && s === st) return;
     const n = Date.now(), tm = counters.timings || {}, e = num(tm.thinking_seconds) ? tm.thinking_seconds : tm.elapsed;
     // A view that first sees "thinking" late starts its clock from the stream's own measure.
-    if (s == "thinking" && t0 == null) t0 = n - (!seen && num(e) ? e * 1000 : 0);
+    if (s == "thinking" && t0 == null) t0 = n - (!seen && num(e) && pace() > 0 ? (e * 1000) / pace() : 0);
     if (s != "thinking" && t0 != null && t1 == null) t1 = n;
     st = s;
     seen = true;
@@ -148,16 +193,13 @@ function render({ model, el }) {
   stop.addEventListener("click", () => stopped || ((stopped = stop.disabled = true), model.send({ t: "stop" })));
   cpAll.addEventListener("click", () => get("answer_markdown") && copy(get("answer_markdown"), cpAll, T));
 
-  function addCopy(box) {
-    for (const pre of box.querySelectorAll("pre")) {
-      if (pre.parentNode.className == "tb-pre") continue;
-      const w = h("div", "tb-pre");
-      pre.before(w);
-      const b = h("button", "tb-btn tb-cp", w, T.copy);
-      b.__l = T.copy;
-      w.append(pre);
-      b.addEventListener("click", () => copy(pre.textContent, b, T));
-    }
+  // One clock for the fold's header and the footer: while thinking, this view's own (the kernel
+  // sends its measure only with status changes); after, the kernel's measure.
+  function thinkSecs(tm) {
+    const k = pace();
+    if (st == "thinking" && t0 != null) return k > 0 ? ((Date.now() - t0) / 1000) * k : null;
+    if (num(tm.thinking_seconds)) return tm.thinking_seconds;
+    return t0 != null && t1 != null && k > 0 ? ((t1 - t0) / 1000) * k : null;
   }
 
   function paint() {
@@ -197,12 +239,15 @@ function render({ model, el }) {
     const want = st == "thinking" ? true : st == "answering" || st == "done" ? false
       : auto == null && rText !== "" && !dH && !tH ? true : null;
     if (!user && want != null && want !== auto) det.open = auto = want;
-    if (st == "thinking" && t0 != null) tx(sum, `${T.now} ${sec((Date.now() - t0) / 1000)}`);
+    const ts = thinkSecs(tm);
+    if (st == "thinking" && t0 != null) tx(sum, ts != null ? `${T.now} ${sec(ts)}` : T.now);
     else {
-      const ts = num(tm.thinking_seconds) ? tm.thinking_seconds : t1 != null ? (t1 - t0) / 1000 : null;
       const tk = num(u.reasoning_tokens) ? fmt(u.reasoning_tokens) : es.reasoning_tokens > 0 ? "≈" + fmt(es.reasoning_tokens) : "";
       tx(sum, (ts != null ? `${T.thought} ${sec(ts)}` : T.reasoning) + (tk ? ` · ${tk} tokens` : ""));
     }
+    const hidden = !!c.reasoning_hidden && rText === "";
+    if (hidden !== hid.isConnected) hidden ? ans.before(hid) : hid.remove();
+    if (hidden) tx(hid, `${sum.textContent} (${T.hidden})`);
     if (rCh && stick && det.open) rBox.scrollTop = rBox.scrollHeight;
 
     // Answer: finished blocks are append-only, the open tail is replaced.
@@ -211,18 +256,18 @@ function render({ model, el }) {
       doneEl.innerHTML = snapA[0];
       tailEl.innerHTML = snapA[1];
       snapA = null;
-      addCopy(doneEl);
-      addCopy(tailEl);
+      addCopy(doneEl, T);
+      addCopy(tailEl, T);
     }
     if (bq.length) {
       // New blocks get their copy buttons apart: no search through the whole answer each frame.
       const tpl = document.createElement("template");
       tpl.innerHTML = bq.join("");
       bq = [];
-      addCopy(tpl.content);
+      addCopy(tpl.content, T);
       doneEl.append(tpl.content);
     }
-    if (tq != null) (tailEl.innerHTML = tq), (tq = null), addCopy(tailEl);
+    if (tq != null) (tailEl.innerHTML = tq), (tq = null), addCopy(tailEl, T);
 
     // Counters: exact usage when counters.exact, else live estimates marked "≈".
     const tok = (k) => {
@@ -236,9 +281,10 @@ function render({ model, el }) {
       .filter((p) => p[1] != null).map((p) => p.join(" "));
     const line = parts.length ? [`${T.tokens}: ${parts.join(" · ")}`] : [], co = c.cost;
     if (num(tm.time_to_first_token)) line.push(`${T.ttft} ${sec(tm.time_to_first_token)}`);
-    if (num(tm.thinking_seconds)) line.push(`${T.tthink} ${sec(tm.thinking_seconds)}`);
+    if (ts != null) line.push(`${T.tthink} ${sec(ts)}`); // the fold's clock (one clock, issue 11.9)
     if (num(tm.tokens_per_second)) line.push(`${tm.tokens_per_second.toFixed(1)} ${T.rate}`);
     if (co && num(co.amount)) line.push(`${T.cost} ${c.exact ? "" : "≈"}${CUR[co.currency] || (co.currency || "") + " "}${co.amount.toFixed(4)}`);
+    if (rp && num(hd.pace)) line.push(hd.pace > 0 ? T.paced : T.unpaced);
     tx(cnt, line.join(" · "));
     tx(cpAll, (cpAll.__l = T.copyAll));
     cpAll.disabled = !get("answer_markdown");

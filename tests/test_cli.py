@@ -184,3 +184,28 @@ def test_a_withheld_key_is_one_note_line(server: LoopbackServer, monkeypatch: py
     assert code == EXIT_OK and "authorization" not in server.requests[0].headers
     notes = [line for line in err.splitlines() if line.startswith("note: ")]
     assert len(notes) == 1 and "DASHSCOPE_API_KEY is set but was not sent" in notes[0] and FAKE_KEY not in err
+
+
+@pytest.mark.parametrize("speed", ["1", "4"])
+def test_replayed_timings_are_the_recordings_and_say_so(monkeypatch: pytest.MonkeyPatch, speed: str) -> None:
+    for name in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", speed)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["-m", "qwen-plus", "--think", "--no-reasoning", "你是谁"], stdout=out, stderr=err) == EXIT_OK
+    line = err.getvalue().strip().splitlines()[-1]
+    assert line.endswith("timings as recorded"), line
+    # The recording took ~3.4 s to think at ~50 tok/s: at 4x the replay measures a quarter of that.
+    thought = float(line.split("thought ")[1].split("s")[0])
+    rate = float(line.split(" tok/s")[0].rsplit(" ", 1)[1])
+    assert 2.8 <= thought <= 4.5 and 35 <= rate <= 65, line
+
+
+def test_live_timings_carry_no_replay_label(server: LoopbackServer) -> None:
+    from thinkbook._cli import usage_line
+    from thinkbook._types import ThinkResult, Timings
+
+    result = ThinkResult(answer="a", timings=Timings(0.1, 0.2, 0.1, 1.0, 400.0))
+    assert "as recorded" not in usage_line(result) and "400 tok/s" in usage_line(result)
+    assert usage_line(result, 4.0).endswith("100 tok/s, timings as recorded")
+    assert "tok/s" not in usage_line(result, 0.0) and "replayed without pauses" in usage_line(result, 0.0)

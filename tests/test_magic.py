@@ -490,7 +490,8 @@ def test_no_stream_view_shows_only_the_final_view(
 ) -> None:
     server.enqueue(answer("r", "final"), answer("r", "static"))
     think(shell, f"-m local --base-url {server.url}/v1 --no-stream-view --out result")
-    assert len(published) == 1 and WIDGET in published[0]["data"] and "final" in published[0]["data"]["text/plain"]
+    # Shown once, finished: static HTML, no widget (nothing for a saved notebook to miss).
+    assert len(published) == 1 and WIDGET not in published[0]["data"] and "final" in published[0]["data"]["text/plain"]
     assert published[0]["metadata"]["thinkbook"]["magic"]["stream_view"] is False
     think(shell, f"-m local --base-url {server.url}/v1 --no-stream-view --static")
     assert WIDGET not in published[1]["data"] and "static" in published[1]["data"]["text/html"]
@@ -607,7 +608,7 @@ def test_bg_view_stop_button_cancels(
     assert server.wait_for_disconnect()
     while view.status != "stopped" and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert handle.done() and view.status == "stopped" and view.reasoning == "slow"
+    assert handle.done() and view.status == "stopped" and view.final_state().reasoning == "slow"  # retired
 
 
 def test_bg_record_writes_the_file_when_the_stream_ends(

@@ -1,12 +1,13 @@
 """%%think in a real kernel, run headless by nbclient (as Run All / nbconvert do).
 
 The loopback server runs inside the kernel (started by the notebook's first cell), so nothing
-leaves the machine. Blocking cells must leave the final view in the saved notebook: the widget
-output with its text/html and text/plain fallbacks, its metadata, and the widget state.
+leaves the machine. Blocking cells must leave the final view in the saved notebook: its static
+text/html and text/plain, its metadata, and no widget state holding its text.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ import pytest
 from nbclient import NotebookClient
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 SETUP = """\
 from thinkbook.testing import LoopbackServer, ScriptedResponse
@@ -76,27 +76,25 @@ def test_no_errors_and_nothing_on_stderr(executed: Any) -> None:
 
 def test_blocking_cell_saves_the_final_view_with_fallbacks_and_metadata(executed: Any) -> None:
     (shown,) = outputs(executed.cells[1], "display_data")
-    assert WIDGET in shown.data
+    assert WIDGET not in shown.data  # finished: the static rendering replaced the live widget
     assert "矛盾" in shown.data["text/html"] and "<details>" in shown.data["text/html"]  # reasoning folded
-    assert "假设素数有限" in shown.data["text/plain"] and "**矛盾**" in shown.data["text/plain"]
+    assert "假设素数有限" in shown.data["text/html"] and "**矛盾**" in shown.data["text/plain"]
     info = shown.metadata["thinkbook"]
     assert info["status"] == "done" and info["chat"] == "proof" and info["model"] == "local"
     assert info["magic"]["out"] == "proof" and info["usage"]["reasoning_tokens"] == 7
 
 
-def test_widget_state_holds_the_final_view(executed: Any) -> None:
-    (shown,) = outputs(executed.cells[1], "display_data")
-    model_id = shown.data[WIDGET]["model_id"]
-    state = executed.metadata["widgets"][WIDGET_STATE]["state"][model_id]["state"]
-    assert state["status"] == "done"
-    assert state["reasoning"] == "假设素数有限，设为 p1..pn。"
-    assert state["answer_markdown"] == "令 N = p1·…·pn + 1，**矛盾**。"
-    assert state["counters"]["exact"] is True
+def test_widget_state_holds_no_finished_view(executed: Any) -> None:
+    # The blocking view's model was emptied before closing: no text, no code in the saved state.
+    # (The --bg view ends during a later cell; nbclient ignores messages addressed to an earlier
+    # cell, so it never sees that view end. JupyterLab does: tests/browser/test_saved_notebooks_browser.py.)
+    saved = json.dumps(executed.metadata.get("widgets", {}), ensure_ascii=False)
+    assert "假设素数有限" not in saved and "矛盾" not in saved
 
 
 def test_background_cell_returns_a_handle_and_a_later_cell_waits_for_it(executed: Any) -> None:
     background = executed.cells[2]
-    assert WIDGET in outputs(background, "display_data")[0].data
+    assert outputs(background, "display_data")  # its view (finished where a front end sees it end)
     (handle,) = outputs(background, "execute_result")
     assert handle.data["text/plain"].startswith("<ThinkHandle local")
     printed = "".join(o.text for o in outputs(executed.cells[3], "stream"))
@@ -138,7 +136,6 @@ def test_interrupt_button_stops_a_blocking_cell_and_keeps_the_partial(tmp_path: 
     assert message.name == "stderr" and message.text.strip() == "stopped: partial answer kept in _think"
     (shown,) = outputs(stopped, "display_data")
     assert shown.metadata["thinkbook"]["status"] == "stopped"
-    state = notebook.metadata["widgets"][WIDGET_STATE]["state"][shown.data[WIDGET]["model_id"]]["state"]
-    assert state["status"] == "stopped" and state["reasoning"] == "想到一半"
+    assert "tb-st-stopped" in shown.data["text/html"] and "想到一半" in shown.data["text/html"]
     printed = "".join(o.text for o in outputs(notebook.cells[2], "stream"))
     assert "disconnected: True" in printed and "kept: 想到一半 答到" in printed

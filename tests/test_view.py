@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,7 +195,7 @@ def test_answer_that_was_reasoning_moves_across(clock: FakeClock, comms: Any) ->
     assert statuses[-1] == "answering"  # live views follow the deltas; the trait follows at the next snapshot
 
 
-def test_fallback_bundle_holds_the_final_content_without_scripts(clock: FakeClock, comms: Any) -> None:
+def test_a_finished_view_is_shown_as_static_html_without_a_widget(clock: FakeClock, comms: Any) -> None:
     view = make_view(clock)
     result = ThinkResult(
         reasoning="<img src=x onerror=alert(1)>",
@@ -200,21 +204,135 @@ def test_fallback_bundle_holds_the_final_content_without_scripts(clock: FakeCloc
         finish_reason="stop",
     )
     view.end(result)
-    bundle = view._repr_mimebundle_()
-    data = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert "application/vnd.jupyter.widget-view+json" in data
+    data = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" not in data  # nothing for a saved notebook to miss
     page = data["text/html"]
-    assert "<details>" in page and "<strong>fine</strong>" in page
-    assert "<script" not in page and "<img" not in page and "&lt;img src=x" in page
+    assert "<details><summary>" in page and "<strong>fine</strong>" in page
+    assert "<img" not in page and "&lt;img src=x" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # Only the one-line queue script and the answer's markdown as inert JSON data.
+    assert re.findall(r"<script[^>]*>", page) == ['<script type="application/json" class="tb-md">', "<script>"]
+    markdown = re.search(r'class="tb-md">(.*?)</script>', page)
+    assert markdown and json.loads(markdown.group(1)) == result.answer and "</script" not in markdown.group(1)
     assert "total 70" in page
     assert "fine" in data["text/plain"] and "&lt;" not in data["text/plain"]
+    assert "<img src=x" not in data["text/plain"]  # the text carries the reasoning's summary, not the reasoning
+
+
+def test_while_streaming_the_bundle_is_the_widget_with_fallbacks(clock: FakeClock, comms: Any) -> None:
+    view = make_view(clock)
+    drive(view, clock, stream_of(RESULT)[:5])
+    bundle = view._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data and "text/html" in data
+
+
+def test_static_html_mirrors_the_live_view_and_reads_without_classes_or_scripts(clock: FakeClock, comms: Any) -> None:
+    nh3 = pytest.importorskip("nh3")
+    view = ThinkView.from_result(RESULT, enable_thinking=True, thinking_budget=500, replay="replay:x.jsonl")
+    page = view.static_bundle()["text/html"]
+    for hook in ('class="tb-view tb-static"', 'class="tb-bar"', 'class="tb-answer"', 'class="tb-foot"',
+                 'data-tb="answer"', 'data-tb="counters"', '<b class="tb-model">qwen-plus</b>'):  # fmt: skip
+        assert hook in page
+    assert "thinking on · budget 500" in page and "Replayed from a recording" in page
+    # GitHub keeps structure, drops style, class, id and scripts.
+    tags = {"div", "p", "details", "summary", "pre", "code", "small", "b", "em", "strong", "h1", "span", "table"}
+    stripped = nh3.clean(page, tags=tags, attributes={}, strip_comments=True)
+    assert "class=" not in stripped and "<script" not in stripped and "style=" not in stripped
+    assert "<details><summary>Thought for 1.5s · 40 tokens</summary><pre>" + "abc" * 40 in stripped
+    assert "<h1>Title</h1>" in stripped and "<strong>bold</strong>" in stripped
+    assert "<pre><code>" in stripped and "x = 1" in re.sub(r"<[^>]+>", "", stripped)
+    assert "Tokens: input 10, reasoning 40, answer 20, total 70" in stripped
 
 
 def test_from_result_shows_a_finished_result(comms: Any) -> None:
     view = ThinkView.from_result(RESULT, lang="zh")
     assert view.status == "done" and view.answer_markdown == RESULT.answer
-    text = view._repr_mimebundle_()[0]["text/plain"]
-    assert "已思考 1.5s" in text and "完整回复" in text
+    data = view._repr_mimebundle_()
+    assert "已思考 1.5s" in data["text/plain"] and "完整回复" in data["text/plain"]
+    assert '<div class="tb-view tb-static" lang="zh">' in data["text/html"]
+
+
+def test_stopped_and_failed_views_keep_their_partial_text_in_the_static_form(clock: FakeClock, comms: Any) -> None:
+    stopped = make_view(clock)
+    drive(stopped, clock, [ReasoningDelta("half a "), ReasoningDelta("thought")])
+    stopped.end(stopped=True)
+    page = stopped.static_bundle()["text/html"]
+    assert "<details open><summary>" in page and "half a thought" in page  # stopped before answering: open
+    assert "Stopped: the answer is incomplete." in page and "tb-st-stopped" in page
+    failed = make_view(clock)
+    drive(failed, clock, [ReasoningDelta("think"), AnswerDelta("part of an ans")])
+    failed.end(error=RuntimeError("connection\nlost"))
+    page = failed.static_bundle()["text/html"]
+    assert "<details><summary>" in page and "part of an ans" in page  # answered: folded, like live
+    assert '<p class="tb-errline"><strong>Error:</strong> RuntimeError: connection lost</p>' in page
+    assert "Error: RuntimeError: connection lost" in failed.static_bundle()["text/plain"]
+
+
+def test_hidden_reasoning_is_said_not_shown_empty(comms: Any) -> None:
+    hidden = ThinkResult(
+        answer="42",
+        usage=Usage(prompt_tokens=5, completion_tokens=1850, total_tokens=1855, reasoning_tokens=1840),
+        timings=Timings(time_to_first_answer=4.5, thinking_seconds=4.2, total_seconds=5.0),
+        reasoning_hidden=True,
+    )
+    view = ThinkView.from_result(hidden, lang="en")
+    assert view.counters["reasoning_hidden"] is True  # the live view says it too (js/thinkview.js)
+    data = view.static_bundle()
+    line = "Thought for 4.2s · 1,840 tokens (not shown by the provider)"
+    assert f'<p class="tb-hidden"><small>{line}</small></p>' in data["text/html"]
+    assert "<details" not in data["text/html"]
+    assert f"[{line}]" in data["text/plain"]
+    zh = ThinkView.from_result(hidden, lang="zh").static_bundle()["text/plain"]
+    assert "已思考 4.2s · 1,840 tokens (服务商未提供思考内容)" in zh
+    shown = ThinkView.from_result(replace(hidden, reasoning="visible after all"), lang="en").static_bundle()
+    assert "not shown by the provider" not in shown["text/html"]
+
+
+def test_replayed_timings_are_told_at_the_recordings_pace_and_labelled(comms: Any) -> None:
+    measured = replace(RESULT, timings=Timings(0.125, 0.5, 0.375, 0.75, 400.0))  # replayed at 4x
+    view = ThinkView.from_result(measured, replay="replay:x.jsonl", replay_speed=4.0, lang="en")
+    assert view.header["pace"] == 4.0
+    timings = view.counters["timings"]
+    assert timings["thinking_seconds"] == 1.5 and timings["total_seconds"] == 3.0
+    assert timings["tokens_per_second"] == 100.0 and timings["time_to_first_token"] == 0.5
+    data = view.static_bundle()
+    assert "Thought for 1.5s" in data["text/html"] and "100.0 tok/s" in data["text/html"]
+    assert "timings as recorded" in data["text/html"] and "timings as recorded" in data["text/plain"]
+    unpaced = ThinkView.from_result(measured, replay="replay:x.jsonl", replay_speed=0.0).static_bundle()["text/html"]
+    assert "tok/s" not in unpaced and "Thought for" not in unpaced and "replayed without pauses" in unpaced
+    live = ThinkView.from_result(measured).static_bundle()["text/html"]  # not a replay: as measured
+    assert "400.0 tok/s" in live and "as recorded" not in live
+
+
+def test_replay_speed_and_recorded_pace() -> None:
+    from thinkbook._replay import at_recorded_pace, replay_speed, replay_url
+
+    assert replay_speed("https://dashscope.aliyuncs.com/compatible-mode/v1") is None
+    assert replay_speed("not a url at all \x00") is None
+    path = Path(__file__).parent.parent / "thinkbook" / "recordings"
+    recording = next(path.glob("*.jsonl"))
+    assert replay_speed(replay_url(recording, 4.0)) == 4.0
+    assert replay_speed(replay_url(recording, 0.0)) == 0.0
+    scaled = at_recorded_pace(Timings(0.1, 0.2, 0.1, 0.5, 800.0), 4.0)
+    assert scaled == Timings(0.4, 0.8, 0.4, 2.0, 200.0)
+    assert at_recorded_pace(Timings(0.1, 0.2, 0.1, 0.5, 800.0), 0.0) == Timings()
+    assert at_recorded_pace(Timings(), 2.0) == Timings()
+
+
+def test_retire_empties_and_closes_the_widget_but_keeps_what_it_showed(comms: Any) -> None:
+    view = ThinkView.from_result(RESULT)
+    before = view.final_state()
+    assert view.get_state()["layout"] is None  # no Layout model (one comm and ~1.2 KB less per view)
+    comm = view.comm
+    assert isinstance(comm, RecordingComm)
+    view.retire()
+    assert view.comm is None and view.final_state() == before
+    # The last state the front end (and a headless run's saved notebook) got: emptied, no code.
+    last = comm.state_updates()[-1]
+    assert last["_esm"] == "export default {}" and last["_css"] == ""
+    assert last["reasoning"] == last["answer_html"] == last["answer_markdown"] == "" and last["counters"] == {}
+    assert view.static_bundle()["text/html"] == ThinkView.from_result(RESULT).static_bundle()["text/html"]
 
 
 def test_no_key_in_widget_state(comms: Any) -> None:

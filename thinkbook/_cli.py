@@ -29,6 +29,7 @@ from ._errors import (
 )
 from ._protocols import protocols
 from ._protocols.base import EFFORTS
+from ._replay import at_recorded_pace, collect_replays
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
 
 EXIT_OK = 0
@@ -109,8 +110,11 @@ def _print_models(out: TextIO) -> None:
         out.write(f"{info.name:40} {info.family:9} {mode:26} {' '.join(extras)}\n")
 
 
-def usage_line(result: ThinkResult) -> str:
-    """One human line: tokens by kind, time to first token, thinking time, speed."""
+def usage_line(result: ThinkResult, replay_speed: float | None = None) -> str:
+    """One human line: tokens by kind, time to first token, thinking time, speed.
+
+    A replay's timings are told at the recording's pace and say so (``replay_speed``: its speed).
+    """
     parts = []
     usage = result.usage
     if usage is not None:
@@ -127,7 +131,7 @@ def usage_line(result: ThinkResult) -> str:
             parts.append(f"total {usage.total_tokens}")
     else:
         parts.append("usage not reported")
-    t = result.timings
+    t = result.timings if replay_speed is None else at_recorded_pace(result.timings, replay_speed)
     if t.time_to_first_token is not None:
         parts.append(f"first token {t.time_to_first_token:.2f}s")
     if t.thinking_seconds:
@@ -136,6 +140,8 @@ def usage_line(result: ThinkResult) -> str:
         parts.append(f"total {t.total_seconds:.1f}s")
     if t.tokens_per_second:
         parts.append(f"{t.tokens_per_second:.0f} tok/s")
+    if replay_speed is not None:
+        parts.append("timings as recorded" if replay_speed > 0 else "replayed without pauses: no timings")
     return "tokens: " + ", ".join(parts)
 
 
@@ -214,6 +220,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, say_notes: Callable
     show_reasoning = not (args.json or args.no_reasoning)
     result: ThinkResult | None = None
     answer_started = False
+    played = collect_replays()
     try:
         events = stream(
             _read_prompt(args.prompt),
@@ -265,5 +272,5 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, say_notes: Callable
         out.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write("\n")
-        err.write(usage_line(result) + "\n")
+        err.write(usage_line(result, played[-1] if played else None) + "\n")
     return EXIT_OK

@@ -4,16 +4,25 @@ The engine thread pushes event batches into the view (it only accumulates them) 
 view worker (:mod:`thinkbook._view_worker`) when the view's next flush is due; the worker thread
 renders and sends. So the view keeps painting while the notebook's own thread is blocked or busy,
 and no stream in the process ever waits for a view's rendering.
-When the stream ends the display is updated in place: its ``text/html`` / ``text/plain``
-fallbacks and metadata then hold the final answer, so saved notebooks show it without a kernel.
+When the stream ends (done, error or stopped) the output is replaced in place by the view's static
+rendering (``_fallback.static_html``: reasoning folded in ``<details>``, the sanitized answer, the
+counters, copy buttons where scripts run) and its metadata, and the widget is retired (emptied and
+closed): the live widget exists only while it streams. A saved notebook then shows every finished
+view in JupyterLab and Notebook 7 without a kernel, in nbconvert HTML and on GitHub, and holds no
+widget state for it, so it costs about its text.
+
+A headless run (nbclient) keeps the last state of every comm it saw, closed or not; the comm ids of
+retired views are therefore reused by the next views, so a notebook keeps one small emptied
+state per view that streamed at the same time as another, not one per view.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import ConfigurationError, redact
-from ._fallback import plain_text, static_html
+from ._replay import at_recorded_pace, replay_speed
 from ._request import PreparedRequest
 from ._types import ThinkEvent, ThinkResult
 from ._view_worker import ViewWorker, default_worker
@@ -44,13 +53,45 @@ def should_display(display: Display) -> bool:
 
 
 class _StaticOutput:
-    """The finished view as plain HTML (``finalize="static"``): readable everywhere, no widget."""
+    """The finished view as plain HTML: readable everywhere, no widget."""
 
     def __init__(self, view: ThinkView) -> None:
-        self._state = view.final_state()
+        self._bundle = view.static_bundle(text_reasoning=not in_notebook())
 
     def _repr_mimebundle_(self, **_: Any) -> dict[str, str]:
-        return {"text/html": static_html(self._state), "text/plain": plain_text(self._state)}
+        return dict(self._bundle)
+
+
+class _RetiredIds:
+    """Comm ids of retired views, handed to new views (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: list[str] = []
+
+    def take(self) -> str | None:
+        with self._lock:
+            return self._ids.pop() if self._ids else None
+
+    def give(self, model_id: str) -> None:
+        with self._lock:
+            if model_id not in self._ids:
+                self._ids.append(model_id)
+
+
+_retired_ids = _RetiredIds()
+
+
+def retire_view(view: ThinkView) -> None:
+    """Close a finished view whose output now shows its static rendering; reuse its comm id."""
+    model_id = view.model_id if view.comm is not None else None
+    view.retire()
+    if model_id:
+        _retired_ids.give(model_id)
+
+
+def _rounded(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in values.items() if v is not None}
 
 
 class LiveDisplay:
@@ -70,13 +111,19 @@ class LiveDisplay:
         parameters = body.get("parameters", body)
         replay = request.endpoint.base_url if request.endpoint.base_url.startswith("replay:") else None
         self.request = request
+        options: dict[str, Any] = {}
+        reused = _retired_ids.take()
+        if reused is not None:
+            options["model_id"] = reused
         self.view = ThinkView(
             model=request.model,
             enable_thinking=parameters.get("enable_thinking"),
             thinking_budget=parameters.get("thinking_budget"),
             lang=lang,
             replay=replay,
+            replay_speed=replay_speed(request.endpoint.url) if replay else None,
             finalize=finalize,
+            **options,
         )
         self._handle: Any = None
         self._worker = worker or default_worker()
@@ -103,7 +150,8 @@ class LiveDisplay:
 
     def metadata(self, result: ThinkResult | None) -> dict[str, Any]:
         body = self.request.body
-        options = {k: v for k, v in body.get("parameters", body).items() if k not in ("messages", "model", "input")}
+        skipped = ("messages", "model", "input", "stream", "stream_options", "incremental_output", "result_format")
+        options = {k: v for k, v in body.get("parameters", body).items() if k not in skipped}
         info: dict[str, Any] = {
             "model": self.request.model,
             "endpoint": redact(self.request.endpoint.base_url, self.request.endpoint.api_key),
@@ -112,23 +160,31 @@ class LiveDisplay:
             "status": self.view.status,
         }
         if result is not None:
+            usage = result.usage.to_dict() if result.usage else {}
+            timings = result.timings
+            if self.view.replay_speed is not None:
+                info["replay_speed"] = self.view.replay_speed
+                timings = at_recorded_pace(timings, self.view.replay_speed)  # as the view shows them
             info.update(
-                usage={k: v for k, v in (result.usage.to_dict() if result.usage else {}).items() if k != "raw"},
-                timings=result.timings.to_dict(),
+                usage={k: v for k, v in usage.items() if k != "raw" and v is not None},
+                timings=_rounded(timings.to_dict()),
                 finish_reason=result.finish_reason,
                 request_id=result.request_id,
             )
+            if result.reasoning_hidden:
+                info["reasoning_hidden"] = True
         return {"thinkbook": info}
 
     def finish(
         self, result: ThinkResult | None = None, *, error: BaseException | None = None, stopped: bool = False
     ) -> None:
+        """The stream is over: the output becomes the static rendering and the widget is retired.
+
+        A view that was never displayed here (a panel's column or turn) stays a widget: its panel shows it.
+        """
         self.view.end(result, error=error, stopped=stopped)
         final = result or getattr(error, "partial", None)
         if self._handle is None:
             return
-        if self.view.finalize == "static":
-            self._handle.update(_StaticOutput(self.view), metadata=self.metadata(final))
-            self.view.close()
-        else:
-            self._handle.update(self.view, metadata=self.metadata(final))
+        self._handle.update(_StaticOutput(self.view), metadata=self.metadata(final))
+        retire_view(self.view)

@@ -1,14 +1,21 @@
-"""What a saved notebook shows without a kernel: the finished view as sanitized HTML and plain text.
+"""What a finished view leaves in the notebook: sanitized HTML and plain text, readable everywhere.
 
-GitHub, nbconvert and a JupyterLab without widget state render these instead of the live widget.
-The reasoning goes into a folded ``<details>`` as escaped text; the answer is the same sanitized
-HTML the live view showed.
+When a stream ends, the live widget's output is replaced by :func:`static_html` (see
+``_display.LiveDisplay.finish``), so a saved notebook shows it in JupyterLab and Notebook 7 without
+a kernel, in nbconvert HTML and on GitHub. The markup mirrors the live view's DOM (``tb-view``,
+``tb-bar``, ``tb-answer``, ``tb-foot``, ``data-tb`` hooks): while the page that streamed it is
+open, the widget's stylesheet stays loaded and the finished view looks as it did live. Where
+classes, ``style`` and scripts are stripped (GitHub) it is still plain structure: a ``<details>``
+fold with the reasoning as escaped text in a ``<pre>``, the sanitized answer HTML, the counters
+in ``<small>``.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 # Replays of recordings written to illustrate (not model output) carry this prefix in the view header.
@@ -26,10 +33,22 @@ LABELS: dict[str, dict[str, str]] = {
         "answer_tokens": "answer",
         "total": "total",
         "first_token": "first token",
+        "thinking_time": "thinking",
+        "rate": "tok/s",
+        "cost": "cost",
         "stopped": "Stopped: the answer is incomplete.",
         "error": "Error",
         "replay": "Replayed from a recording",
         "replay_illustrative": "Replayed from an illustrative recording (not model output)",
+        "paced": "timings as recorded",
+        "unpaced": "replayed without pauses: no timings",
+        "hidden": "not shown by the provider",
+        "on": "thinking on",
+        "off": "thinking off",
+        "budget": "budget",
+        "done": "done",
+        "stopped_status": "stopped",
+        "error_status": "error",
     },
     "zh": {
         "reasoning": "思考过程",
@@ -42,17 +61,34 @@ LABELS: dict[str, dict[str, str]] = {
         "answer_tokens": "回复",
         "total": "总计",
         "first_token": "首 token",
+        "thinking_time": "思考用时",
+        "rate": "tokens/s",
+        "cost": "费用",
         "stopped": "已停止：回复不完整。",
         "error": "错误",
         "replay": "回放录制的回答",
         "replay_illustrative": "回放示例录制（用于演示，非模型输出）",
+        "paced": "用时为录制时的用时",
+        "unpaced": "无停顿回放：无用时",
+        "hidden": "服务商未提供思考内容",
+        "on": "思考：开",
+        "off": "思考：关",
+        "budget": "预算",
+        "done": "已完成",
+        "stopped_status": "已停止",
+        "error_status": "出错",
     },
 }
+_CURRENCY = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€"}
 
 
 @dataclass(frozen=True, slots=True)
 class FinalState:
-    """Everything a static rendering needs, in display terms."""
+    """Everything a static rendering needs, in display terms.
+
+    ``replay_speed`` is the pace a replay ran at (``None``: not a replay); its timings are already
+    scaled back to the recording's pace, and ``0`` (no pauses) means there are none worth showing.
+    """
 
     reasoning: str
     answer_html: str
@@ -62,28 +98,54 @@ class FinalState:
     counters: dict[str, Any]
     lang: str = "en"
     replay: str | None = None
+    model: str | None = None
+    thinking: bool | None = None
+    budget: int | None = None
+    reasoning_hidden: bool = False
+    replay_speed: float | None = None
+
+
+def _labels(state: FinalState) -> dict[str, str]:
+    return LABELS.get(state.lang, LABELS["en"])
 
 
 def _fmt_int(value: Any) -> str | None:
-    return f"{value:,}" if isinstance(value, int) else None
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _timed(state: FinalState) -> bool:
+    """Whether the timings mean something: not for a replay that ran without pauses."""
+    return state.replay_speed is None or state.replay_speed > 0
 
 
 def thought_summary(state: FinalState) -> str:
-    labels = LABELS.get(state.lang, LABELS["en"])
+    """The fold's header: "Thought for 4.2s · 1,840 tokens", and why a reasoning is missing."""
+    labels = _labels(state)
     parts = [labels["reasoning"]]
     seconds = state.counters.get("timings", {}).get("thinking_seconds")
-    if isinstance(seconds, int | float):
+    if _number(seconds) and _timed(state):
         parts = [f"{labels['thought_for']} {seconds:.1f}s"]
     usage = state.counters.get("usage") or {}
     tokens = _fmt_int(usage.get("reasoning_tokens"))
     if tokens:
         parts.append(f"{tokens} tokens")
-    return " · ".join(parts)
+    summary = " · ".join(parts)
+    if state.reasoning_hidden and not state.reasoning:
+        summary += f" ({labels['hidden']})"
+    return summary
 
 
 def counters_line(state: FinalState) -> str:
-    """ "Tokens: input 10, reasoning 172, answer 49, total 231 · first token 0.61s · 48 tok/s"."""
-    labels = LABELS.get(state.lang, LABELS["en"])
+    """ "Tokens: input 10, reasoning 172, answer 49, total 231 · first token 0.1s · 48.0 tok/s".
+
+    The live view's footer words, order and precision (js/thinkview.js), so a finished view reads
+    as it did while it streamed; replayed timings say that they are the recording's.
+    """
+    labels = _labels(state)
     usage = state.counters.get("usage") or {}
     token_parts = []
     for key, label in (
@@ -98,46 +160,136 @@ def counters_line(state: FinalState) -> str:
             token_parts.append(f"{labels[label]} {number}")
     pieces = [f"{labels['tokens']}: " + (", ".join(token_parts) if token_parts else "?")]
     timings = state.counters.get("timings", {})
-    first = timings.get("time_to_first_token")
-    if isinstance(first, int | float):
-        pieces.append(f"{labels['first_token']} {first:.2f}s")
-    rate = timings.get("tokens_per_second")
-    if isinstance(rate, int | float) and rate > 0:
-        pieces.append(f"{rate:,.0f} tok/s")
+    if _timed(state):
+        first = timings.get("time_to_first_token")
+        if _number(first):
+            pieces.append(f"{labels['first_token']} {first:.1f}s")
+        thinking = timings.get("thinking_seconds")
+        if _number(thinking):
+            pieces.append(f"{labels['thinking_time']} {thinking:.1f}s")
+        rate = timings.get("tokens_per_second")
+        if _number(rate) and rate > 0:
+            pieces.append(f"{rate:.1f} {labels['rate']}")
     cost = state.counters.get("cost")
-    if cost:
-        pieces.append(f"{cost['amount']:.4f} {cost['currency']}")
+    if cost and _number(cost.get("amount")):
+        currency = str(cost.get("currency") or "")
+        pieces.append(f"{labels['cost']} {_CURRENCY.get(currency, currency + ' ')}{cost['amount']:.4f}")
+    if state.replay_speed is not None:
+        pieces.append(labels["paced" if _timed(state) else "unpaced"])
     return " · ".join(pieces)
 
 
-def static_html(state: FinalState) -> str:
-    """Self-contained, sanitized HTML of the finished view (no scripts, no external resources)."""
-    labels = LABELS.get(state.lang, LABELS["en"])
-    out = ['<div class="tb-static">']
-    if state.replay:
-        label = labels["replay_illustrative" if state.replay.startswith(ILLUSTRATIVE_REPLAY) else "replay"]
-        out.append(f"<p><em>{html.escape(label)}</em></p>")
+def _replay_label(state: FinalState) -> str | None:
+    if not state.replay:
+        return None
+    return _labels(state)["replay_illustrative" if state.replay.startswith(ILLUSTRATIVE_REPLAY) else "replay"]
+
+
+def _bar(state: FinalState) -> str:
+    """The status line: model, thinking mode, status, replay badge (whitespace between: the live
+    stylesheet lays them out with gaps, plain HTML reads them as a sentence)."""
+    labels = _labels(state)
+    items = []
+    if state.model:
+        items.append(f'<b class="tb-model">{html.escape(state.model)}</b>')
+    if state.thinking is not None:
+        mode = labels["on" if state.thinking else "off"]
+        if state.thinking and _fmt_int(state.budget):
+            mode += f" · {labels['budget']} {_fmt_int(state.budget)}"
+        items.append(f'<span class="tb-think">{html.escape(mode)}</span>')
+    if state.status != "done":  # a finished view is done unless it says otherwise
+        status = {"stopped": "stopped_status", "error": "error_status"}.get(state.status, state.status)
+        shown = html.escape(labels.get(status, state.status))
+        items.append(f'<span class="tb-st tb-st-{html.escape(state.status)}" data-tb="status">{shown}</span>')
+    replay = _replay_label(state)
+    if replay:
+        items.append(f'<em class="tb-replay">{html.escape(replay)}</em>')
+    return f'<div class="tb-bar"><small>{" ".join(items)}</small></div>'
+
+
+def static_html(state: FinalState, *, copy_buttons: bool = False) -> str:
+    """Self-contained, sanitized HTML of the finished view (no external resources).
+
+    ``copy_buttons`` adds the answer's markdown (as JSON data, never executed) and a one-line
+    script through which the view's module gives the code blocks and the answer their Copy
+    buttons (see ``_QUEUE_JS``); where no script runs, nothing dead is left on the page.
+    """
+    labels = _labels(state)
+    lang = ' lang="zh"' if state.lang == "zh" else ""
+    out = [f'<div class="tb-view tb-static"{lang}>', _bar(state)]
     if state.reasoning:
+        # Folded like the live view once it answered; open when it stopped before any answer.
+        unfinished = state.status in ("stopped", "error") and not state.answer_markdown.strip()
         out.append(
-            f"<details><summary>{html.escape(thought_summary(state))}</summary>"
-            f'<pre style="white-space:pre-wrap">{html.escape(state.reasoning)}</pre></details>'
+            f"<details{' open' if unfinished else ''}><summary>{html.escape(thought_summary(state))}</summary>"
+            f'<pre class="tb-rtext" style="white-space:pre-wrap">{html.escape(state.reasoning)}</pre></details>'
         )
-    out.append(f'<div class="tb-answer">{state.answer_html}</div>')
+    elif state.reasoning_hidden:
+        out.append(f'<p class="tb-hidden"><small>{html.escape(thought_summary(state))}</small></p>')
+    out.append(f'<div class="tb-answer" data-tb="answer">{state.answer_html}</div>')
     if state.status == "stopped":
-        out.append(f"<p><em>{html.escape(labels['stopped'])}</em></p>")
+        out.append(f'<p class="tb-note"><em>{html.escape(labels["stopped"])}</em></p>')
     if state.error:
-        out.append(f"<p><strong>{html.escape(labels['error'])}:</strong> {html.escape(state.error)}</p>")
-    out.append(f"<p><small>{html.escape(counters_line(state))}</small></p>")
+        label, error = html.escape(labels["error"]), html.escape(state.error)
+        out.append(f'<p class="tb-errline"><strong>{label}:</strong> {error}</p>')
+    out.append(f'<div class="tb-foot"><small data-tb="counters">{html.escape(counters_line(state))}</small></div>')
+    if copy_buttons:
+        out.append(_copy_script(state))
     out.append("</div>")
     return "".join(out)
 
 
-def plain_text(state: FinalState) -> str:
-    """The finished view as text: reasoning, answer (markdown source), counters."""
-    labels = LABELS.get(state.lang, LABELS["en"])
+# The Copy buttons (one per code block, one for the answer's markdown, kept in the page as JSON
+# data) are added by the view's own module (js/thinkview.js) while it is loaded in the page: in
+# the notebook that streamed the answer, and in a reopened one once a view streams there. Each
+# finished output only queues itself (~80 bytes), instead of carrying ~1 KB of script.
+_QUEUE_JS = "(self.__tbq=self.__tbq||[]).push(document.currentScript)"
+
+
+def _json_in_html(value: Any) -> str:
+    """JSON that cannot end its ``<script>`` element early (``<`` becomes ``\\u003c``)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _copy_script(state: FinalState) -> str:
+    # The markdown is kept only when it differs from the answer's text (prose without markup is
+    # copied from the page as it reads): most short answers then cost nothing more.
+    source = state.answer_markdown.strip()
+    markdown = _json_in_html(state.answer_markdown) if source and source != _text_of(state.answer_html) else None
+    data = f'<script type="application/json" class="tb-md">{markdown}</script>' if markdown else ""
+    return f"{data}<script>{_QUEUE_JS}</script>"
+
+
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _text_of(fragment: str) -> str:
+    """The text a browser shows for ``fragment`` (tags dropped, entities decoded), stripped."""
+    parser = _TextOf()
+    parser.feed(fragment)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+def plain_text(state: FinalState, *, reasoning: bool = True) -> str:
+    """The finished view as text: reasoning (``reasoning=False``: only its summary line), answer
+    (markdown source), counters."""
+    labels = _labels(state)
     sections = []
-    if state.reasoning:
+    replay = _replay_label(state)
+    if replay:
+        sections.append(f"[{replay}]")
+    if state.reasoning and reasoning:
         sections.append(f"[{thought_summary(state)}]\n{state.reasoning}")
+    elif state.reasoning or state.reasoning_hidden:
+        sections.append(f"[{thought_summary(state)}]")
     sections.append(f"[{labels['answer']}]\n{state.answer_markdown}")
     if state.status == "stopped":
         sections.append(labels["stopped"])

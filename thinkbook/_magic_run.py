@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._api import ThinkHandle, _start
-from ._display import LiveDisplay, _StaticOutput, in_notebook
+from ._display import LiveDisplay, _StaticOutput, in_notebook, retire_view
 from ._engine import StreamRun
 from ._request import PreparedRequest
 from ._types import AnswerDelta, ReasoningDelta, ThinkResult
@@ -57,10 +57,8 @@ class MagicDisplay(LiveDisplay):
             self.view.push([ReasoningDelta(final.reasoning)] if final.reasoning else [])
             self.view.push([AnswerDelta(final.answer)] if final.answer else [])
         self.view.end(final, error=error, stopped=stopped)
-        shown: Any = _StaticOutput(self.view) if self.view.finalize == "static" else self.view
-        display(shown, metadata=self.metadata(final))  # type: ignore[no-untyped-call]
-        if self.view.finalize == "static":
-            self.view.close()
+        display(_StaticOutput(self.view), metadata=self.metadata(final))  # type: ignore[no-untyped-call]
+        retire_view(self.view)  # shown as static HTML: no widget state left in the notebook
 
 
 @dataclass(frozen=True, slots=True)

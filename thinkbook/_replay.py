@@ -23,6 +23,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from ._catalog import lookup
 from ._errors import ConfigurationError, warn_user
 from ._protocols import FALLBACK, get_protocol
 from ._redact import MASK, redact, redact_data, secret_forms
+from ._types import Timings
 
 FORMAT_VERSION = 1
 REPLAY_HOST = "thinkbook-replay.invalid"
@@ -332,13 +334,63 @@ class _ReplayStream(httpx.AsyncByteStream):
 
 
 def _speed_of(request: httpx.Request) -> float:
+    return _speed_param(request.url)
+
+
+def _speed_param(url: httpx.URL) -> float:
     try:
-        speed = float(request.url.params.get("speed", "1"))
+        speed = float(url.params.get("speed", "1"))
     except ValueError:
         return 1.0
     if math.isnan(speed) or speed < 0:
         return 1.0
     return 0.0 if math.isinf(speed) else speed
+
+
+def replay_speed(url: str) -> float | None:
+    """The pace a request to ``url`` replays at (1 = as recorded, 0 = no pauses); None: not a replay."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return None
+    return _speed_param(parsed) if parsed.host == REPLAY_HOST else None
+
+
+def at_recorded_pace(timings: Timings, speed: float) -> Timings:
+    """Timings measured while replaying at ``speed``, told at the recording's own pace.
+
+    A replay at 4x measures a quarter of the recorded times and four times the recorded rate:
+    seconds are multiplied back by ``speed`` and the rate divided by it (pauses longer than
+    :data:`MAX_PAUSE` were cut, so such gaps read shorter than recorded). At speed 0 (no pauses)
+    nothing about the recording's pace was measured: every timing is None.
+    """
+    if speed <= 0:
+        return Timings()
+
+    def scaled(value: float | None) -> float | None:
+        return None if value is None else value * speed
+
+    rate = timings.tokens_per_second
+    return Timings(
+        time_to_first_reasoning=scaled(timings.time_to_first_reasoning),
+        time_to_first_answer=scaled(timings.time_to_first_answer),
+        thinking_seconds=scaled(timings.thinking_seconds),
+        total_seconds=scaled(timings.total_seconds),
+        tokens_per_second=None if rate is None else rate / speed,
+    )
+
+
+# Set by a caller that wants to know which of its streams were replays (the CLI labels their
+# timings): the transport appends each replay's speed. Streams started in the caller's context
+# see the same list, also on the engine's thread (asyncio copies the context with the list in it).
+_played: ContextVar[list[float] | None] = ContextVar("thinkbook_replays_played", default=None)
+
+
+def collect_replays() -> list[float]:
+    """From now on in this context, the speed of every replay played is appended to the list returned."""
+    played: list[float] = []
+    _played.set(played)
+    return played
 
 
 class ReplayTransport(httpx.AsyncBaseTransport):
@@ -353,6 +405,9 @@ class ReplayTransport(httpx.AsyncBaseTransport):
                 "file, call thinkbook.replay(path) or use %%think --replay path"
             )
         recording = source if isinstance(source, Recording) else load_recording(source)
+        played = _played.get()
+        if played is not None:
+            played.append(_speed_of(request))
         return httpx.Response(
             recording.status,
             headers={"content-type": recording.content_type},

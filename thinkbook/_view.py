@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anywidget
+import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
 from ._accumulator import append_text
@@ -41,6 +42,7 @@ from ._fallback import FinalState, plain_text, static_html
 from ._live_markdown import LiveMarkdown
 from ._markdown import render_markdown
 from ._pricing import estimate_cost
+from ._replay import at_recorded_pace
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent, ThinkResult, UsageUpdate
 
 Finalize = Literal["widget", "static"]
@@ -48,6 +50,9 @@ Finalize = Literal["widget", "static"]
 # Below this many pending characters a batch waits up to max_batch_interval for company.
 _WORTH_SENDING = 48
 Clock = Callable[[], float]
+# What a retired view's model keeps of its code: a headless run (nbclient) saves the last state of
+# every widget it saw, closed or not, so the 14 KB module and 6 KB stylesheet must not stay in it.
+_RETIRED_ESM = "export default {}"
 
 
 def _js_dir() -> Path:
@@ -86,6 +91,11 @@ class ThinkView(anywidget.AnyWidget):
     # Set by a panel that batches several views' deltas into one message of its own widget: the
     # front end then also takes deltas addressed to this channel (see ``flush(send=...)``).
     channel = traitlets.Unicode("").tag(sync=True)
+    # No Layout model: the view is styled by its own stylesheet, and every Layout is one more comm
+    # and ~1.2 KB of saved widget state per view. (The front end skips a null layout.)
+    layout = traitlets.Instance(ipywidgets.Layout, allow_none=True, default_value=None).tag(
+        sync=True, **ipywidgets.widget_serialization
+    )
 
     def __init__(
         self,
@@ -95,6 +105,7 @@ class ThinkView(anywidget.AnyWidget):
         thinking_budget: int | None = None,
         lang: str | None = None,
         replay: str | None = None,
+        replay_speed: float | None = None,
         finalize: Finalize = "widget",
         clock: Clock = time.monotonic,
         batch_interval: float = 0.05,
@@ -116,6 +127,10 @@ class ThinkView(anywidget.AnyWidget):
             "lang": lang or default_lang(),
             "replay": replay,
         }
+        # A replay's timings are told at the recording's pace (seconds x speed); 0: no pauses, none.
+        self.replay_speed = replay_speed if replay else None
+        if self.replay_speed is not None:
+            self.header["pace"] = self.replay_speed
         if label:  # a heading above the view (a panel's column title)
             self.header["label"] = label
         self.finalize = finalize
@@ -164,6 +179,8 @@ class ThinkView(anywidget.AnyWidget):
         self._result: ThinkResult | None = None
         self._on_stop: Callable[[], object] | None = None
         self._ended = False
+        self._retired: FinalState | None = None
+        self._reasoning_hidden = False
         self._live_status = "waiting"
         self.counters = self._live_counters()
         self.on_msg(self._handle_message)
@@ -376,6 +393,8 @@ class ThinkView(anywidget.AnyWidget):
             timings["time_to_first_token"] = round(min(firsts) - self._started, 2)
         if self._first_reasoning is not None:
             timings["thinking_seconds"] = round((self._first_answer or now) - self._first_reasoning, 2)
+        if self.replay_speed is not None:
+            timings = {k: _paced(v, self.replay_speed) for k, v in timings.items()}
         return {
             "exact": False,
             "usage": self._usage,
@@ -392,6 +411,10 @@ class ThinkView(anywidget.AnyWidget):
         if result is None:
             return counters
         timings = result.timings
+        if self.replay_speed is not None:
+            timings = at_recorded_pace(timings, self.replay_speed)
+        if result.reasoning_hidden and not result.reasoning:
+            counters["reasoning_hidden"] = True
         counters["timings"] = {
             **timings.to_dict(),
             "time_to_first_token": timings.time_to_first_token,
@@ -466,7 +489,17 @@ class ThinkView(anywidget.AnyWidget):
 
     # --- finished output ---------------------------------------------------------------------
 
+    @property
+    def ended(self) -> bool:
+        """True once :meth:`end` ran: the view shows a final state."""
+        return self._ended
+
     def final_state(self) -> FinalState:
+        """What the view shows now, in display terms (after :meth:`retire`: what it showed last)."""
+        if self._retired is not None:
+            return self._retired
+        header = self.header
+        budget = header.get("budget")
         return FinalState(
             reasoning=self.reasoning,
             answer_html=self.answer_html,
@@ -474,12 +507,50 @@ class ThinkView(anywidget.AnyWidget):
             status=self.status,
             error=self.error,
             counters=dict(self.counters),
-            lang=str(self.header.get("lang", "en")),
-            replay=self.header.get("replay"),
+            lang=str(header.get("lang", "en")),
+            replay=header.get("replay"),
+            model=header.get("model"),
+            thinking=header.get("thinking") if isinstance(header.get("thinking"), bool) else None,
+            budget=budget if isinstance(budget, int) else None,
+            reasoning_hidden=bool(self.counters.get("reasoning_hidden")),
+            replay_speed=self.replay_speed,
         )
 
+    def static_bundle(self, *, text_reasoning: bool = False) -> dict[str, str]:
+        """The finished view as output data: static HTML (with copy buttons) and plain text.
+
+        The text holds the reasoning's summary line only (the HTML folds the reasoning itself),
+        unless ``text_reasoning`` (a terminal, where the text is all there is).
+        """
+        state = self.final_state()
+        return {
+            "text/html": static_html(state, copy_buttons=True),
+            "text/plain": plain_text(state, reasoning=text_reasoning),
+        }
+
+    def retire(self) -> None:
+        """Close the widget once its output shows :meth:`static_bundle` (the stream is over).
+
+        Its model is emptied first (text, counters and its code): a headless run (nbclient,
+        ``nbconvert --execute``) saves the last state of every widget it saw, closed or not.
+        :meth:`final_state` keeps answering from what the view showed.
+        """
+        if self._retired is not None:
+            return
+        self._retired = self.final_state()
+        with self.hold_sync():
+            self.reasoning = self.answer_html = self.answer_tail = self.answer_markdown = self.error = ""
+            self.counters = {}
+            self.header = {}
+            self._esm = _RETIRED_ESM  # type: ignore[assignment]
+            self._css = ""  # type: ignore[assignment]
+        self.close()
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        # The widget plus fallbacks, so saved notebooks show the final content without a kernel.
+        # A finished view is shown as its static rendering: readable in any saved notebook, and no
+        # widget state to save. While it streams: the widget, with the fallbacks of the moment.
+        if self._ended:
+            return self.static_bundle()
         bundle: Any = super()._repr_mimebundle_(**kwargs)
         data: dict[str, Any] = bundle[0] if isinstance(bundle, tuple) else bundle
         state = self.final_state()
@@ -496,6 +567,13 @@ class ThinkView(anywidget.AnyWidget):
         view.push([AnswerDelta(result.answer)] if result.answer else [])
         view.end(result)
         return view
+
+
+def _paced(value: float | None, speed: float) -> float | None:
+    """A live timing at the recording's pace (none at all when the replay has no pauses)."""
+    if value is None or speed <= 0:
+        return None
+    return round(value * speed, 2)
 
 
 def _one_line(error: BaseException) -> str:

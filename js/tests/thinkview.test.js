@@ -575,7 +575,8 @@ describe("counters", () => {
       },
     });
     flush();
-    expect(v.counters()).toBe("Tokens: input ≈1,234 · reasoning ≈12,345 · answer ≈678 · total ≈14,257 · first token 0.8s");
+    // Thinking since this view saw the status: the footer shows the fold's clock (one clock).
+    expect(v.counters()).toBe("Tokens: input ≈1,234 · reasoning ≈12,345 · answer ≈678 · total ≈14,257 · first token 0.8s · thinking 0.0s");
   });
 
   it("shows exact numbers, timings and cost when counters.exact", () => {
@@ -719,5 +720,110 @@ describe("lifecycle and painting", () => {
     m.msg({ t: "d", s: 3, r: "!" });
     flush();
     expect(b.reasoning()).toBe("one two!");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("one clock for the fold and the footer (issue 11.9)", () => {
+  it("the footer's thinking time is the fold header's while thinking, and the kernel's after", () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(2_000_000);
+    const m = fakeModel({ status: "waiting" });
+    const v = view(m);
+    // The kernel's counters ride with the status change: its thinking time is 0.0 at that moment.
+    m.msg({ t: "d", s: 1, st: "thinking", r: "hmm", c: { ...COUNTERS0, timings: { ...COUNTERS0.timings, thinking_seconds: 0 } } });
+    flush();
+    vi.advanceTimersByTime(1400);
+    flush();
+    expect(v.summary()).toBe("Thinking… 1.4s");
+    expect(v.counters()).toContain("thinking 1.4s");
+    expect(v.counters()).not.toContain("thinking 0.0s");
+    m.msg({ t: "d", s: 2, st: "answering", c: { ...COUNTERS0, timings: { ...COUNTERS0.timings, thinking_seconds: 1.52 } } });
+    flush();
+    expect(v.summary()).toBe("Thought for 1.5s");
+    expect(v.counters()).toContain("thinking 1.5s");
+  });
+
+  it("a replay's clock runs at the recording's pace and says so", () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(3_000_000);
+    const header = { model: "qwen-plus", thinking: true, lang: "en", replay: "replay:x.jsonl", pace: 4 };
+    const m = fakeModel({ status: "waiting", header });
+    const v = view(m);
+    m.msg({ t: "d", s: 1, st: "thinking", r: "hmm" });
+    flush();
+    vi.advanceTimersByTime(500);
+    flush();
+    expect(v.summary()).toBe("Thinking… 2.0s"); // 0.5 s at 4x is 2 s of the recording
+    expect(v.counters()).toContain("thinking 2.0s");
+    expect(v.counters()).toContain("timings as recorded");
+  });
+
+  it("a replay without pauses shows no times", () => {
+    vi.useFakeTimers();
+    const header = { model: "qwen-plus", thinking: true, lang: "en", replay: "replay:x.jsonl", pace: 0 };
+    const m = fakeModel({ status: "waiting", header });
+    const v = view(m);
+    m.msg({ t: "d", s: 1, st: "thinking", r: "hmm" });
+    vi.advanceTimersByTime(500);
+    flush();
+    expect(v.summary()).toBe("Thinking…");
+    expect(v.counters()).not.toMatch(/thinking \d/);
+    expect(v.counters()).toContain("replayed without pauses: no timings");
+  });
+});
+
+describe("hidden reasoning (issue 12.4)", () => {
+  it("says the provider did not show the reasoning instead of an empty pane", () => {
+    const m = fakeModel({ status: "answering" });
+    const v = view(m);
+    m.set({
+      status: "done",
+      answer_html: "<p>42</p>",
+      answer_markdown: "42",
+      counters: {
+        ...COUNTERS0,
+        exact: true,
+        reasoning_hidden: true,
+        usage: { prompt_tokens: 5, completion_tokens: 1850, total_tokens: 1855, reasoning_tokens: 1840, cached_tokens: 0, answer_tokens: 10 },
+        timings: { ...COUNTERS0.timings, thinking_seconds: 4.2 },
+      },
+    });
+    flush();
+    expect(v.details()).toBeNull();
+    expect(v.q(".tb-hidden").textContent).toBe("Thought for 4.2s · 1,840 tokens (not shown by the provider)");
+  });
+});
+
+describe("finished (static) views get copy buttons while the module is loaded", () => {
+  it("wires code blocks and Copy answer of static views that queued themselves", () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    const box = document.createElement("div");
+    box.innerHTML =
+      '<div class="tb-view tb-static" lang="zh"><div class="tb-answer"><pre>x = 1</pre></div>' +
+      '<div class="tb-foot"><small>Tokens</small></div>' +
+      '<script type="application/json" class="tb-md">"**md** \\u003cb>"</script><script></script></div>';
+    document.body.append(box);
+    const script = box.querySelectorAll("script")[1];
+    globalThis.__tbq.push(script); // what the output's one-line script does
+    globalThis.__tbq.push(script); // twice (a re-render): still one set of buttons
+    const code = box.querySelectorAll(".tb-cp");
+    expect(code.length).toBe(1);
+    expect(code[0].textContent).toBe("复制");
+    code[0].click();
+    const all = box.querySelector(".tb-foot .tb-btn");
+    expect(all.textContent).toBe("复制回复");
+    all.click();
+    expect(writeText.mock.calls).toEqual([["x = 1"], ["**md** <b>"]]);
+    delete navigator.clipboard;
+  });
+
+  it("ignores scripts that are not in a static view", () => {
+    const box = document.createElement("div");
+    box.innerHTML = "<div><pre>y</pre><script></script></div>";
+    document.body.append(box);
+    globalThis.__tbq.push(box.querySelector("script"));
+    expect(box.querySelector(".tb-cp")).toBeNull();
   });
 });

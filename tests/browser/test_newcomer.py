@@ -7,8 +7,11 @@ run needs added (``BROWSER=true`` so no browser is launched, private Jupyter con
 directories, ``JUPYTER_PORT`` on a free port). It waits for the ``http://127.0.0.1:PORT/lab...?token=``
 line, opens it in Debian's chromium through Playwright, runs the quickstart's cells up to and
 including its first ``%%think`` cell, and checks the ThinkView that replays the shipped recording
-(no API key): status done, reasoning folded under "Thought for", the recorded answer, the replay
-badge. The screenshot goes to ``tests/browser/output/``; the command's output to
+(no API key): once finished it is the static view (no live widget left), reasoning folded under
+"Thought for", the recorded answer, the replay badge, the counters. Then it saves the notebook,
+shuts its kernel down and reopens it, as a newcomer coming back the next day would: the saved
+view shows the same reasoning, answer and counters, and no "Error displaying widget". The
+screenshots go to ``tests/browser/output/``; the command's output to
 ``tests/browser/output/<test name>.log``. The command's process group is always terminated.
 
 It tests committed code only (it clones HEAD): commit before running it.
@@ -57,9 +60,8 @@ CODE_CELLS = f"{NOTEBOOK} .jp-Notebook .jp-Cell.jp-CodeCell"
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
 
 # The view's labels in English and Chinese (js/thinkview.js picks them from the kernel's locale).
-DONE_LABELS = ("done", "已完成")
 THOUGHT_LABELS = ("Thought for", "已思考")
-REPLAY_LABELS = ("replaying a recorded answer", "正在回放录制的回答")
+REPLAY_LABELS = ("Replayed from a recording", "回放录制的回答")
 RECORDED_ANSWER_FRAGMENT = "千问"  # the recorded answer to "你是谁" introduces Qwen (通义千问)
 
 _PROMPT_DONE_JS = """([selector, index]) => {
@@ -74,10 +76,9 @@ _PROMPT_STARTED_JS = """([selector, index]) => {
   return !!prompt && /^\\[(\\*|\\d+)\\]:$/.test(prompt.textContent.trim());
 }"""
 
-_VIEW_DONE_JS = """(view) => {
-  const st = view.querySelector('[data-tb="status"]');
-  return !!st && /\\btb-st-(done|stopped|error)\\b/.test(st.className);
-}"""
+# A finished view is the static rendering (thinkbook/_fallback.py); the live widget is gone.
+_VIEW_DONE_JS = """(cell) =>
+  !!cell.querySelector('.tb-view.tb-static') && !cell.querySelector('.tb-view:not(.tb-static)')"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,6 +337,26 @@ def run_cell(page: Any, index: int, notes: list[str], timeout: float = CELL_TIME
     return time.monotonic() - started
 
 
+def check_finished_view(view: Any) -> str:
+    """A finished (static) view: folded reasoning under "Thought for", the recorded answer, the replay
+    badge, the counters. Returns the answer's text."""
+    assert view.count() == 1, f"{view.count()} finished views in the cell"
+    reasoning = view.locator("details")
+    assert reasoning.count() == 1, "no reasoning pane"
+    assert reasoning.evaluate("e => e.open") is False, "the reasoning is not folded once the answer is done"
+    summary = reasoning.locator("summary").inner_text()
+    assert any(label in summary for label in THOUGHT_LABELS), f"reasoning summary {summary!r}"
+    reasoning_text = reasoning.evaluate("e => e.textContent.length")
+    assert reasoning_text > len(summary) + 20, "the folded reasoning pane is empty"
+    answer: str = view.locator('[data-tb="answer"]').inner_text()
+    assert RECORDED_ANSWER_FRAGMENT in answer, f"not the recorded answer: {answer[:300]!r}"
+    text = view.inner_text()
+    assert any(label in text for label in REPLAY_LABELS), f"no replay badge in the view: {text[:500]!r}"
+    counters = view.locator('[data-tb="counters"]').inner_text()
+    assert counters.startswith(("Tokens:", "Token 消耗")), f"counters {counters!r}"
+    return answer
+
+
 def first_think_cell(notebook: Path) -> tuple[int, str]:
     """(index among code cells, source) of the notebook's first ``%%think`` cell."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
@@ -450,41 +471,49 @@ def test_readme_first_command_opens_a_working_quickstart(
             think_started = time.monotonic()
             timings[f"cell {think_index} (%%think)"] = run_cell(page, think_index, notes)
             cell = page.locator(CODE_CELLS).nth(think_index)
-            view = cell.locator(".tb-view")
-            view.wait_for(state="attached", timeout=30_000)
-            view.element_handle().wait_for_selector('[data-tb="status"]', state="attached")
+            cell.locator(".tb-view").first.wait_for(state="attached", timeout=30_000)
             page.wait_for_function(
-                _VIEW_DONE_JS, arg=view.element_handle(), timeout=VIEW_DONE_TIMEOUT * 1000, polling=100
+                _VIEW_DONE_JS, arg=cell.element_handle(), timeout=VIEW_DONE_TIMEOUT * 1000, polling=100
             )
+            view = cell.locator(".tb-view.tb-static")
             timings["%%think cell: run to view done"] = time.monotonic() - think_started
             view.scroll_into_view_if_needed()
             page.wait_for_timeout(300)  # let the last frame paint before the screenshot
             shot = OUTPUT_DIR / f"{test_name}.png"
             page.screenshot(path=str(shot), full_page=True)
 
-            status = view.locator('[data-tb="status"]')
-            status_text = status.inner_text().strip()
-            assert "tb-st-done" in (status.get_attribute("class") or ""), f"status {status_text!r}"
-            assert status_text in DONE_LABELS, f"status says {status_text!r}"
-
-            reasoning = view.locator('[data-tb="reasoning"]')
-            assert reasoning.count() == 1, "no reasoning pane"
-            assert reasoning.evaluate("e => e.tagName") == "DETAILS"
-            assert reasoning.evaluate("e => e.open") is False, "the reasoning is not folded once the answer is done"
-            summary = reasoning.locator("summary").inner_text()
-            assert any(label in summary for label in THOUGHT_LABELS), f"reasoning summary {summary!r}"
-            reasoning_text = reasoning.evaluate("e => e.textContent.length")
-            assert reasoning_text > len(summary) + 20, "the folded reasoning pane is empty"
-
-            answer = view.locator('[data-tb="answer"]').inner_text()
-            assert RECORDED_ANSWER_FRAGMENT in answer, f"not the recorded answer: {answer[:300]!r}"
-
-            badge = view.inner_text()
-            assert any(label in badge for label in REPLAY_LABELS), f"no replay badge in the view: {badge[:500]!r}"
+            answer = check_finished_view(view)
+            assert view.locator(".tb-foot .tb-btn").count() == 1, "no Copy answer button while the kernel lives"
 
             errors = page.locator(f"{CODE_CELLS} {ERROR_OUTPUT}")
             assert errors.count() == 0, errors.all_inner_texts()
             assert not page_errors, f"uncaught errors in the page: {page_errors}"
+
+            # Coming back later: save, shut the kernel down, reopen the saved file.
+            reopened_at = time.monotonic()
+            page.keyboard.press("Escape")
+            page.keyboard.press("Control+s")
+            saved_path = clone / "notebooks" / QUICKSTART_NAME
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "tb-static" not in saved_path.read_text(encoding="utf-8"):
+                page.wait_for_timeout(300)
+            assert "tb-static" in saved_path.read_text(encoding="utf-8"), "the notebook was not saved"
+            page.get_by_role("menuitem", name="Kernel", exact=True).click()
+            page.get_by_role("menuitem", name="Shut Down Kernel", exact=True).click()
+            dismiss_dialogs(page, notes)
+            page.reload(wait_until="load")
+            panel = quickstart_panel(page)
+            panel.locator(".jp-Cell").first.wait_for(state="attached", timeout=NOTEBOOK_OPEN_TIMEOUT * 1000)
+            dismiss_dialogs(page, notes)  # "select a kernel" on a fresh profile: the default answer
+            saved_view = page.locator(CODE_CELLS).nth(think_index).locator(".tb-view.tb-static")
+            saved_view.wait_for(state="attached", timeout=30_000)
+            check_finished_view(saved_view)
+            body = page.locator("body").inner_text()
+            assert "Error displaying widget" not in body and "model not found" not in body
+            saved_view.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(OUTPUT_DIR / f"{test_name}-reopened.png"), full_page=True)
+            timings["save + shut down + reopen"] = time.monotonic() - reopened_at
         finally:
             with contextlib.suppress(Exception):
                 if not page.is_closed() and not (OUTPUT_DIR / f"{test_name}.png").exists():
