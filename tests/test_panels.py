@@ -154,8 +154,8 @@ def test_only_one_turn_streams_at_a_time_and_empty_prompts_are_refused(server: L
     panel.send("first")
     with pytest.raises(ConfigurationError, match="still streaming"):
         panel.send("second")
-    panel.controls._handle_custom_msg({"t": "send", "text": "second"}, [])  # from the UI: a notice
-    assert "still streaming" in panel.controls.notice
+    panel.controls._handle_custom_msg({"t": "send", "text": "second"}, [])  # from the UI: kept, in the chat
+    assert "Not sent: a turn is still streaming" in panel.turns_box.children[-1].value
     panel.wait(5)
     panel.send("second")
     assert panel.wait(5) is not None
@@ -533,7 +533,7 @@ def test_saved_chat_panel_shows_its_turns(saved: Any) -> None:
     assert "first &lt;question&gt;" in page
     assert "<details><summary>" in page and "alpha thinks &lt;img" in page
     assert "<strong>alpha</strong> says <em>hi</em>" in page
-    assert "Session: 1 turn(s)" in page and "Tokens: input 5" in page
+    assert "Session: 1 turn ·" in page and "Tokens: input 5" in page
     assert "<img" not in page and "<question>" not in page
     assert "You: first <question>" in text and "alpha says" not in text.split("first <question>")[0]
 

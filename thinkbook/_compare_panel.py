@@ -44,6 +44,7 @@ from ._panel_common import (
     column_html,
     column_text,
 )
+from ._panel_export import table_cell
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
 from ._types import AnswerDelta, ReasoningDelta, ThinkEvent, ThinkResult
@@ -570,9 +571,7 @@ def _cell(row: Mapping[str, Any], key: str) -> str:
 
 
 def _markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    def escape(text: str) -> str:
-        return " ".join(text.replace("|", "\\|").split())
-
+    escape = table_cell  # labels, errors: one line, no raw HTML (the table is pasted into renderers)
     head = [title for _, title in SUMMARY_COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(escape(cell) for cell in _table_cells(row)) + " |" for row in rows]

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._api import _drive
 from ._catalog import lookup, models
-from ._conversation import Conversation
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun
 from ._fallback import plain_text, static_html
@@ -117,36 +116,6 @@ def _failed_view(model: str, error: BaseException, lang: str, **header: Any) -> 
     view = ThinkView(model=model, lang=lang, **header)
     view.end(error=error)
     return view
-
-
-def _totals_line(totals: Mapping[str, Any]) -> str:
-    parts = [f"{k.removesuffix('_tokens')} {totals[k]}" for k in _TOKEN_KINDS if totals.get(k)]
-    text = f"Session: {totals['turns']} turn(s)" + (" · tokens " + " · ".join(parts) if parts else "")
-    costs = totals.get("cost") or {}
-    if costs:
-        text += " · cost " + " + ".join(f"{amount:.4f} {currency}" for currency, amount in costs.items())
-    return text
-
-
-def chat_markdown(conversation: Conversation, totals: Mapping[str, Any]) -> str:
-    """A chat as markdown: each turn's question, folded reasoning, answer and usage; the totals."""
-    conv = conversation
-    lines = [f"# Chat with {conv.model}", ""]
-    if conv.system:
-        lines += ["**System:** " + conv.system, ""]
-    users = [m for m in conv.messages if m["role"] == "user"]
-    for index, (message, result) in enumerate(zip(users, conv.results, strict=False), 1):
-        lines += [f"## Turn {index}", "", "**You:**", "", str(message.get("content", "")), ""]
-        lines += [f"**{result.model or conv.model}:**", ""]
-        if result.reasoning:
-            lines += ["<details><summary>Reasoning</summary>", "", result.reasoning, "", "</details>", ""]
-        lines += [result.answer, ""]
-        usage = _usage_dict(result.usage)
-        if usage:
-            parts = [f"{k.removesuffix('_tokens')} {usage[k]}" for k in _TOKEN_KINDS if usage.get(k) is not None]
-            lines += ["*Tokens: " + " · ".join(parts) + "*", ""]
-    lines += ["---", "", _totals_line(totals), ""]
-    return "\n".join(lines)
 
 
 class _FinalDisplay(LiveDisplay):
