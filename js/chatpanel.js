@@ -5,7 +5,9 @@ const L = {
   en: { model: "Model", other: "Other model (any server)", thinking: "Thinking", budget: "Thinking budget",
     noBudget: "model default", preserve: "Preserve thinking", system: "System prompt", region: "Region",
     endpoint: "Endpoint (base URL)", prompt: "Message", send: "Send", stop: "Stop", clear: "Clear",
-    exportMd: "Export markdown", exportJson: "Export JSON", totals: "Session", turn: "turn", turns: "turns", cost: "cost",
+    exportMd: "Export markdown", exportJson: "Export JSON", finish: "Finish chat",
+    finishTip: "End the chat here: it becomes a static transcript that saved notebooks show everywhere",
+    totals: "Session", turn: "turn", turns: "turns", cost: "cost",
     only: "thinking-only model: thinking is always on", defOn: "default for this model: on",
     defOff: "default for this model: off", hint: "Enter sends, Shift+Enter adds a line",
     hybrid: "hybrid", "thinking-only": "thinking-only", settings: "Settings", regionDefault: "default",
@@ -13,7 +15,8 @@ const L = {
   zh: { model: "模型", other: "其他模型（任意服务）", thinking: "深度思考", budget: "思考预算",
     noBudget: "模型默认", preserve: "保留思考过程", system: "系统提示词", region: "地域",
     endpoint: "接入地址（base URL）", prompt: "消息", send: "发送", stop: "停止", clear: "清空",
-    exportMd: "导出 Markdown", exportJson: "导出 JSON", totals: "本次会话", turn: "轮", turns: "轮", cost: "费用",
+    exportMd: "导出 Markdown", exportJson: "导出 JSON", finish: "结束对话",
+    finishTip: "在此结束对话：变为静态记录，保存的笔记本在任何地方都能显示", totals: "本次会话", turn: "轮", turns: "轮", cost: "费用",
     only: "仅思考模型：始终开启思考", defOn: "该模型默认：开", defOff: "该模型默认：关",
     hint: "Enter 发送，Shift+Enter 换行", hybrid: "混合思考", "thinking-only": "仅思考", settings: "设置",
     regionDefault: "默认", input: "输入", cached: "缓存", reasoning: "思考", answer: "回复", total: "总计",
@@ -155,13 +158,15 @@ function render({ model, el }) {
   const btns = h("div", "tb-buttons", row);
   const send = h("button", "tb-btn tb-send", btns), clear = h("button", "tb-btn", btns, T.clear);
   const exMd = h("button", "tb-btn", btns, T.exportMd), exJs = h("button", "tb-btn", btns, T.exportJson);
+  const finish = h("button", "tb-btn", btns, T.finish);
+  finish.title = T.finishTip;
   const notice = h("div", "tb-notice", root), totals = h("div", "tb-totals", root);
   notice.setAttribute("role", "status");
   notice.setAttribute("aria-live", "polite");
   totals.setAttribute("aria-live", "off");
   for (const [node, name] of [[pick, "model"], [other, "other"], [think, "thinking"], [budget, "budget"],
     [preserve, "preserve"], [region, "region"], [endpoint, "endpoint"], [system, "system"], [prompt, "prompt"],
-    [send, "send"], [clear, "clear"], [exMd, "export-md"], [exJs, "export-json"], [notice, "notice"], [totals, "totals"]])
+    [send, "send"], [clear, "clear"], [exMd, "export-md"], [exJs, "export-json"], [finish, "finish"], [notice, "notice"], [totals, "totals"]])
     node.dataset.tb = name;
 
   // Model picker: catalog grouped by family with the thinking mode, then "other" (free text).
@@ -205,6 +210,7 @@ function render({ model, el }) {
     if (document.activeElement !== system) system.value = get("system") || "";
     send.textContent = busy ? T.stop : T.send;
     send.classList.toggle("tb-stop", busy);
+    finish.disabled = busy;
     send.setAttribute("aria-label", busy ? T.stop : T.send);
     notice.textContent = get("notice") || "";
     notice.hidden = !get("notice");
@@ -246,6 +252,7 @@ function render({ model, el }) {
   on(clear, "click", () => model.send({ t: "clear" }));
   on(exMd, "click", () => model.send({ t: "export", format: "md" }));
   on(exJs, "click", () => model.send({ t: "export", format: "json" }));
+  on(finish, "click", () => model.send({ t: "finish" }));
   const onMsg = (m) => {
     // A message the kernel could not send: back into the prompt box, unless a new one is being typed.
     if (m && m.t === "unsent" && typeof m.text == "string" && !prompt.value.trim()) {

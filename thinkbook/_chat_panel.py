@@ -10,7 +10,6 @@ in the background on the shared engine.
 from __future__ import annotations
 
 import concurrent.futures
-import html
 import json
 import threading
 import uuid
@@ -25,7 +24,6 @@ from ._conversation import Conversation
 from ._endpoints import REGION_HOSTS
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError, redact
-from ._fallback import plain_text, static_html
 from ._panel_common import (
     BUDGET_MAX,
     StaticFallback,
@@ -38,6 +36,7 @@ from ._panel_common import (
 )
 from ._panel_export import chat_markdown, totals_line
 from ._panel_hints import unsent_line, user_bubble
+from ._panel_static import chat_static
 from ._types import ThinkResult
 from ._view import ThinkView, _js_dir, _one_line, default_lang
 
@@ -267,6 +266,8 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         """
         if not isinstance(text, str) or not text.strip():
             raise ConfigurationError("the prompt is empty")
+        if self._static:
+            raise ConfigurationError("this chat is finished (frozen): ChatPanel(conversation=...) continues it")
         with self._lock:
             if self._current is not None:
                 raise ConfigurationError("a turn is still streaming: stop it or wait for it first")
@@ -381,21 +382,24 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._update_displays()
 
     def _fallback(self) -> tuple[str, str]:
-        who = ("你", "助手") if self.lang == "zh" else ("You", "Assistant")
         with self._lock:
-            turns = list(self._turns)
-        out = ['<div class="tb-static tb-chat">']
-        text = []
-        for turn in turns:
-            model = html.escape(str(turn.view.header.get("model") or who[1]))
-            out.append(f'<div class="tb-turn"><p><strong>{who[0]}:</strong></p>'
-                       f'<pre style="white-space:pre-wrap">{html.escape(turn.text)}</pre>'
-                       f"<p><strong>{model}:</strong></p>{static_html(turn.view.final_state())}</div>")  # fmt: skip
-            text.append(f"{who[0]}: {turn.text}\n\n{plain_text(turn.view.final_state())}")
-        totals = totals_line(self.totals, self.lang)
-        out.append(f"<p><small>{html.escape(totals)}</small></p></div>")
-        text.append(totals)
-        return "".join(out), "\n\n".join(text)
+            turns = [(turn.text, turn.view) for turn in self._turns]
+        return chat_static(turns, totals_line(self.totals, self.lang), self.lang)
+
+    def freeze(self) -> None:
+        """End the chat in the notebook: its output becomes the static transcript, its widgets close.
+
+        A frozen chat reads in any saved notebook (JupyterLab without a kernel, nbconvert HTML,
+        GitHub) as a finished ComparePanel does; a live one shows "model not found" there, as any
+        widget does. The Finish button does the same. ``conversation`` goes on in code
+        (``ChatPanel(conversation=panel.conversation)`` continues it in a new panel).
+        """
+        with self._lock:
+            if self._current is not None:
+                raise ConfigurationError("a turn is still streaming: wait for it or stop it first")
+            parts = [w for turn in self._turns for w in (*turn.box.children, turn.box)]
+            widgets = [*parts, *self._unsent, self.turns_box, self.controls, self]
+        self._go_static(widgets)
 
     # --- totals and export ------------------------------------------------------------------------
 
@@ -454,6 +458,8 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 self.stop()
             elif kind == "clear":
                 self.clear()
+            elif kind == "finish":
+                self.freeze()
             elif kind == "export":
                 fmt = "json" if content.get("format") == "json" else "md"
                 text = self.to_json() if fmt == "json" else self.to_markdown()

@@ -16,7 +16,7 @@ the totals line it ends with.
 from __future__ import annotations
 
 import concurrent.futures
-import html
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,7 +24,7 @@ from ._api import _drive
 from ._catalog import lookup, models
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun
-from ._fallback import plain_text, static_html
+from ._panel_static import retire
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
 from ._types import ThinkResult, Usage
@@ -144,6 +144,8 @@ class StaticFallback:
     """
 
     _display_handles: list[Any]
+    _static = False  # the outputs show the static HTML, the widgets are closed
+    _static_lock = threading.Lock()
 
     def _fallback(self) -> tuple[str, str]:
         """``(html, text)`` of the panel's content now."""
@@ -181,15 +183,14 @@ class StaticFallback:
         for handle in list(self._display_handles):
             handle.update(data, metadata=metadata, raw=True)
 
-
-def column_html(title: str, view: ThinkView) -> str:
-    """One view's fallback under a heading: exactly ThinkView's static HTML (reasoning escaped in a
-    folded ``<details>``, the sanitized answer, counters)."""
-    return (
-        '<div class="tb-compare-col" style="flex:1 1 20rem;min-width:0">'
-        f"<h4>{html.escape(title)}</h4>{static_html(view.final_state())}</div>"
-    )
-
-
-def column_text(title: str, view: ThinkView) -> str:
-    return f"## {title}\n\n{plain_text(view.final_state())}"
+    def _go_static(self, widgets: Sequence[Any]) -> bool:
+        """Replace the panel's outputs with its static HTML and retire ``widgets`` (once; False after)."""
+        with self._static_lock:
+            if self._static:
+                return False
+            self._static = True
+        html_text, text = self._fallback()
+        for handle in list(self._display_handles):
+            handle.update({"text/html": html_text, "text/plain": text}, raw=True)
+        retire(widgets)
+        return True
