@@ -440,28 +440,3 @@ def test_six_columns_stream_together_in_one_message_per_tick(engine: Any, comms:
         assert "词119" in view.answer_html and view.seq == deltas[-1]["s"]
         assert view.header["label"] == view.header["model"]
     assert FAKE_KEY not in synced_state(comms)
-
-
-def test_panel_outputs_hold_the_content_when_shown_and_when_final(engine: Any, comms: Any) -> None:
-    """The output a panel is displayed in is rewritten once the panel is final (what a saved notebook keeps)."""
-    shown: list[dict[str, Any]] = []
-
-    class Handle:
-        def update(self, data: dict[str, Any], **_: Any) -> None:
-            shown.append(data)
-
-    table = {"qwen-plus": answer("thinks <b>", "says *hi*", delay=0.02), "qwen-flash": answer("r", "x", delay=0.02)}
-    with LoopbackServer(by_model(table)) as server:
-        panel = ComparePanel("q", ["qwen-plus", "qwen-flash"], base_url=url(server), api_key=FAKE_KEY, lang="en",
-                             start=False)  # fmt: skip
-        first = panel._repr_mimebundle_()
-        assert "application/vnd.jupyter.widget-view+json" in first and "<table>" not in first["text/html"]
-        panel._display_handles.append(Handle())
-        panel.start()
-        panel.wait(10)
-    assert len(shown) == 1  # once, when every column is over
-    page = shown[0]["text/html"]
-    assert "thinks &lt;b&gt;" in page and "says <em>hi</em>" in page and "<table><caption>Summary" in page
-    assert FAKE_KEY not in json.dumps(shown)
-    panel.close()
-    assert "says <em>hi</em>" in panel._bundle()[0]["text/html"]  # closed: the content stays readable

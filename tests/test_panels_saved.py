@@ -116,10 +116,10 @@ def test_saved_compare_panel_is_static_html_with_every_column_and_the_summary(sa
     assert "AuthenticationError" in page  # the failing column says why, in full
     assert "<table><caption>Summary</caption>" in page and "<th>first token (s)</th>" in page
     assert "(fastest" in page and "error: AuthenticationError" in page
-    assert "<details><summary>Summary as markdown</summary><pre>| configuration | status |" in page
     assert "Which is larger, 9.11 or 9.9? &lt;b&gt;" in page
     assert "<img" not in page and "<b>" not in page and "<i>" not in page and "<script" not in page
-    assert "## alpha" in text and "alpha thinks <img src=x" in text and "| configuration | status |" in text
+    assert "## alpha" in text and "**alpha** says *hi*" in text and "| configuration | status |" in text
+    assert "alpha thinks" not in text  # the reasoning is in the HTML only: one copy in the file
 
 
 def test_saved_state_keeps_no_widget_code_or_text_of_a_finished_panel(saved: Any) -> None:
@@ -142,7 +142,7 @@ def test_saved_live_chat_panel_keeps_its_widget_and_a_current_fallback(saved: An
     assert "<strong>alpha</strong> says <em>hi</em>" in page
     assert "Session: 1 turn ·" in page and "Tokens: input 5" in page
     assert "<img" not in page and "<question>" not in page
-    assert "You: first <question>" in text and "alpha says" not in text.split("first <question>")[0]
+    assert "You: first <question>" in text and "**alpha** says *hi*" in text
 
 
 def test_saved_finished_chat_is_static(saved: Any) -> None:
@@ -179,7 +179,9 @@ def test_finished_compare_panel_replaces_its_output_and_closes_its_widgets(engin
         panel._display_handles.append(handle)
         panel.start()
         results = panel.wait(10)
-    (final,) = handle.shown  # once, when every column is over
+    # when every column is over (again from the waiting thread if the last column ended on a stream's thread)
+    final = handle.shown[-1]
+    assert 1 <= len(handle.shown) <= 2 and all(shown == final for shown in handle.shown)
     assert WIDGET not in final and "says <em>hi</em>" in final["text/html"] and "<caption>Summary" in final["text/html"]
     assert FAKE_KEY not in json.dumps(handle.shown)
     assert all(w.comm is None for w in (panel, panel.grid, panel.summary_widget, *panel.views))
@@ -209,8 +211,13 @@ def test_a_panel_kept_live_with_finalize_widget(engine: Any, comms: Any) -> None
         panel._display_handles.append(handle)
         panel.start()
         panel.wait(10)
-    (final,) = handle.shown
-    assert WIDGET in final and "<caption>Summary" in final["text/html"] and panel.comm is not None
+    final = handle.shown[-1]
+    assert (
+        1 <= len(handle.shown) <= 2
+        and WIDGET in final
+        and "<caption>Summary" in final["text/html"]
+        and panel.comm is not None
+    )
     with pytest.raises(ConfigurationError, match="finalize"):
         ComparePanel("q", ["a", "b"], finalize="html")  # type: ignore[arg-type]
 

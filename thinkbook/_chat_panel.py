@@ -342,6 +342,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             raise TimeoutError("the turn is still streaming")
         turn.run.settled.wait(timeout)
         turn.handled.wait(timeout)  # its done-callback (chat, totals, outputs) may still be running
+        self._resend_from_main_thread()
         if turn.future.cancelled() or turn.future.exception() is not None:
             return None
         return turn.future.result()

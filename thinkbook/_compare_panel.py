@@ -43,7 +43,7 @@ from ._panel_common import (
     _usage_dict,
 )
 from ._panel_export import table_cell
-from ._panel_static import column_text, columns_table, markdown_block, summary_table
+from ._panel_static import column_text, columns_table, summary_table
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
 from ._types import AnswerDelta, ReasoningDelta, ThinkEvent, ThinkResult
@@ -408,9 +408,7 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             self._update_displays()
 
     def _fallback(self) -> tuple[str, str]:
-        labels = ("Prompt", "Summary", "Summary as markdown")
-        if self.lang == "zh":
-            labels = ("提示词", "对比结果", "对比结果（Markdown）")
+        labels = ("提示词", "对比结果") if self.lang == "zh" else ("Prompt", "Summary")
         rows = self.summary()
         finished = all(r["status"] != "waiting" for r in rows)
         out = ['<div class="tb-static tb-compare">',
@@ -419,7 +417,6 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         if finished:
             head = [title for _, title in SUMMARY_COLUMNS]
             out.append(summary_table(head, (_table_cells(row) for row in rows), labels[1]))
-            out.append(markdown_block(labels[2], _markdown_table(rows)))
         out.append("</div>")
         text = [f"{labels[0]}: {self.prompt}"] + [column_text(c.config.title, c.view) for c in self._columns]
         if finished:
@@ -531,6 +528,7 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 column.handled.wait(timeout)  # its done-callback may still be running
         self._maybe_summarize()
         self._maybe_finalize()
+        self._resend_from_main_thread()
         return self.results
 
     def stop(self) -> None:

@@ -145,6 +145,8 @@ class StaticFallback:
 
     _display_handles: list[Any]
     _static = False  # the outputs show the static HTML, the widgets are closed
+    _resend = False  # the last output update left from a thread that nbclient does not listen to
+    _retiring: tuple[Any, ...] = ()  # widgets to retire once in the notebook's thread
     _static_lock = threading.Lock()
 
     def _fallback(self) -> tuple[str, str]:
@@ -179,9 +181,29 @@ class StaticFallback:
     def _update_displays(self) -> None:
         if not self._display_handles:
             return
+        self._note_thread()
         data, metadata = self._bundle()
         for handle in list(self._display_handles):
             handle.update(data, metadata=metadata, raw=True)
+
+    def _note_thread(self) -> None:
+        # An update sent from a stream's thread carries no (or an old) cell as its parent: JupyterLab
+        # applies it anyway (by display id), nbclient / nbconvert --execute drop it. wait() sends
+        # it again from the notebook's thread, within the cell that waits.
+        self._resend = threading.current_thread() is not threading.main_thread()
+
+    def _resend_from_main_thread(self) -> None:
+        """After a wait: the last output update again, if it was sent from another thread (see above)."""
+        if not (self._resend and threading.current_thread() is threading.main_thread()):
+            return
+        self._resend = False
+        self._retire_now()
+        if self._static:
+            html_text, text = self._fallback()
+            for handle in list(self._display_handles):
+                handle.update({"text/html": html_text, "text/plain": text}, raw=True)
+        else:
+            self._update_displays()
 
     def _go_static(self, widgets: Sequence[Any]) -> bool:
         """Replace the panel's outputs with its static HTML and retire ``widgets`` (once; False after)."""
@@ -189,8 +211,34 @@ class StaticFallback:
             if self._static:
                 return False
             self._static = True
+        self._note_thread()
         html_text, text = self._fallback()
         for handle in list(self._display_handles):
             handle.update({"text/html": html_text, "text/plain": text}, raw=True)
-        retire(widgets)
+        self._retiring = tuple(widgets)
+        if threading.current_thread() is threading.main_thread():
+            self._retire_now()
+        else:  # in the notebook's thread, where nbclient hears it: at the next wait() or cell end
+            _after_this_cell(self._retire_now)
         return True
+
+    def _retire_now(self) -> None:
+        widgets, self._retiring = self._retiring, ()
+        retire(widgets)
+
+
+def _after_this_cell(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once, in the notebook's thread, when the running (or next) cell ends."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def once() -> None:
+        shell.events.unregister("post_execute", once)
+        callback()
+
+    shell.events.register("post_execute", once)

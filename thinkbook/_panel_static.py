@@ -20,7 +20,9 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._fallback import plain_text, static_html
+from ipywidgets import Widget  # type: ignore[import-untyped]
+
+from ._fallback import LABELS, counters_line, static_html, thought_summary
 from ._view import ThinkView
 
 # The smallest valid anywidget module: what a retired widget's saved state keeps instead of its JS.
@@ -50,8 +52,26 @@ def columns_table(columns: Sequence[tuple[str, ThinkView]]) -> str:
     )
 
 
+def view_text(view: ThinkView) -> str:
+    """A finished view as short text: the fold's line (not the reasoning: the HTML has it), answer, counters.
+
+    ``text/plain`` is what terminals and text-only exports show; a panel's HTML carries the whole
+    reasoning already, and a second full copy would double the saved bytes of every panel.
+    """
+    state = view.final_state()
+    labels = LABELS.get(state.lang, LABELS["en"])
+    parts = [f"[{thought_summary(state)}]"] if state.reasoning else []
+    parts.append(state.answer_markdown)
+    if state.status == "stopped":
+        parts.append(labels["stopped"])
+    if state.error:
+        parts.append(f"{labels['error']}: {state.error}")
+    parts.append(counters_line(state))
+    return "\n\n".join(parts)
+
+
 def column_text(title: str, view: ThinkView) -> str:
-    return f"## {title}\n\n{plain_text(view.final_state())}"
+    return f"## {title}\n\n{view_text(view)}"
 
 
 def summary_table(head: Sequence[str], rows: Iterable[Sequence[str]], caption: str) -> str:
@@ -61,11 +81,6 @@ def summary_table(head: Sequence[str], rows: Iterable[Sequence[str]], caption: s
     return (
         f"<table><caption>{html.escape(caption)}</caption><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
     )
-
-
-def markdown_block(label: str, markdown: str) -> str:
-    """``markdown`` to copy, folded: works with no script (a copy button needs one)."""
-    return f"<details><summary>{html.escape(label)}</summary><pre>{html.escape(markdown)}</pre></details>"
 
 
 def chat_static(turns: Sequence[tuple[str, ThinkView]], totals: str, lang: str) -> tuple[str, str]:
@@ -80,7 +95,7 @@ def chat_static(turns: Sequence[tuple[str, ThinkView]], totals: str, lang: str) 
             f'<pre style="white-space:pre-wrap">{html.escape(question)}</pre>'
             f"<p><strong>{model}:</strong></p>{static_html(state)}</div><hr>"
         )
-        text.append(f"{who[0]}: {question}\n\n{plain_text(state)}")
+        text.append(f"{who[0]}: {question}\n\n{view_text(view)}")
     out.append(f"<p><small>{html.escape(totals)}</small></p></div>")
     text.append(totals)
     return "".join(out), "\n\n".join(text)
@@ -92,7 +107,8 @@ def retire(widgets: Iterable[Any]) -> None:
     ``nbconvert --execute`` (nbclient) saves the last state of every widget it saw, closed or not:
     before closing, the front end's copy of each widget is told to forget its JavaScript, CSS and
     text (a raw ``update`` of the widget protocol; the Python side keeps its values, so
-    ``panel.views[0].answer_markdown`` still reads).
+    ``panel.views[0].answer_markdown`` still reads). References to other widgets (layouts,
+    children) stay: the front end would fail to resolve an empty one.
     """
     for widget in widgets:
         if getattr(widget, "comm", None) is None:
@@ -102,8 +118,19 @@ def retire(widgets: Iterable[Any]) -> None:
             value = getattr(widget, name, None)
             if name == "_esm":
                 forget[name] = _RETIRED_ESM
-            elif name == "_css" or (isinstance(value, str) and len(value) > 16 and not name.startswith("_")):
+            elif name == "_css":
                 forget[name] = ""
+            elif not name.startswith("_") and _bulky(value):
+                forget[name] = "" if isinstance(value, str) else [] if isinstance(value, list) else {}
         if forget:
             widget._send({"method": "update", "state": forget, "buffer_paths": []})
         widget.close()
+
+
+def _bulky(value: Any) -> bool:
+    """Text, a list or a dict worth forgetting (not a reference to another widget: layouts, children)."""
+    if isinstance(value, str):
+        return len(value) > 16
+    if isinstance(value, list | dict) and value:
+        return not any(isinstance(item, Widget) for item in value) and len(repr(value)) > 64
+    return False
