@@ -107,7 +107,7 @@ def test_saved_compare_panel_is_static_html_with_every_column_and_the_summary(sa
     assert WIDGET not in data  # nothing for a widget renderer to fail on
     page, text = data["text/html"], data["text/plain"]
     # the columns side by side in a plain table; each: title, folded reasoning, sanitized answer, counters
-    assert page.count('<td valign="top" width="33%"') == 3 and page.count('<tr><td valign="top"') == 1
+    assert page.count('<td valign="top" align="left" width="33%"') == 3 and page.count('"background:none"><td') == 1
     for title, model in (("alpha", "alpha"), ("Beta &lt;i&gt;", "beta")):
         assert f"<h4>{title}</h4>" in page
         assert "<details><summary>" in page and f"{model} thinks &lt;img src=x onerror=alert(1)&gt;" in page

@@ -33,7 +33,7 @@ _COLUMNS_PER_ROW = 3  # side by side, as the live grid does on a notebook-wide o
 def column_cell(title: str, view: ThinkView, width: int) -> str:
     """One column as a table cell: its title over the view's static HTML (reasoning folded, answer, counters)."""
     return (
-        f'<td valign="top" width="{width}%" style="vertical-align:top">'
+        f'<td valign="top" align="left" width="{width}%" style="vertical-align:top;text-align:left">'
         f"<h4>{html.escape(title)}</h4>{static_html(view.final_state())}</td>"
     )
 
@@ -45,7 +45,7 @@ def columns_table(columns: Sequence[tuple[str, ThinkView]]) -> str:
     rows = []
     for start in range(0, len(columns), per_row):
         cells = "".join(column_cell(title, view, width) for title, view in columns[start : start + per_row])
-        rows.append(f"<tr>{cells}</tr>")
+        rows.append(f'<tr style="background:none">{cells}</tr>')  # (no hover stripe over whole columns)
     return (
         '<table class="tb-compare-cols" width="100%" style="width:100%;table-layout:fixed;border-collapse:collapse">'
         f"<tbody>{''.join(rows)}</tbody></table>"
