@@ -5,7 +5,9 @@ const L = {
   en: { model: "Model", other: "Other model (any server)", thinking: "Thinking", budget: "Thinking budget",
     noBudget: "model default", preserve: "Preserve thinking", system: "System prompt", region: "Region",
     endpoint: "Endpoint (base URL)", prompt: "Message", send: "Send", stop: "Stop", clear: "Clear",
-    exportMd: "Export markdown", exportJson: "Export JSON", totals: "Session", turns: "turns", cost: "cost",
+    exportMd: "Export markdown", exportJson: "Export JSON", finish: "Finish chat",
+    finishTip: "End the chat here: it becomes a static transcript that saved notebooks show everywhere",
+    totals: "Session", turn: "turn", turns: "turns", cost: "cost",
     only: "thinking-only model: thinking is always on", defOn: "default for this model: on",
     defOff: "default for this model: off", hint: "Enter sends, Shift+Enter adds a line",
     hybrid: "hybrid", "thinking-only": "thinking-only", settings: "Settings", regionDefault: "default",
@@ -13,7 +15,8 @@ const L = {
   zh: { model: "模型", other: "其他模型（任意服务）", thinking: "深度思考", budget: "思考预算",
     noBudget: "模型默认", preserve: "保留思考过程", system: "系统提示词", region: "地域",
     endpoint: "接入地址（base URL）", prompt: "消息", send: "发送", stop: "停止", clear: "清空",
-    exportMd: "导出 Markdown", exportJson: "导出 JSON", totals: "本次会话", turns: "轮", cost: "费用",
+    exportMd: "导出 Markdown", exportJson: "导出 JSON", finish: "结束对话",
+    finishTip: "在此结束对话：变为静态记录，保存的笔记本在任何地方都能显示", totals: "本次会话", turn: "轮", turns: "轮", cost: "费用",
     only: "仅思考模型：始终开启思考", defOn: "该模型默认：开", defOff: "该模型默认：关",
     hint: "Enter 发送，Shift+Enter 换行", hybrid: "混合思考", "thinking-only": "仅思考", settings: "设置",
     regionDefault: "默认", input: "输入", cached: "缓存", reasoning: "思考", answer: "回复", total: "总计",
@@ -41,10 +44,11 @@ function field(parent, T, key, control) {
 }
 
 export function totalsText(t, T) {
-  if (!t || !t.turns) return `${T.totals}: 0 ${T.turns}`;
+  const n = (t && t.turns) || 0, turns = `${NF.format(n)} ${n === 1 ? T.turn : T.turns}`;
+  if (!n) return `${T.totals}: ${turns}`;
   const parts = [["input", "prompt_tokens"], ["cached", "cached_tokens"], ["reasoning", "reasoning_tokens"],
     ["answer", "answer_tokens"], ["total", "total_tokens"]].filter(([, k]) => t[k]).map(([n, k]) => `${T[n]} ${NF.format(t[k])}`);
-  let s = `${T.totals}: ${t.turns} ${T.turns}` + (parts.length ? " · " + parts.join(" · ") : "");
+  let s = `${T.totals}: ${turns}` + (parts.length ? " · " + parts.join(" · ") : "");
   const costs = Object.entries(t.cost || {});
   if (costs.length) s += ` · ${T.cost} ` + costs.map(([c, a]) => `${a.toFixed(4)} ${c}`).join(" + ");
   if (t.unpriced && costs.length) s += ` (${t.unpriced} ${T.unpriced})`;
@@ -65,6 +69,48 @@ function download(name, text, type) {
 // rewrites the panel's output (for saved notebooks), so JupyterLab draws the panel afresh: the new
 // drawing takes the draft and the focus over, and typing goes on where it was.
 const DRAFTS = new Map();
+
+// Per panel (uid): whether its chat log follows the newest turn, and where the user left it.
+const FOLLOW = new Map();
+
+// The chat log (the panel's turns, drawn by JupyterLab next to this widget) keeps the newest turn's
+// end, its counters, in sight as it grows, as chat apps do; not once the user scrolled up to read,
+// until they scroll back down. Survives the redraw when a turn ends (the panel's output is rewritten).
+export function follow(el, uid) {
+  const st = FOLLOW.get(uid) || { stick: true, top: 0 };
+  if (uid) FOLLOW.set(uid, st);
+  let log = null, obs = null, timer = 0, frame = 0, tries = 0, dead = false;
+  const restoreUntil = Date.now() + 1500; // while the redrawn turns come in, keep the user's place
+  const end = () => {
+    frame = 0;
+    if (!log || dead) return;
+    if (st.stick) log.scrollTop = log.scrollHeight;
+    else if (Date.now() < restoreUntil) log.scrollTop = st.top;
+  };
+  const later = () => frame || (frame = (globalThis.requestAnimationFrame || ((f) => setTimeout(f, 16)))(end));
+  const onScroll = () => {
+    if (!st.stick && Date.now() < restoreUntil) return;
+    st.stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+    st.top = log.scrollTop;
+  };
+  const attach = () => {
+    timer = 0;
+    if (dead) return;
+    log = el.closest?.(".tb-chat")?.querySelector(".tb-chat-log") || null;
+    if (!log) return void (tries++ < 100 && (timer = setTimeout(attach, 50))); // not in the page yet
+    log.addEventListener("scroll", onScroll, { passive: true });
+    obs = new MutationObserver(later);
+    obs.observe(log, { childList: true, subtree: true, characterData: true });
+    end();
+  };
+  attach();
+  return () => {
+    dead = true;
+    clearTimeout(timer);
+    obs?.disconnect();
+    log?.removeEventListener("scroll", onScroll);
+  };
+}
 
 function render({ model, el }) {
   const get = (k) => model.get(k);
@@ -112,13 +158,15 @@ function render({ model, el }) {
   const btns = h("div", "tb-buttons", row);
   const send = h("button", "tb-btn tb-send", btns), clear = h("button", "tb-btn", btns, T.clear);
   const exMd = h("button", "tb-btn", btns, T.exportMd), exJs = h("button", "tb-btn", btns, T.exportJson);
+  const finish = h("button", "tb-btn", btns, T.finish);
+  finish.title = T.finishTip;
   const notice = h("div", "tb-notice", root), totals = h("div", "tb-totals", root);
   notice.setAttribute("role", "status");
   notice.setAttribute("aria-live", "polite");
   totals.setAttribute("aria-live", "off");
   for (const [node, name] of [[pick, "model"], [other, "other"], [think, "thinking"], [budget, "budget"],
     [preserve, "preserve"], [region, "region"], [endpoint, "endpoint"], [system, "system"], [prompt, "prompt"],
-    [send, "send"], [clear, "clear"], [exMd, "export-md"], [exJs, "export-json"], [notice, "notice"], [totals, "totals"]])
+    [send, "send"], [clear, "clear"], [exMd, "export-md"], [exJs, "export-json"], [finish, "finish"], [notice, "notice"], [totals, "totals"]])
     node.dataset.tb = name;
 
   // Model picker: catalog grouped by family with the thinking mode, then "other" (free text).
@@ -162,14 +210,12 @@ function render({ model, el }) {
     if (document.activeElement !== system) system.value = get("system") || "";
     send.textContent = busy ? T.stop : T.send;
     send.classList.toggle("tb-stop", busy);
+    finish.disabled = busy;
     send.setAttribute("aria-label", busy ? T.stop : T.send);
     notice.textContent = get("notice") || "";
     notice.hidden = !get("notice");
     totals.textContent = totalsText(get("totals"), T);
     root.classList.toggle("tb-busy", busy);
-    // Keep the newest turn in sight while a turn streams.
-    const log = el.closest?.(".tb-chat")?.querySelector(".tb-chat-log");
-    if (log && busy) log.scrollTop = log.scrollHeight;
   }
 
   const uid = get("uid"), kept = uid && DRAFTS.get(uid);
@@ -206,7 +252,13 @@ function render({ model, el }) {
   on(clear, "click", () => model.send({ t: "clear" }));
   on(exMd, "click", () => model.send({ t: "export", format: "md" }));
   on(exJs, "click", () => model.send({ t: "export", format: "json" }));
+  on(finish, "click", () => model.send({ t: "finish" }));
   const onMsg = (m) => {
+    // A message the kernel could not send: back into the prompt box, unless a new one is being typed.
+    if (m && m.t === "unsent" && typeof m.text == "string" && !prompt.value.trim()) {
+      prompt.value = m.text;
+      keep(document.activeElement === prompt);
+    }
     if (m && m.t === "export" && typeof m.text == "string")
       download(m.filename || "chat." + m.format, m.text, m.format === "json" ? "application/json" : "text/markdown");
   };
@@ -215,8 +267,10 @@ function render({ model, el }) {
   const offs = [["msg:custom", onMsg], ...keys.map((k) => ["change:" + k, paint])];
   for (const [n, f] of offs) model.on(n, f);
   paint();
+  const unfollow = follow(el, uid);
   return () => {
     for (const [n, f] of offs) model.off(n, f);
+    unfollow();
     root.remove();
   };
 }

@@ -10,7 +10,6 @@ in the background on the shared engine.
 from __future__ import annotations
 
 import concurrent.futures
-import html
 import json
 import threading
 import uuid
@@ -25,19 +24,19 @@ from ._conversation import Conversation
 from ._endpoints import REGION_HOSTS
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError, redact
-from ._fallback import plain_text, static_html
 from ._panel_common import (
     BUDGET_MAX,
     StaticFallback,
     _FinalDisplay,
     _start_stream,
-    _totals_line,
     _usage_dict,
     capabilities,
-    chat_markdown,
     model_choices,
     session_totals,
 )
+from ._panel_export import chat_markdown, totals_line
+from ._panel_hints import unsent_line, user_bubble
+from ._panel_static import chat_static
 from ._types import ThinkResult
 from ._view import ThinkView, _js_dir, _one_line, default_lang
 
@@ -90,12 +89,8 @@ class _Turn:
         self.handled = threading.Event()  # the panel has taken the turn's outcome (chat, totals, outputs)
 
 
-def _user_bubble(text: str, lang: str) -> ipywidgets.HTML:
-    who = "你" if lang == "zh" else "You"
-    bubble = ipywidgets.HTML(
-        f'<div class="tb-user" data-tb="user" role="note" aria-label="{who}"><span class="tb-who">{who}</span>'
-        f'<div class="tb-user-text">{html.escape(text)}</div></div>'
-    )
+def _user_bubble(text: str, lang: str, unsent: str | None = None) -> ipywidgets.HTML:
+    bubble = ipywidgets.HTML(user_bubble(text, lang, unsent))
     bubble.add_class("tb-user-wrap")
     return bubble
 
@@ -147,6 +142,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._engine = engine
         self._lock = threading.RLock()
         self._turns: list[_Turn] = []
+        self._unsent: list[ipywidgets.HTML] = []  # messages the chat could not send (until the next send)
         self._current: _Turn | None = None
         self._session: list[ThinkResult] = []
         self._display_handles: list[Any] = []
@@ -270,6 +266,8 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         """
         if not isinstance(text, str) or not text.strip():
             raise ConfigurationError("the prompt is empty")
+        if self._static:
+            raise ConfigurationError("this chat is finished (frozen): ChatPanel(conversation=...) continues it")
         with self._lock:
             if self._current is not None:
                 raise ConfigurationError("a turn is still streaming: stop it or wait for it first")
@@ -281,7 +279,11 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             turn = _Turn(text, live.view, ipywidgets.VBox([_user_bubble(text, self.lang), live.view]))
             turn.box.add_class("tb-turn")
             self._turns.append(turn)
-            self.turns_box.children = (*self.turns_box.children, turn.box)
+            unsent, self._unsent = self._unsent, []
+            kept = tuple(box for box in self.turns_box.children if box not in unsent)
+            self.turns_box.children = (*kept, turn.box)
+            for box in unsent:
+                box.close()
             self._current = turn
             self.controls.busy = True
             self.controls.notice = ""
@@ -340,6 +342,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             raise TimeoutError("the turn is still streaming")
         turn.run.settled.wait(timeout)
         turn.handled.wait(timeout)  # its done-callback (chat, totals, outputs) may still be running
+        self._resend_from_main_thread()
         if turn.future.cancelled() or turn.future.exception() is not None:
             return None
         return turn.future.result()
@@ -350,6 +353,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         with self._lock:
             self.conversation.reset()
             old, self._turns = self._turns, []
+            unsent, self._unsent = self._unsent, []
             self.turns_box.children = ()
             self.controls.notice = ""
             self._update_totals()
@@ -357,6 +361,8 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         for turn in old:
             if turn.future is None or turn.future.done():
                 turn.view.close()
+        for box in unsent:
+            box.close()
 
     def refresh(self) -> None:
         """Redraw the turns from ``conversation`` (after it was continued in code)."""
@@ -377,21 +383,24 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._update_displays()
 
     def _fallback(self) -> tuple[str, str]:
-        who = ("你", "助手") if self.lang == "zh" else ("You", "Assistant")
         with self._lock:
-            turns = list(self._turns)
-        out = ['<div class="tb-static tb-chat">']
-        text = []
-        for turn in turns:
-            model = html.escape(str(turn.view.header.get("model") or who[1]))
-            out.append(f'<div class="tb-turn"><p><strong>{who[0]}:</strong></p>'
-                       f'<pre style="white-space:pre-wrap">{html.escape(turn.text)}</pre>'
-                       f"<p><strong>{model}:</strong></p>{static_html(turn.view.final_state())}</div>")  # fmt: skip
-            text.append(f"{who[0]}: {turn.text}\n\n{plain_text(turn.view.final_state())}")
-        totals = _totals_line(self.totals)
-        out.append(f"<p><small>{html.escape(totals)}</small></p></div>")
-        text.append(totals)
-        return "".join(out), "\n\n".join(text)
+            turns = [(turn.text, turn.view) for turn in self._turns]
+        return chat_static(turns, totals_line(self.totals, self.lang), self.lang)
+
+    def freeze(self) -> None:
+        """End the chat in the notebook: its output becomes the static transcript, its widgets close.
+
+        A frozen chat reads in any saved notebook (JupyterLab without a kernel, nbconvert HTML,
+        GitHub) as a finished ComparePanel does; a live one shows "model not found" there, as any
+        widget does. The Finish button does the same. ``conversation`` goes on in code
+        (``ChatPanel(conversation=panel.conversation)`` continues it in a new panel).
+        """
+        with self._lock:
+            if self._current is not None:
+                raise ConfigurationError("a turn is still streaming: wait for it or stop it first")
+            parts = [w for turn in self._turns for w in (*turn.box.children, turn.box)]
+            widgets = [*parts, *self._unsent, self.turns_box, self.controls, self]
+        self._go_static(widgets)
 
     # --- totals and export ------------------------------------------------------------------------
 
@@ -421,7 +430,10 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def to_markdown(self) -> str:
         """The chat as markdown: each turn's question, folded reasoning, answer and usage."""
-        return chat_markdown(self.conversation, self.totals)
+        conv = self.conversation
+        users = [str(m.get("content", "")) for m in conv.messages if m["role"] == "user"]
+        turns = list(zip(users, conv.results, strict=False))
+        return chat_markdown(conv.model, conv.system, turns, self.totals, _usage_dict)
 
     def to_json(self) -> str:
         """The chat as JSON: settings, messages (with reasoning), every turn's result and usage, totals."""
@@ -442,14 +454,31 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         kind = content.get("t")
         try:
             if kind == "send":
-                self.send(str(content.get("text", "")))
+                self._send_from_browser(str(content.get("text", "")))
             elif kind == "stop":
                 self.stop()
             elif kind == "clear":
                 self.clear()
+            elif kind == "finish":
+                self.freeze()
             elif kind == "export":
                 fmt = "json" if content.get("format") == "json" else "md"
                 text = self.to_json() if fmt == "json" else self.to_markdown()
                 self.controls.send({"t": "export", "format": fmt, "filename": f"chat.{fmt}", "text": text})
         except (ThinkbookError, ValueError) as error:
             self.controls.notice = _one_line(error)
+
+    def _send_from_browser(self, text: str) -> None:
+        """Send the prompt box's message; one that cannot go stays in the chat, saying why and what to do."""
+        try:
+            self.send(text)
+        except (ThinkbookError, ValueError) as error:
+            line = unsent_line(error, self.settings(), self.conversation._outgoing(text), self.lang)
+            box = _user_bubble(text, self.lang, unsent=line)
+            box.add_class("tb-unsent-wrap")
+            with self._lock:
+                self._unsent.append(box)
+                self.turns_box.children = (*self.turns_box.children, box)
+            self.controls.notice = ""
+            # The browser emptied the prompt box on Enter: it puts the text back (unless a new one is typed).
+            self.controls.send({"t": "unsent", "text": text})

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import anywidget
 import ipywidgets  # type: ignore[import-untyped]
@@ -41,9 +41,9 @@ from ._panel_common import (
     _FinalDisplay,
     _start_stream,
     _usage_dict,
-    column_html,
-    column_text,
 )
+from ._panel_export import table_cell
+from ._panel_static import column_text, columns_table, summary_table
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
 from ._types import AnswerDelta, ReasoningDelta, ThinkEvent, ThinkResult
@@ -298,9 +298,13 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     outputs; each is a ThinkView. A column that fails shows its error; the others go on. When all
     finish, the summary row shows time to first token, thinking time, reasoning / answer tokens,
     total time, cost and answer length, marking the fastest and the cheapest; :meth:`to_markdown`
-    and :meth:`to_dataframe` export it. Once all are over, the panel's outputs also hold the whole
-    comparison as sanitized HTML and text, for saved notebooks opened without a kernel. Streams
-    start at once (``start=False`` defers to :meth:`start`); :meth:`wait` waits for all,
+    and :meth:`to_dataframe` export it. Once all are over (or stopped), the panel's output becomes the
+    whole comparison as static, sanitized HTML (columns side by side, reasoning folded, the summary
+    table and its markdown) and its widgets close (``finalize="static"``, the default): a saved
+    notebook shows it in JupyterLab without a kernel, in nbconvert HTML and on GitHub.
+    ``finalize="widget"`` keeps the live panel (its output's fallback still holds the static form).
+    The Python side stays: ``results``, ``summary()``, ``to_markdown()``, ``views`` after the end.
+    Streams start at once (``start=False`` defers to :meth:`start`); :meth:`wait` waits for all,
     :meth:`stop` stops all.
 
     >>> configs = ["qwen-plus", {"model": "qwen-plus", "enable_thinking": False}]
@@ -322,9 +326,13 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         lang: str | None = None,
         engine: Engine | None = None,
         start: bool = True,
+        finalize: Literal["static", "widget"] = "static",
     ) -> None:
         if not isinstance(prompt, str) or not prompt.strip():
             raise ConfigurationError("the prompt is empty")
+        if finalize not in ("static", "widget"):
+            raise ConfigurationError(f"finalize must be 'static' or 'widget', got {finalize!r}")
+        self.finalize = finalize
         if isinstance(configs, str | Mapping) or not 2 <= len(configs) <= 6:
             raise ConfigurationError("ComparePanel compares 2 to 6 configurations")
         self.prompt = prompt
@@ -394,23 +402,21 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             if self._finalized or not all(c.final and c.status != "waiting" for c in self._columns):
                 return
             self._finalized = True
-        self._update_displays()
+        if self.finalize == "static":
+            self._go_static([*self.views, self.summary_widget, self.grid, self])
+        else:
+            self._update_displays()
 
     def _fallback(self) -> tuple[str, str]:
-        labels = ("Prompt", "Summary") if self.lang != "zh" else ("提示词", "对比结果")
+        labels = ("提示词", "对比结果") if self.lang == "zh" else ("Prompt", "Summary")
         rows = self.summary()
         finished = all(r["status"] != "waiting" for r in rows)
         out = ['<div class="tb-static tb-compare">',
                f"<p><strong>{labels[0]}:</strong> {html.escape(self.prompt)}</p>",
-               '<div style="display:flex;flex-wrap:wrap;gap:0.5em">']  # fmt: skip
-        out += [column_html(c.config.title, c.view) for c in self._columns]
-        out.append("</div>")
+               columns_table([(c.config.title, c.view) for c in self._columns])]  # fmt: skip
         if finished:
-            head = "".join(f"<th>{html.escape(title)}</th>" for _, title in SUMMARY_COLUMNS)
-            cells = ("".join(f"<td>{html.escape(cell)}</td>" for cell in _table_cells(row)) for row in rows)
-            body = "".join(f"<tr>{tds}</tr>" for tds in cells)
-            out.append(f"<table><caption>{labels[1]}</caption><thead><tr>{head}</tr></thead>"
-                       f"<tbody>{body}</tbody></table>")  # fmt: skip
+            head = [title for _, title in SUMMARY_COLUMNS]
+            out.append(summary_table(head, (_table_cells(row) for row in rows), labels[1]))
         out.append("</div>")
         text = [f"{labels[0]}: {self.prompt}"] + [column_text(c.config.title, c.view) for c in self._columns]
         if finished:
@@ -522,6 +528,7 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 column.handled.wait(timeout)  # its done-callback may still be running
         self._maybe_summarize()
         self._maybe_finalize()
+        self._resend_from_main_thread()
         return self.results
 
     def stop(self) -> None:
@@ -570,9 +577,7 @@ def _cell(row: Mapping[str, Any], key: str) -> str:
 
 
 def _markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    def escape(text: str) -> str:
-        return " ".join(text.replace("|", "\\|").split())
-
+    escape = table_cell  # labels, errors: one line, no raw HTML (the table is pasted into renderers)
     head = [title for _, title in SUMMARY_COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(escape(cell) for cell in _table_cells(row)) + " |" for row in rows]

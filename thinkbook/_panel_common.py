@@ -16,16 +16,15 @@ the totals line it ends with.
 from __future__ import annotations
 
 import concurrent.futures
-import html
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._api import _drive
 from ._catalog import lookup, models
-from ._conversation import Conversation
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun
-from ._fallback import plain_text, static_html
+from ._panel_static import retire
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
 from ._types import ThinkResult, Usage
@@ -119,36 +118,6 @@ def _failed_view(model: str, error: BaseException, lang: str, **header: Any) -> 
     return view
 
 
-def _totals_line(totals: Mapping[str, Any]) -> str:
-    parts = [f"{k.removesuffix('_tokens')} {totals[k]}" for k in _TOKEN_KINDS if totals.get(k)]
-    text = f"Session: {totals['turns']} turn(s)" + (" · tokens " + " · ".join(parts) if parts else "")
-    costs = totals.get("cost") or {}
-    if costs:
-        text += " · cost " + " + ".join(f"{amount:.4f} {currency}" for currency, amount in costs.items())
-    return text
-
-
-def chat_markdown(conversation: Conversation, totals: Mapping[str, Any]) -> str:
-    """A chat as markdown: each turn's question, folded reasoning, answer and usage; the totals."""
-    conv = conversation
-    lines = [f"# Chat with {conv.model}", ""]
-    if conv.system:
-        lines += ["**System:** " + conv.system, ""]
-    users = [m for m in conv.messages if m["role"] == "user"]
-    for index, (message, result) in enumerate(zip(users, conv.results, strict=False), 1):
-        lines += [f"## Turn {index}", "", "**You:**", "", str(message.get("content", "")), ""]
-        lines += [f"**{result.model or conv.model}:**", ""]
-        if result.reasoning:
-            lines += ["<details><summary>Reasoning</summary>", "", result.reasoning, "", "</details>", ""]
-        lines += [result.answer, ""]
-        usage = _usage_dict(result.usage)
-        if usage:
-            parts = [f"{k.removesuffix('_tokens')} {usage[k]}" for k in _TOKEN_KINDS if usage.get(k) is not None]
-            lines += ["*Tokens: " + " · ".join(parts) + "*", ""]
-    lines += ["---", "", _totals_line(totals), ""]
-    return "\n".join(lines)
-
-
 class _FinalDisplay(LiveDisplay):
     """A panel's LiveDisplay that says when its view is final (after ``end()``), e.g. to refresh fallbacks."""
 
@@ -175,6 +144,10 @@ class StaticFallback:
     """
 
     _display_handles: list[Any]
+    _static = False  # the outputs show the static HTML, the widgets are closed
+    _resend = False  # the last output update left from a thread that nbclient does not listen to
+    _retiring: tuple[Any, ...] = ()  # widgets to retire once in the notebook's thread
+    _static_lock = threading.Lock()
 
     def _fallback(self) -> tuple[str, str]:
         """``(html, text)`` of the panel's content now."""
@@ -208,19 +181,64 @@ class StaticFallback:
     def _update_displays(self) -> None:
         if not self._display_handles:
             return
+        self._note_thread()
         data, metadata = self._bundle()
         for handle in list(self._display_handles):
             handle.update(data, metadata=metadata, raw=True)
 
+    def _note_thread(self) -> None:
+        # An update sent from a stream's thread carries no (or an old) cell as its parent: JupyterLab
+        # applies it anyway (by display id), nbclient / nbconvert --execute drop it. wait() sends
+        # it again from the notebook's thread, within the cell that waits.
+        self._resend = threading.current_thread() is not threading.main_thread()
 
-def column_html(title: str, view: ThinkView) -> str:
-    """One view's fallback under a heading: exactly ThinkView's static HTML (reasoning escaped in a
-    folded ``<details>``, the sanitized answer, counters)."""
-    return (
-        '<div class="tb-compare-col" style="flex:1 1 20rem;min-width:0">'
-        f"<h4>{html.escape(title)}</h4>{static_html(view.final_state())}</div>"
-    )
+    def _resend_from_main_thread(self) -> None:
+        """After a wait: the last output update again, if it was sent from another thread (see above)."""
+        if not (self._resend and threading.current_thread() is threading.main_thread()):
+            return
+        self._resend = False
+        self._retire_now()
+        if self._static:
+            html_text, text = self._fallback()
+            for handle in list(self._display_handles):
+                handle.update({"text/html": html_text, "text/plain": text}, raw=True)
+        else:
+            self._update_displays()
+
+    def _go_static(self, widgets: Sequence[Any]) -> bool:
+        """Replace the panel's outputs with its static HTML and retire ``widgets`` (once; False after)."""
+        with self._static_lock:
+            if self._static:
+                return False
+            self._static = True
+        self._note_thread()
+        html_text, text = self._fallback()
+        for handle in list(self._display_handles):
+            handle.update({"text/html": html_text, "text/plain": text}, raw=True)
+        self._retiring = tuple(widgets)
+        if threading.current_thread() is threading.main_thread():
+            self._retire_now()
+        else:  # in the notebook's thread, where nbclient hears it: at the next wait() or cell end
+            _after_this_cell(self._retire_now)
+        return True
+
+    def _retire_now(self) -> None:
+        widgets, self._retiring = self._retiring, ()
+        retire(widgets)
 
 
-def column_text(title: str, view: ThinkView) -> str:
-    return f"## {title}\n\n{plain_text(view.final_state())}"
+def _after_this_cell(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once, in the notebook's thread, when the running (or next) cell ends."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def once() -> None:
+        shell.events.unregister("post_execute", once)
+        callback()
+
+    shell.events.register("post_execute", once)

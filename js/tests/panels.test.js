@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import chat, { totalsText } from "../chatpanel.js";
+import chat, { follow, totalsText } from "../chatpanel.js";
 import compare, { cellText } from "../comparepanel.js";
 import thinkview from "../thinkview.js";
 
@@ -171,7 +171,26 @@ describe("ChatPanel controls", () => {
     expect(q(el, "notice").querySelector("b")).toBe(null);
     model.set("totals", { turns: 2, prompt_tokens: 1200, reasoning_tokens: 30, total_tokens: 1300, cost: { CNY: 0.0123 }, unpriced: 0 });
     expect(q(el, "totals").textContent).toBe("Session: 2 turns · input 1,200 · reasoning 30 · total 1,300 · cost 0.0123 CNY");
-    expect(totalsText({ turns: 0 }, { totals: "S", turns: "t" })).toBe("S: 0 t");
+    expect(totalsText({ turns: 0 }, { totals: "S", turn: "t1", turns: "t" })).toBe("S: 0 t");
+    model.set("totals", { turns: 1, total_tokens: 40 });
+    expect(q(el, "totals").textContent).toBe("Session: 1 turn · total 40"); // not "1 turns"
+    const zh = document.createElement("div");
+    chat.render({ model: chatModel({ lang: "zh", totals: { turns: 1 } }), el: zh });
+    expect(q(zh, "totals").textContent).toBe("本次会话: 1 轮");
+  });
+
+  it("puts a message the kernel could not send back into the prompt box, unless a new one is typed", () => {
+    const el = document.createElement("div"), model = chatModel();
+    chat.render({ model, el });
+    const prompt = q(el, "prompt");
+    prompt.value = "你是谁";
+    prompt.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", cancelable: true }));
+    expect(prompt.value).toBe("");
+    model.msg({ t: "unsent", text: "你是谁" });
+    expect(prompt.value).toBe("你是谁");
+    prompt.value = "something else";
+    model.msg({ t: "unsent", text: "older" });
+    expect(prompt.value).toBe("something else");
   });
 
   it("cleans up its listeners", () => {
@@ -349,5 +368,66 @@ describe("ChatPanel redrawn when a turn ends", () => {
     const other = document.createElement("div");
     chat.render({ model: chatModel({ uid: "panel-2" }), el: other });
     expect(q(other, "prompt").value).toBe("");
+  });
+});
+
+describe("ChatPanel log follows the newest turn", () => {
+  // jsdom has no layout: a log of fixed client height whose scroll height grows with its children.
+  function fakeLog() {
+    const panel = document.createElement("div"), log = document.createElement("div"), el = document.createElement("div");
+    panel.className = "tb-chat";
+    log.className = "tb-chat-log";
+    panel.append(log, el);
+    document.body.append(panel);
+    let top = 0;
+    Object.defineProperty(log, "clientHeight", { get: () => 100 });
+    Object.defineProperty(log, "scrollHeight", { get: () => 100 + 50 * log.children.length });
+    Object.defineProperty(log, "scrollTop", {
+      get: () => top,
+      set: (v) => ((top = Math.max(0, Math.min(v, log.scrollHeight - 100))), log.dispatchEvent(new Event("scroll"))),
+    });
+    const grow = () => log.append(document.createElement("div"));
+    return { log, el, grow, userScroll: (v) => (log.scrollTop = v) };
+  }
+  const frames = () => new Promise((r) => setTimeout(r, 40));
+
+  it("scrolls to the end as turns grow, stops when the user scrolls up, resumes at the bottom", async () => {
+    const { log, el, grow, userScroll } = fakeLog();
+    const stop = follow(el, "p-follow-1");
+    await frames();
+    grow();
+    await frames();
+    expect(log.scrollTop).toBe(50);
+    grow();
+    await frames();
+    expect(log.scrollTop).toBe(100); // the newest turn's end (its counters) in sight
+    await new Promise((r) => setTimeout(r, 1600)); // after the redraw window, user scrolls count
+    userScroll(20); // reading an earlier turn
+    grow();
+    await frames();
+    expect(log.scrollTop).toBe(20); // left where the user is
+    userScroll(log.scrollHeight - 100); // back at the bottom: follows again
+    grow();
+    await frames();
+    expect(log.scrollTop).toBe(log.scrollHeight - 100);
+    stop();
+  }, 5000);
+
+  it("a redrawn log (the turn ended) opens at its end when it was following", async () => {
+    const first = fakeLog();
+    const stop1 = follow(first.el, "p-follow-2");
+    first.grow();
+    first.grow();
+    first.grow();
+    await frames();
+    stop1();
+    const second = fakeLog(); // JupyterLab draws the rewritten output afresh: scrollTop 0
+    const stop2 = follow(second.el, "p-follow-2");
+    second.grow();
+    second.grow();
+    second.grow();
+    await frames();
+    expect(second.log.scrollTop).toBe(150);
+    stop2();
   });
 });
