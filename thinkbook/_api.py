@@ -22,6 +22,7 @@ from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._fallback import ILLUSTRATIVE_REPLAY
+from ._notices import notice
 from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
 from ._request import Message, PreparedRequest, build_messages, check_thinking_options, prepare_request
 from ._types import Done, ThinkEvent, ThinkResult
@@ -159,13 +160,17 @@ def _offline_replay(
             variable=missing.variable,
         ) from None
     speed = _offline_replay_speed()
+    note = ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name)
     collected = _replay_notes.get()
     if collected is not None:
-        collected.append(ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name))
+        collected.append(note)
     else:
-        warn_user(
-            f"no {missing.variable} set: replaying a recorded answer ({_provenance(recording)}: "
-            f"{recording.path.name}). Set {missing.variable} to ask the live model."
+        notice(
+            f"no {note.variable} set: replaying a recorded answer ({note.provenance}: {note.file}). "
+            f"Set {note.variable} to ask the live model.",
+            topic=("offline replay", note.variable),
+            item=note,
+            summary=replays_summary,
         )
     return replay_request(recording, speed)
 
@@ -192,6 +197,22 @@ def collected_replay_notes() -> Iterator[list[ReplayNote]]:
         yield notes
     finally:
         _replay_notes.reset(token)
+
+
+def replays_summary(notes: list[ReplayNote], *, shown: int = 3) -> str:
+    """One sentence for several offline replays in one cell: how many, from what kind of file."""
+    variable = notes[0].variable
+    files: dict[str, list[str]] = {}
+    for note in notes:
+        files.setdefault(note.provenance, []).append(note.file)
+    kinds = []
+    for kind, names in files.items():
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        kinds.append(f"{kind}: {', '.join(names[:shown])}{more}")
+    return (
+        f"no {variable} set: {len(notes)} answers in this cell replay recordings ({'; '.join(kinds)}). "
+        f"Set {variable} to ask the live model."
+    )
 
 
 def _provenance(recording: Recording) -> str:

@@ -27,6 +27,7 @@ from ._errors import (
     ThinkbookWarning,
     ThinkInterrupted,
 )
+from ._notices import notices_to
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
 
 EXIT_OK = 0
@@ -182,7 +183,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.prompt is None or not args.model:
         err.write("error: a prompt and --model are required (see --help)\n")
         return EXIT_USAGE
-    with warnings.catch_warnings(record=True) as caught:
+    # Notices (an offline replay) and thinkbook's warnings are both one plain "note:" line on stderr.
+    with warnings.catch_warnings(record=True) as caught, notices_to(lambda text: err.write(f"note: {text}\n")):
         warnings.simplefilter("always", ThinkbookWarning)
 
         def say_notes() -> None:

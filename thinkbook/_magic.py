@@ -39,6 +39,7 @@ from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
+from ._notices import notices_to
 from ._recordings_index import recordings
 from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
@@ -68,8 +69,8 @@ def report(error: BaseException | Warning | str, suffix: str = "", *, note: bool
 
 @contextlib.contextmanager
 def warnings_as_lines() -> Iterator[None]:
-    """Show thinkbook's warnings (offline replay, ignored budget...) as one ``thinkbook:`` line each."""
-    with warnings.catch_warnings(record=True) as caught:
+    """Show thinkbook's notices (an offline replay) and warnings (an ignored budget) as ``thinkbook:`` lines."""
+    with warnings.catch_warnings(record=True) as caught, notices_to(lambda message: report(message, note=True)):
         warnings.simplefilter("always", ThinkbookWarning)
         try:
             yield
