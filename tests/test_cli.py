@@ -184,3 +184,49 @@ def test_a_withheld_key_is_one_note_line(server: LoopbackServer, monkeypatch: py
     assert code == EXIT_OK and "authorization" not in server.requests[0].headers
     notes = [line for line in err.splitlines() if line.startswith("note: ")]
     assert len(notes) == 1 and "DASHSCOPE_API_KEY is set but was not sent" in notes[0] and FAKE_KEY not in err
+
+
+def test_a_missing_key_is_said_the_shells_way(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """The shared message speaks to Python (api_key=...) and %%think users; the CLI names its own ways."""
+    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    code, out, err = run(["9.11 和 9.9 哪个大？", "-m", "qwen-plus"])
+    assert code == EXIT_USAGE and out == ""
+    (line,) = err.splitlines()
+    assert "export DASHSCOPE_API_KEY=... (or --api-key-env NAME to read the key from another variable)" in line
+    # The shipped recording is named with the CLI's flag, not the Python spelling.
+    assert "qwen-plus-decimal.jsonl answers this prompt with --think;" in line
+    assert "api_key=" not in line and "%%think" not in line and "enable_thinking" not in line
+
+
+def test_errors_name_the_flag_that_was_typed(server: LoopbackServer) -> None:
+    code, _, err = run(["q", "-m", "qwq-plus", "--no-think", "--base-url", server.url])
+    assert code == EXIT_USAGE and not server.requests
+    assert "Drop --no-think, or pick a hybrid model" in err and "enable_thinking" not in err
+
+
+def test_a_model_outside_the_catalog_gets_one_note_naming_where_it_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """-m gpt-5 with no --base-url goes to the default endpoint: the CLI says so before sending."""
+    from thinkbook import ConfigurationError
+
+    seen: list[str] = []
+
+    def refuse(request: object, **_: object) -> object:  # the request is prepared: stop before sending
+        seen.append(request.model)  # type: ignore[attr-defined]
+        raise ConfigurationError("stopped before sending (test)")
+
+    monkeypatch.setenv("DASHSCOPE_API_KEY", FAKE_KEY)
+    monkeypatch.setattr("thinkbook._api.iter_events", refuse)
+    code, _, err = run(["q", "-m", "gpt-5"])
+    assert seen == ["gpt-5"] and code == EXIT_USAGE
+    notes = [line for line in err.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: gpt-5 is not in thinkbook's catalog: sent as is to "
+        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1 (bailian), its thinking options unchecked; "
+        "for another server pass --base-url URL"
+    ]
+    assert FAKE_KEY not in err
+    code, _, err = run(["q", "-m", "qwen-plus"])  # a catalog model: no note
+    assert not [line for line in err.splitlines() if line.startswith("note:")]
