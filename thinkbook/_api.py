@@ -370,13 +370,15 @@ def run_blocking(
     engine: Engine | None = None,
     display: Display = False,
     lang: str | None = None,
+    live: LiveDisplay | None = None,
 ) -> ThinkResult:
     """Run one request to completion from synchronous code, interruptible by Ctrl-C.
 
     With a display, the view updates live; the kernel cannot deliver a Stop click while this
-    blocks, so the interrupt button is the way to stop (the view then says "stopped").
+    blocks, so the interrupt button is the way to stop (the view then says "stopped"). ``live``
+    is a view shown some other way (marimo's output area) instead of ``display``'s.
     """
-    live = _live_for(request, display, lang)
+    live = live if live is not None else _live_for(request, display, lang)
     future, run = _start(request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=False)
     while True:
         try:

@@ -8,6 +8,7 @@ where the code runs:
   :func:`notices_to` and gets every notice as a string;
 - in a Jupyter kernel: one muted output line per topic per cell. Further notices of a topic in the
   same cell (a loop replaying ten recordings) update that line in place instead of adding lines;
+- in a marimo notebook: one plain ``thinkbook: ...`` line in the cell's console output;
 - in a terminal (stderr is a TTY): one plain ``thinkbook: ...`` line on stderr per distinct notice;
 - anywhere else (a script whose stderr goes to a file, a test run, a web server) a
   ``ThinkbookWarning`` as before, so ``warnings`` filters and ``pytest.warns`` keep working.
@@ -26,7 +27,7 @@ from ._errors import warn_user
 
 Sink = Callable[[str], object]
 Summary = Callable[[list[Any]], str]
-Place = Literal["kernel", "terminal", "other"]
+Place = Literal["kernel", "marimo", "terminal", "other"]
 
 _sink: ContextVar[Sink | None] = ContextVar("thinkbook_notice_sink", default=None)
 
@@ -49,6 +50,8 @@ def notice(message: str, *, topic: Hashable | None = None, item: Any = None, sum
     place = where()
     if place == "kernel":
         _CellNotices.current().say(message, topic, item, summary)
+    elif place == "marimo":  # the cell's console area: plain words, no warning's file:line
+        print(f"thinkbook: {message}", flush=True)
     elif place == "terminal":
         if message in _said_in_terminal:
             return
@@ -76,6 +79,9 @@ def where() -> Place:
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None and getattr(shell, "kernel", None) is not None:
         return "kernel"
+    marimo = sys.modules.get("marimo")
+    if marimo is not None and _marimo_running(marimo):
+        return "marimo"
     stderr = sys.stderr
     try:
         if stderr is not None and stderr.isatty():
@@ -83,6 +89,13 @@ def where() -> Place:
     except (AttributeError, ValueError):  # a replaced or closed stderr is not a terminal
         pass
     return "other"
+
+
+def _marimo_running(marimo: Any) -> bool:
+    try:
+        return bool(marimo.running_in_notebook())
+    except Exception:  # an old or partial marimo: not one of its notebooks as far as we know
+        return False
 
 
 class _Line:
