@@ -73,8 +73,27 @@ def _(mo, panel):
 
 
 @app.cell
-def _(thinkbook):
-    thinkbook.recordings()
+def _(mo):
+    mo.md("""
+    ## A chat
+
+    `tbm.chat(model, ...)` is marimo's chat element on a `thinkbook.Conversation`: each reply
+    streams its reasoning (folded when the answer starts) and its answer; `chat.conversation`
+    keeps the turns. Offline, try 你是谁 (thinking on replays a recording).
+    """)
+    return
+
+
+@app.cell
+def _(tbm):
+    chat = tbm.chat("qwen-plus", enable_thinking=True, prompts=["你是谁"])
+    chat  # noqa: B018 (a marimo cell shows its last expression)
+    return (chat,)
+
+
+@app.cell
+def _(mo, thinkbook):
+    mo.vstack([mo.md("What replays offline:"), thinkbook.recordings()])
     return
 
 

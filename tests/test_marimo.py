@@ -48,3 +48,27 @@ def test_in_a_marimo_notebook_a_notice_is_a_plain_console_line(
     _notices.notice("replaying a recorded answer")
     captured = capsys.readouterr()
     assert captured.out == "thinkbook: replaying a recorded answer\n" and captured.err == ""
+
+
+def test_chat_keeps_its_turns_in_a_conversation_and_follows_a_cleared_chat() -> None:
+    from types import SimpleNamespace
+
+    from thinkbook.marimo import _follow_history, _in_marimo_words
+
+    element = tbm.chat("qwen-plus", enable_thinking=True, prompts=["你是谁"])
+    conversation = element.conversation
+    assert isinstance(conversation, thinkbook.Conversation) and conversation.enable_thinking is True
+    conversation.record_turn("你是谁", thinkbook.ThinkResult(reasoning="想", answer="我是千问"))
+    shown = [SimpleNamespace(role="user", content="你是谁"), SimpleNamespace(role="assistant", content="我是千问")]
+    _follow_history(conversation, shown)
+    assert conversation.messages[-1]["reasoning_content"] == "想"  # in step: the reasoning is kept
+    _follow_history(conversation, [])  # the chat was cleared: so is the conversation
+    assert conversation.turns == 0
+    error = thinkbook.MissingAPIKeyError(
+        "no API key: set X (or pass api_key=... / %%think --api-key-env NAME); "
+        "thinkbook.recordings() (or %think recordings) lists what replays",
+        variable="X",
+    )
+    assert "%" not in _in_marimo_words(error)
+    with pytest.raises(thinkbook.ConfigurationError, match="thinking-only"):
+        tbm.chat("qwq-plus", enable_thinking=False)  # refused before any message

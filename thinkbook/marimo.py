@@ -18,15 +18,18 @@ on the :class:`~thinkbook.ThinkInterrupted` error).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from ._api import Prompt, _prepare_from, check_lang, run_blocking
+from ._api import Prompt, _prepare_from, aiter_events, check_lang, run_blocking
+from ._conversation import Conversation
 from ._display import LiveDisplay
-from ._errors import ConfigurationError
-from ._types import ThinkResult
+from ._errors import ConfigurationError, ThinkbookError
+from ._request import check_thinking_options
+from ._types import AnswerDelta, Done, ReasoningDelta, ThinkResult
 
-__all__ = ["MarimoDisplay", "compare", "show", "think"]
+__all__ = ["MarimoDisplay", "chat", "compare", "show", "think"]
 
 
 def _marimo() -> Any:
@@ -137,3 +140,88 @@ def compare(
     except KeyboardInterrupt:
         panel.stop()
         raise
+
+
+def chat(
+    model: str,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    protocol: str | None = None,
+    region: str | None = None,
+    dialect: str | None = None,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    preserve_thinking: bool = False,
+    system: str | None = None,
+    max_retries: int = 2,
+    timeout: float | None = None,
+    prompts: Sequence[str] | None = None,
+) -> Any:
+    """A marimo chat (``mo.ui.chat``) with a thinking model, kept in a :class:`~thinkbook.Conversation`.
+
+    thinkbook's ChatPanel is built of ipywidgets, which marimo does not draw; marimo's own chat
+    element is. Each reply streams its reasoning (as the chat's reasoning part, folded once the
+    answer starts) and its answer. ``.conversation`` holds the turns with their reasoning, so
+    ``preserve_thinking=True`` sends it back as in Jupyter. An error is said in the chat.
+    """
+    mo = _marimo()
+    # Bad thinking options fail here, not at the first message.
+    check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking or None)
+    conversation = Conversation(
+        model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, dialect=dialect,
+        enable_thinking=enable_thinking, thinking_budget=thinking_budget, preserve_thinking=preserve_thinking,
+        system=system, display=False,
+    )  # fmt: skip
+
+    async def reply(messages: list[Any], config: Any = None) -> AsyncIterator[Any]:
+        del config  # marimo's sampling settings; the thinking options are the conversation's
+        _follow_history(conversation, messages[:-1])
+        text = str(messages[-1].content)
+        try:
+            request = conversation.prepare_turn(text, max_retries=max_retries, timeout=timeout)
+            reasoning: str | None = None
+            result: ThinkResult | None = None
+            async for event in aiter_events(request, max_retries=max_retries, timeout=timeout):
+                match event:
+                    case ReasoningDelta(delta) if delta:
+                        if reasoning is None:
+                            reasoning = f"reasoning_{uuid.uuid4().hex}"
+                            yield {"type": "reasoning-start", "id": reasoning}
+                        yield {"type": "reasoning-delta", "id": reasoning, "delta": delta}
+                    case AnswerDelta(delta) if delta:
+                        if reasoning is not None:
+                            yield {"type": "reasoning-end", "id": reasoning}
+                            reasoning = None
+                        yield delta
+                    case Done(final):
+                        result = final
+            if reasoning is not None:
+                yield {"type": "reasoning-end", "id": reasoning}
+            if result is not None:
+                conversation.record_turn(text, result)
+        except ThinkbookError as error:
+            yield f"\n\n**thinkbook:** {_in_marimo_words(error)}"
+
+    element = mo.ui.chat(reply, prompts=list(prompts) if prompts else None)
+    element.conversation = conversation  # marimo UI elements take extra attributes
+    return element
+
+
+def _follow_history(conversation: Conversation, shown: Sequence[Any]) -> None:
+    """Start the conversation over from what the chat shows when they disagree (a cleared chat)."""
+    users = [m for m in shown if getattr(m, "role", None) == "user"]
+    if len(users) == conversation.turns:
+        return
+    conversation.reset()
+    for message in shown:
+        role = getattr(message, "role", None)
+        if role in ("user", "assistant"):
+            conversation.messages.append({"role": role, "content": str(message.content)})
+
+
+def _in_marimo_words(error: ThinkbookError) -> str:
+    """An error for a marimo chat: its one line, without the advice meant for %%think users."""
+    text = " ".join(str(error).split())
+    text = text.replace(" / %%think --api-key-env NAME", "").replace(" (or %think recordings)", "")
+    return text

@@ -9,6 +9,7 @@ while the cell runs, then that the answers, the folded reasoning and the compari
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -51,6 +52,7 @@ def marimo_app(browser_requirements: None, tmp_path_factory: pytest.TempPathFact
     base = tmp_path_factory.mktemp("marimo")
     notebook = base / NOTEBOOK.name
     shutil.copy(NOTEBOOK, notebook)
+    _record_hostile_second_turn(base / "recordings" / "hostile.jsonl")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
     env.update(
@@ -89,6 +91,30 @@ def marimo_app(browser_requirements: None, tmp_path_factory: pytest.TempPathFact
             process.kill()
             process.wait(5)
         log.close()
+
+
+HOSTILE_ANSWER = '<img src=x onerror="window.__tbPwned=1"> **bold** <script>window.__tbPwned=2</script>'
+HOSTILE_REASONING = '<img src=x onerror="window.__tbPwned=3">想一想'
+
+
+def _record_hostile_second_turn(path: Path) -> None:
+    """A recorded second chat turn ("你是谁" then "xss") whose model output is hostile HTML.
+
+    Found in ./recordings next to the notebook, it answers the chat's second turn offline.
+    """
+    from thinkbook._replay import dump_recording
+
+    path.parent.mkdir(parents=True)
+    messages = [
+        {"role": "user", "content": "你是谁"},
+        {"role": "assistant", "content": "我是千问"},
+        {"role": "user", "content": "xss"},
+    ]
+    deltas = [{"reasoning_content": HOSTILE_REASONING}, {"content": HOSTILE_ANSWER}]
+    chunks = [(0.05 * i, f"data: {json.dumps({'choices': [{'delta': d}]})}\n\n".encode()) for i, d in enumerate(deltas)]
+    chunks.append((0.2, b'data: {"choices":[{"delta":{"content":""},"finish_reason":"stop"}]}\n\n'))
+    body = {"model": "qwen-plus", "messages": messages, "enable_thinking": True}
+    dump_recording(path, protocol="openai", model="qwen-plus", request=body, chunks=chunks)
 
 
 def _free_port() -> int:
@@ -153,6 +179,44 @@ def test_the_marimo_quickstart_streams_offline_replays_into_live_views(
         assert table.locator("tbody").inner_text().count("done") == 2
         body = page.locator("body").inner_text()
         assert "72 tokens" in body  # the illustrative decimal recording's reasoning tokens, in the first view
+        assert not errors, errors
+    finally:
+        OUTPUT_DIR.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT_DIR / f"{request.node.name}.png"), full_page=True)
+        context.close()
+
+
+def test_the_marimo_chat_streams_reasoning_and_answer_and_keeps_model_html_inert(
+    marimo_app: str, chromium: Browser, request: pytest.FixtureRequest
+) -> None:
+    """tbm.chat: a reply's reasoning and answer show; hostile HTML from the model never runs."""
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(marimo_app)
+        chat = page.locator("marimo-chatbot")  # marimo's chat element (the compare panel says 我是千问 too)
+        chat_input = chat.locator("[contenteditable=true]")
+        chat_input.wait_for(timeout=RUN_TIMEOUT * 1000)
+
+        def ask(text: str, expected: str) -> None:
+            chat_input.click()
+            page.keyboard.type(text)
+            page.keyboard.press("Enter")
+            chat.get_by_text(expected).first.wait_for(timeout=60_000)
+
+        ask("你是谁", "我是千问,由通义实验室研发")  # the shipped recording replays offline
+        chat.get_by_text("View reasoning").first.wait_for(timeout=10_000)  # the reasoning, folded in the reply
+        chat.get_by_text("View reasoning").first.click()
+        chat.get_by_text("嗯,用户问“你是谁”").first.wait_for(timeout=10_000)
+
+        ask("xss", "bold")  # the second turn: the hostile recording next to the notebook
+        page.wait_for_timeout(1500)
+        assert page.evaluate("window.__tbPwned") is None  # no onerror, no script ran
+        assert page.locator("img[src=x], img[onerror], script:has-text('__tbPwned')").count() == 0
+        assert chat.get_by_text("thinkbook:").count() == 0  # no error in the chat
+        assert chat.get_by_text("View reasoning").count() == 2
         assert not errors, errors
     finally:
         OUTPUT_DIR.mkdir(exist_ok=True)
