@@ -74,7 +74,7 @@ def test_several_replays_read_as_one_sentence() -> None:
     notes.append(ReplayNote("DASHSCOPE_API_KEY", "illustrative, not model output", "x.jsonl"))
     text = replays_summary(notes)
     assert text == (
-        "no DASHSCOPE_API_KEY set: 6 answers in this cell replay recordings (a live recording: r0.jsonl, "
+        "no DASHSCOPE_API_KEY set: 6 calls in this cell replay recorded answers (a live recording: r0.jsonl, "
         "r1.jsonl, r2.jsonl and 2 more; illustrative, not model output: x.jsonl). "
         "Set DASHSCOPE_API_KEY to ask the live model."
     )
@@ -181,7 +181,7 @@ def test_a_kernel_cell_says_all_its_replays_in_one_quiet_line(kernel_run: Any) -
     assert not _outputs(loop, "error")
     assert not [o for o in _outputs(loop, "stream") if o.name == "stderr"], loop.outputs  # no pink block
     assert _notice_lines(loop) == [
-        "thinkbook: no DASHSCOPE_API_KEY set: 3 answers in this cell replay recordings (rebuilt from the "
+        "thinkbook: no DASHSCOPE_API_KEY set: 3 calls in this cell replay recorded answers (rebuilt from the "
         "Bailian guide's transcript: qwen-plus-whoami.jsonl, qwen-plus-budget50.native.jsonl; illustrative, "
         "not model output: qwen-plus-decimal.jsonl). Set DASHSCOPE_API_KEY to ask the live model."
     ]

@@ -232,7 +232,7 @@ def replays_summary(notes: list[ReplayNote], *, shown: int = 3) -> str:
         more = f" and {len(names) - shown} more" if len(names) > shown else ""
         kinds.append(f"{kind}: {', '.join(names[:shown])}{more}")
     return (
-        f"no {variable} set: {len(notes)} answers in this cell replay recordings ({'; '.join(kinds)}). "
+        f"no {variable} set: {len(notes)} calls in this cell replay recorded answers ({'; '.join(kinds)}). "
         f"Set {variable} to ask the live model."
     )
 
