@@ -1002,7 +1002,10 @@ def test_think_recordings_lists_what_replays_offline(
 # --- help, flag words, catalog hint, --bg handle, lang= -----------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["%%think --help\n", "%%think -h\n\n  \n", "%think --help", "%think -h"])
+@pytest.mark.parametrize(
+    "cell",
+    ["%%think --help\n", "%%think -h\n\n  \n", "%think --help", "%think -h", "%%think -m qwen-plus --help\n证明"],
+)
 def test_help_prints_with_or_without_a_cell(
     shell: InteractiveShell, cell: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -133,9 +133,12 @@ class ThinkMagics(Magics):
         returns a handle at once and the view's Stop button works. A recording plays back with
         the line magic: %think --replay FILE [--speed X].
         """
+        words = line.split()
+        if "-h" in words or "--help" in words:  # %%think -m qwen-plus --help over a question, too
+            self._line_command("--help")
+            return None
         if cell is None:
-            words = line.split()
-            if not words or not words[0].startswith("-") or words[0] in ("-h", "--help"):
+            if not words or not words[0].startswith("-"):
                 self._line_command(line)
                 return None
             cell = ""  # %think --replay FILE: IPython refuses a cell magic with an empty cell
