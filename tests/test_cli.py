@@ -209,3 +209,49 @@ def test_live_timings_carry_no_replay_label(server: LoopbackServer) -> None:
     assert "as recorded" not in usage_line(result) and "400 tok/s" in usage_line(result)
     assert usage_line(result, 4.0).endswith("100 tok/s, timings as recorded")
     assert "tok/s" not in usage_line(result, 0.0) and "replayed without pauses" in usage_line(result, 0.0)
+
+
+def test_a_missing_key_is_said_the_shells_way(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """The shared message speaks to Python (api_key=...) and %%think users; the CLI names its own ways."""
+    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    code, out, err = run(["9.11 和 9.9 哪个大？", "-m", "qwen-plus"])
+    assert code == EXIT_USAGE and out == ""
+    (line,) = err.splitlines()
+    assert "export DASHSCOPE_API_KEY=... (or --api-key-env NAME to read the key from another variable)" in line
+    # The shipped recording is named with the CLI's flag, not the Python spelling.
+    assert "qwen-plus-decimal.jsonl answers this prompt with --think;" in line
+    assert "api_key=" not in line and "%%think" not in line and "enable_thinking" not in line
+
+
+def test_errors_name_the_flag_that_was_typed(server: LoopbackServer) -> None:
+    code, _, err = run(["q", "-m", "qwq-plus", "--no-think", "--base-url", server.url])
+    assert code == EXIT_USAGE and not server.requests
+    assert "Drop --no-think, or pick a hybrid model" in err and "enable_thinking" not in err
+
+
+def test_a_model_outside_the_catalog_gets_one_note_naming_where_it_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """-m gpt-5 with no --base-url goes to the default endpoint: the CLI says so before sending."""
+    from thinkbook import ConfigurationError
+
+    seen: list[str] = []
+
+    def refuse(request: object, **_: object) -> object:  # the request is prepared: stop before sending
+        seen.append(request.model)  # type: ignore[attr-defined]
+        raise ConfigurationError("stopped before sending (test)")
+
+    monkeypatch.setenv("DASHSCOPE_API_KEY", FAKE_KEY)
+    monkeypatch.setattr("thinkbook._api.iter_events", refuse)
+    code, _, err = run(["q", "-m", "gpt-5"])
+    assert seen == ["gpt-5"] and code == EXIT_USAGE
+    notes = [line for line in err.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: gpt-5 is not in thinkbook's catalog: sent as is to "
+        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1 (bailian), its thinking options unchecked; "
+        "for another server pass --base-url URL"
+    ]
+    assert FAKE_KEY not in err
+    code, _, err = run(["q", "-m", "qwen-plus"])  # a catalog model: no note
+    assert not [line for line in err.splitlines() if line.startswith("note:")]

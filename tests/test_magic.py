@@ -164,7 +164,7 @@ def test_ignored_budget_warns_in_one_line_and_still_asks(
     server.enqueue(answer())
     think(shell, f"-m qwq-plus --budget 100 {bailian(server)}")
     captured = capsys.readouterr()
-    assert "thinkbook: thinking_budget does not apply to qwq-plus" in captured.out  # a note, not an error
+    assert "thinkbook: --budget does not apply to qwq-plus" in captured.out  # a note in the flag the user typed
     assert captured.err == ""
     assert "thinking_budget" not in server.requests[0].json()
 
@@ -741,7 +741,7 @@ def test_think_panel_region_and_defaults(shell: InteractiveShell, magics: ThinkM
         ("panel --bg", "%think panel takes -m"),
         ("panel --chat x", "not --chat"),
         ("panel --api-key-env THINKBOOK_NOT_SET_ANYWHERE", "THINKBOOK_NOT_SET_ANYWHERE is not set"),
-        ("panel --budget 100 --no-think", "thinking_budget was given with enable_thinking=False"),
+        ("panel --budget 100 --no-think", "--budget was given with --no-think"),
         ("panel --frobnicate", "unrecognized arguments"),
     ],
 )
@@ -774,7 +774,7 @@ def test_help_mentions_the_panels(shell: InteractiveShell, capsys: pytest.Captur
         ("-m '' ", "q", "-m/--model needs a value"),
         ("-m local --region ''", "q", "--region needs a value"),
         ("-m local --system ''", "q", "--system needs a value"),
-        ("-m local --protocol dashscope --dialect vllm", "q", "dialect='vllm' is for OpenAI-compatible servers"),
+        ("-m local --protocol dashscope --dialect vllm", "q", "--dialect vllm is for OpenAI-compatible servers"),
         ("-m local --temperature 2", "q", "unrecognized arguments"),
     ],
 )
@@ -906,7 +906,7 @@ def test_compare_precheck_says_each_note_once(
     server.enqueue(answer(), answer())
     think(shell, f"--compare qwq-plus:budget=100,local-b --base-url {server.url}/v1")
     out = capsys.readouterr().out
-    assert out.count("thinking_budget does not apply to qwq-plus") == 1
+    assert out.count("--budget does not apply to qwq-plus") == 1
     assert len(server.requests) == 2
 
 
@@ -998,3 +998,127 @@ def test_think_recordings_lists_what_replays_offline(
     assert "qwen-plus-whoami.jsonl" in out
     assert "qwen-plus-decimal.jsonl" in out
     assert "qwen-plus" in out
+
+
+# --- help, flag words, catalog hint, --bg handle, lang= -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["%%think --help\n", "%%think -h\n\n  \n", "%think --help", "%think -h", "%%think -m qwen-plus --help\n证明"],
+)
+def test_help_prints_with_or_without_a_cell(
+    shell: InteractiveShell, cell: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """IPython refuses an empty cell magic ("the cell body is empty"); thinkbook runs it as the line magic."""
+    shell.run_cell(cell)
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Usage: %%think [-m MODEL] [--think]"), captured
+    assert "cell body is empty" not in captured.out + captured.err and "--compare M1,M2" in captured.out
+
+
+def test_an_empty_cell_under_options_gets_thinkbooks_own_message(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.run_cell(f"%%think -m local --base-url {server.url}/v1\n")
+    assert one_error_line(capsys) == "thinkbook: the cell is empty: write the question under the %%think line"
+    assert not server.requests
+
+
+def test_the_magic_docstring_reads_well_in_question_mark_help() -> None:
+    """``%think?`` printed IPython's reST ``::`` first; the usage is now a plain paragraph."""
+    doc = vars(ThinkMagics)["think"].__doc__
+    assert not doc.startswith("::") and doc.startswith("Usage: %%think [-m MODEL]")
+    usage = doc.split("\n\n", 1)[0].splitlines()
+    assert all(len(line) <= 100 for line in usage)
+    assert all(line.startswith(" " * 15 + "[") for line in usage[1:])  # options never split across lines
+    assert "[--chat NAME]" in doc and "Ask a thinking model" in doc
+
+
+def test_a_thinking_only_error_names_the_flag_that_was_typed(
+    shell: InteractiveShell, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    think(shell, f"-m qwq-plus --no-think --base-url {server.url}/v1")
+    line = one_error_line(capsys)
+    assert "thinking-only model" in line and "Drop --no-think," in line and "enable_thinking" not in line
+    assert not server.requests
+
+
+def test_flag_words_leave_server_messages_alone() -> None:
+    from thinkbook._spellings import in_flag_words
+
+    assert in_flag_words("answers with enable_thinking=True (--think); thinkbook.recordings() (or "
+                         "%think recordings) lists what replays offline", "magic") == (
+        "answers with --think; %think recordings lists what replays offline"
+    )  # fmt: skip
+    assert in_flag_words("thinking_budget=50 (--budget 50) and model='qwq-plus' (-m qwq-plus)", "cli") == (
+        "--budget 50 and -m qwq-plus"
+    )
+    assert in_flag_words("--budget was given", "magic") == "--budget was given"  # already a flag
+
+
+def test_a_model_outside_the_catalog_gets_one_quiet_line(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-m gpt-5 goes to the default endpoint as is: one note says where (nothing is sent in this test)."""
+    monkeypatch.setenv("DASHSCOPE_API_KEY", FAKE_KEY)
+
+    def stop_here(self: ThinkMagics, plan: Any) -> Any:
+        raise ConfigurationError(f"stopped before sending {plan.request.model} (test)")
+
+    monkeypatch.setattr(ThinkMagics, "_start", stop_here)
+    think(shell, "-m gpt-5")
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "thinkbook: gpt-5 is not in thinkbook's catalog: sent as is to "
+        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1 (bailian), its thinking options unchecked; "
+        "for another server pass --base-url URL"
+    ]
+    think(shell, "-m qwen-plus")  # in the catalog: no note
+    assert capsys.readouterr().out == ""
+
+
+def test_a_handle_says_what_became_of_its_run(server: LoopbackServer) -> None:
+    server.enqueue(
+        answer(),
+        ScriptedResponse.from_json({"error": {"code": "InvalidApiKey", "message": "no"}}, status=401),
+        ScriptedResponse.from_sse([{"choices": [{"delta": {"content": "半"}}]}], done=False, stall_after=1),
+    )
+    options: dict[str, Any] = {"model": "local", "base_url": server.url + "/v1", "display": False}
+    done = thinkbook.submit("q", **options)
+    done.result(timeout=10)
+    assert done.state == "done" and repr(done) == "<ThinkHandle local done>"
+    failed = thinkbook.submit("q", **options, max_retries=0)
+    with pytest.raises(AuthenticationError):
+        failed.result(timeout=10)
+    assert failed.state == "error" and repr(failed) == "<ThinkHandle local error: AuthenticationError>"
+    stalled = thinkbook.submit("q", **options)
+    assert stalled.state == "running" and repr(stalled) == "<ThinkHandle local running>"
+    assert stalled.cancel()
+    assert stalled.state == "stopped" and repr(stalled) == "<ThinkHandle local stopped>"
+
+
+def test_lang_reaches_the_view_of_think_and_conversation(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lang=`` picks the view's labels like ``%%think --lang`` (README: labels follow lang=)."""
+    from thinkbook._display import LiveDisplay
+
+    views: list[LiveDisplay] = []
+
+    class Spy(LiveDisplay):
+        def start(self) -> None:  # no front end here: keep the view, draw nothing
+            views.append(self)
+            self.view.begin()
+
+    monkeypatch.setattr("thinkbook._display.in_notebook", lambda: True)
+    monkeypatch.setattr("thinkbook._api.LiveDisplay", Spy)
+    server.enqueue(answer(), answer())
+    thinkbook.think("q", model="local", base_url=server.url + "/v1", lang="zh")
+    thinkbook.Conversation("local", base_url=server.url + "/v1", lang="en").send("q")
+    assert [v.view.header["lang"] for v in views] == ["zh", "en"]
+    with pytest.raises(ConfigurationError, match="lang must be 'en' or 'zh'"):
+        thinkbook.think("q", model="local", base_url=server.url + "/v1", lang="fr")
+    with pytest.raises(ConfigurationError, match="lang must be 'en' or 'zh'"):
+        thinkbook.Conversation("local", lang="de")
+    assert len(server.requests) == 2  # the bad ones sent nothing

@@ -94,9 +94,11 @@ def test_widget_state_holds_no_finished_view(executed: Any) -> None:
 
 def test_background_cell_returns_a_handle_and_a_later_cell_waits_for_it(executed: Any) -> None:
     background = executed.cells[2]
-    assert outputs(background, "display_data")  # its view (finished where a front end sees it end)
-    (handle,) = outputs(background, "execute_result")
-    assert handle.data["text/plain"].startswith("<ThinkHandle local")
+    view, handle = outputs(background, "display_data")
+    assert WIDGET in view.data
+    # The handle is shown as a line that follows the run (not a frozen "running" Out).
+    assert not outputs(background, "execute_result")
+    assert handle.data["text/plain"].startswith("<ThinkHandle local ")
     printed = "".join(o.text for o in outputs(executed.cells[3], "stream"))
     assert "bg: 后台的回答" in printed and "turns: True True" in printed
 
@@ -139,3 +141,24 @@ def test_interrupt_button_stops_a_blocking_cell_and_keeps_the_partial(tmp_path: 
     assert "tb-st-stopped" in shown.data["text/html"] and "想到一半" in shown.data["text/html"]
     printed = "".join(o.text for o in outputs(notebook.cells[2], "stream"))
     assert "disconnected: True" in printed and "kept: 想到一半 答到" in printed
+
+
+STOP_LATER = """\
+import time
+print("cancelled:", _think_handle.cancel())
+for _ in range(50):
+    if _think_handle.state != "running":
+        break
+    time.sleep(0.1)
+time.sleep(0.5)  # the handle's line is updated from the engine thread
+print(repr(_think_handle))
+server.stop()"""
+
+
+def test_a_stopped_background_cell_does_not_say_running(tmp_path: Path) -> None:
+    """Stopping a --bg run (Stop button or cancel()) updates the cell's handle line to "stopped"."""
+    notebook = run(tmp_path, STALLED, "%%think -m local --base-url $url --bg\nq", STOP_LATER)
+    printed = "".join(o.text for o in outputs(notebook.cells[2], "stream"))
+    assert "cancelled: True" in printed and "<ThinkHandle local stopped" in printed
+    lines = [o for o in outputs(notebook.cells[1], "display_data") if WIDGET not in o.data]
+    assert [o.data["text/plain"] for o in lines] == ["<ThinkHandle local stopped>"]

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ._catalog import lookup
 from ._checks import check_timeout, close_match
 from ._display import Display, LiveDisplay, should_display
 from ._endpoints import Endpoint, resolve_endpoint
@@ -23,6 +24,7 @@ from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._fallback import ILLUSTRATIVE_REPLAY
 from ._protocols.base import Effort
+from ._notices import notice
 from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
 from ._request import (
     Message,
@@ -75,6 +77,11 @@ def _prepare(
         if base_url or region or api_key:
             raise
         return _offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
+    if not base_url and _catalog_hints.get() and lookup(model) is None:
+        notice(
+            f"{model} is not in thinkbook's catalog: sent as is to {endpoint.base_url} ({endpoint.provider}), "
+            "its thinking options unchecked; for another server pass --base-url URL"
+        )
     return prepare_request(
         endpoint,
         model,
@@ -87,10 +94,25 @@ def _prepare(
     )
 
 
+# Set by the front ends where a model name is typed (%%think -m, python -m thinkbook -m): a name
+# that thinkbook does not know is then said once, with where it is going.
+_catalog_hints: ContextVar[bool] = ContextVar("_catalog_hints", default=False)
+
+
+@contextlib.contextmanager
+def catalog_hints() -> Iterator[None]:
+    """Inside the block, a model missing from the catalog (and no base URL) gets a one-line notice."""
+    token = _catalog_hints.set(True)
+    try:
+        yield
+    finally:
+        _catalog_hints.reset(token)
+
+
 # The keyword options of think() and friends: an extra keyword close to one of these is a typo.
 OPTION_NAMES = (
     "model", "base_url", "api_key", "protocol", "region", "dialect", "enable_thinking", "thinking_budget",
-    "preserve_thinking", "effort", "system", "max_retries", "timeout", "display",
+    "preserve_thinking", "effort", "system", "max_retries", "timeout", "display", "lang",
 )  # fmt: skip
 
 
@@ -117,6 +139,7 @@ def _prepare_from(arguments: dict[str, Any], **overrides: Any) -> PreparedReques
     """
     options = {**arguments, **overrides}
     options.setdefault("display", False)
+    check_lang(options.pop("lang", None))  # the view's, not the request's: checked before anything is sent
     prompt, extra_body = options.pop("prompt"), options.pop("extra_body")
     return _prepare(prompt, extra_body=extra_body, **options)
 
@@ -171,13 +194,17 @@ def _offline_replay(
             variable=missing.variable,
         ) from None
     speed = _offline_replay_speed()
+    note = ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name)
     collected = _replay_notes.get()
     if collected is not None:
-        collected.append(ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name))
+        collected.append(note)
     else:
-        warn_user(
-            f"no {missing.variable} set: replaying a recorded answer ({_provenance(recording)}: "
-            f"{recording.path.name}). Set {missing.variable} to ask the live model."
+        notice(
+            f"no {note.variable} set: replaying a recorded answer ({note.provenance}: {note.file}). "
+            f"Set {note.variable} to ask the live model.",
+            topic=("offline replay", note.variable),
+            item=note,
+            summary=replays_summary,
         )
     return replay_request(recording, speed)
 
@@ -204,6 +231,22 @@ def collected_replay_notes() -> Iterator[list[ReplayNote]]:
         yield notes
     finally:
         _replay_notes.reset(token)
+
+
+def replays_summary(notes: list[ReplayNote], *, shown: int = 3) -> str:
+    """One sentence for several offline replays in one cell: how many, from what kind of file."""
+    variable = notes[0].variable
+    files: dict[str, list[str]] = {}
+    for note in notes:
+        files.setdefault(note.provenance, []).append(note.file)
+    kinds = []
+    for kind, names in files.items():
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        kinds.append(f"{kind}: {', '.join(names[:shown])}{more}")
+    return (
+        f"no {variable} set: {len(notes)} calls in this cell replay recorded answers ({'; '.join(kinds)}). "
+        f"Set {variable} to ask the live model."
+    )
 
 
 def _provenance(recording: Recording) -> str:
@@ -249,10 +292,20 @@ async def _collect(
     raise AssertionError("the stream ended without Done")  # stream_batches always ends with Done
 
 
-def _live_for(request: PreparedRequest, display: Display) -> LiveDisplay | None:
+def _live_for(request: PreparedRequest, display: Display, lang: str | None = None) -> LiveDisplay | None:
     if not should_display(display):
         return None
-    return LiveDisplay(request, finalize="static" if display == "static" else "widget")
+    return LiveDisplay(request, finalize="static" if display == "static" else "widget", lang=lang)
+
+
+LANGS = ("en", "zh")
+
+
+def check_lang(lang: str | None) -> str | None:
+    """``lang=``: the language of the view's labels, ``"en"`` or ``"zh"`` (None: the locale's)."""
+    if lang is not None and lang not in LANGS:
+        raise ConfigurationError(f"lang must be 'en' or 'zh' (or None for the locale's), got {lang!r}")
+    return lang
 
 
 # Runs on the engine thread when a stream has ended, before its future reports: (result, error,
@@ -328,13 +381,16 @@ def run_blocking(
     timeout: float | None,
     engine: Engine | None = None,
     display: Display = False,
+    lang: str | None = None,
+    live: LiveDisplay | None = None,
 ) -> ThinkResult:
     """Run one request to completion from synchronous code, interruptible by Ctrl-C.
 
     With a display, the view updates live; the kernel cannot deliver a Stop click while this
-    blocks, so the interrupt button is the way to stop (the view then says "stopped").
+    blocks, so the interrupt button is the way to stop (the view then says "stopped"). ``live``
+    is a view shown some other way (marimo's output area) instead of ``display``'s.
     """
-    live = _live_for(request, display)
+    live = live if live is not None else _live_for(request, display, lang)
     future, run = _start(request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=False)
     while True:
         try:
@@ -360,13 +416,14 @@ async def run_async(
     timeout: float | None,
     engine: Engine | None = None,
     display: Display = False,
+    lang: str | None = None,
 ) -> ThinkResult:
     """Run one request on the engine and await it from any event loop; cancelling cancels it.
 
     With a display, the view's Stop button cancels the stream (delivered while the cell awaits on
     ipykernel >= 7.4); the await then raises :class:`StreamStoppedError` with the partial answer.
     """
-    live = _live_for(request, display)
+    live = _live_for(request, display, lang)
     future, run = _start(request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=True)
     try:
         return await asyncio.wrap_future(future)
@@ -413,11 +470,43 @@ class ThinkHandle:
     def __await__(self) -> Any:
         return asyncio.wrap_future(self._future).__await__()
 
+    @property
+    def state(self) -> str:
+        """``"running"``, ``"done"``, ``"stopped"`` (Stop button or ``cancel()``) or ``"error"``."""
+        future = self._future
+        if not future.done():
+            return "running"
+        if future.cancelled():
+            return "stopped"
+        return "error" if future.exception() is not None else "done"
+
     def __repr__(self) -> str:
-        state = "done" if self.done() else "running"
-        if self._future.cancelled():
-            state = "cancelled"
+        state = self.state
+        if state == "error":
+            state = f"error: {type(self._future.exception()).__name__}"
         return f"<ThinkHandle {self._run.request.model} {state}>"
+
+    def _ipython_display_(self) -> None:
+        """As a cell's value: a line that follows the run, so a stopped cell never says "running".
+
+        IPython shows a returned value once, as it is when the cell ends; this line is updated in
+        place when the run ends (done, stopped or failed).
+        """
+        from IPython.display import display
+
+        line = display(_HandleLine(self), display_id=True)  # type: ignore[no-untyped-call]
+        if line is not None:
+            self._future.add_done_callback(lambda _: line.update(_HandleLine(self)))
+
+
+class _HandleLine:
+    """What a :class:`ThinkHandle` looks like in an output: its repr, now."""
+
+    def __init__(self, handle: ThinkHandle) -> None:
+        self.text = repr(handle)
+
+    def _repr_mimebundle_(self, **_: Any) -> dict[str, str]:
+        return {"text/plain": self.text}
 
 
 def start_background(
@@ -428,9 +517,10 @@ def start_background(
     display: Display = None,
     engine: Engine | None = None,
     record: bool = False,
+    lang: str | None = None,
 ) -> ThinkHandle:
     """Start ``request`` and return at once; the view's Stop button can cancel it."""
-    live = _live_for(request, display)
+    live = _live_for(request, display, lang)
     future, run = _start(
         request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=True, record=record
     )
@@ -534,6 +624,7 @@ def think(
     max_retries: int = 2,
     timeout: float | None = None,
     display: Display = None,
+    lang: str | None = None,
     **extra_body: Any,
 ) -> ThinkResult:
     """Ask a thinking model and wait for the whole streamed answer.
@@ -554,7 +645,8 @@ def think(
     ``float("inf")`` waits forever).
     ``display=None`` draws a live view when running in a notebook, ``True`` insists on one,
     ``False`` never draws, and ``"static"`` replaces the finished view with plain HTML (readable
-    anywhere a saved notebook is opened).
+    anywhere a saved notebook is opened). ``lang`` is the view's labels: ``"en"`` or ``"zh"``
+    (None follows the locale), like ``%%think --lang``.
     Extra keyword arguments go into the request body unchanged (one close to an option name, such
     as ``enable_thinkng``, warns and is left out).
 
@@ -565,7 +657,7 @@ def think(
     >>> r.reasoning, r.answer, r.usage.reasoning_tokens, r.finish_reason  # doctest: +SKIP
     """
     request = _prepare_from(locals())
-    return run_blocking(request, max_retries=max_retries, timeout=timeout, display=display)
+    return run_blocking(request, max_retries=max_retries, timeout=timeout, display=display, lang=lang)
 
 
 async def athink(
@@ -585,11 +677,12 @@ async def athink(
     max_retries: int = 2,
     timeout: float | None = None,
     display: Display = None,
+    lang: str | None = None,
     **extra_body: Any,
 ) -> ThinkResult:
     """Async :func:`think`. Cancelling the awaiting task closes the HTTP stream."""
     request = _prepare_from(locals())
-    return await run_async(request, max_retries=max_retries, timeout=timeout, display=display)
+    return await run_async(request, max_retries=max_retries, timeout=timeout, display=display, lang=lang)
 
 
 def submit(
@@ -609,6 +702,7 @@ def submit(
     max_retries: int = 2,
     timeout: float | None = None,
     display: Display = None,
+    lang: str | None = None,
     **extra_body: Any,
 ) -> ThinkHandle:
     """Start :func:`think` in the background and return a :class:`ThinkHandle` at once.
@@ -620,7 +714,7 @@ def submit(
     >>> handle.result().answer  # doctest: +SKIP
     """
     request = _prepare_from(locals())
-    return start_background(request, max_retries=max_retries, timeout=timeout, display=display)
+    return start_background(request, max_retries=max_retries, timeout=timeout, display=display, lang=lang)
 
 
 def stream(
@@ -675,11 +769,11 @@ def astream(
     return aiter_events(request, max_retries=max_retries, timeout=timeout)
 
 
-def replay(path: str | Path, *, speed: float = 1.0, display: Display = None) -> ThinkResult:
+def replay(path: str | Path, *, speed: float = 1.0, display: Display = None, lang: str | None = None) -> ThinkResult:
     """Play a recording back through the same decoder and adapters as a live stream.
 
     ``speed`` scales the recorded pace (2 = twice as fast, 0 = as fast as possible).
     A missing or corrupt file raises :class:`ConfigurationError` before anything runs.
     """
     request = replay_request(load_recording(path), speed)
-    return run_blocking(request, max_retries=0, timeout=None, display=display)
+    return run_blocking(request, max_retries=0, timeout=None, display=display, lang=check_lang(lang))

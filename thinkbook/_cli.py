@@ -14,13 +14,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from ._api import stream
+from ._api import catalog_hints, stream
 from ._catalog import models
 from ._checks import check_api_key
 from ._errors import (
     APIConnectionError,
     AuthenticationError,
     ConfigurationError,
+    MissingAPIKeyError,
     PermissionDeniedError,
     RateLimitError,
     ThinkbookError,
@@ -30,6 +31,8 @@ from ._errors import (
 from ._protocols import protocols
 from ._protocols.base import EFFORTS
 from ._replay import at_recorded_pace, collect_replays
+from ._notices import notices_to
+from ._spellings import in_flag_words
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
 
 EXIT_OK = 0
@@ -158,7 +161,28 @@ def _exit_code(error: ThinkbookError) -> int:
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join((str(error) or type(error).__name__).split())
+    return _one_line_text(str(error) or type(error).__name__)
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _in_cli_words(error: ThinkbookError) -> str:
+    """The error's line in the CLI's words: its flags, and a missing key said the shell's way."""
+    text = _one_line(error)
+    if not isinstance(error, ConfigurationError):
+        return text  # a server's message is quoted as the server wrote it
+    text = in_flag_words(text, "cli")
+    variable = error.variable if isinstance(error, MissingAPIKeyError) else None
+    if not variable:
+        return text
+    hint = "(or --api-key-env NAME to read the key from another variable)"
+    text = text.replace(" (or --api-key-env NAME)", "")
+    said = f"set the {variable} environment variable"
+    if said in text:
+        return text.replace(said, f"export {variable}=... {hint}", 1)
+    return f"{text}; in a shell: export {variable}=... {hint}"
 
 
 def _read_key(variable: str | None) -> str | None:
@@ -193,14 +217,20 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.prompt is None or not args.model:
         err.write("error: a prompt and --model are required (see --help)\n")
         return EXIT_USAGE
-    with warnings.catch_warnings(record=True) as caught:
+
+    def note(text: str) -> None:
+        err.write(f"note: {in_flag_words(_one_line_text(text), 'cli')}\n")
+
+    # Notices (an offline replay) and thinkbook's warnings are both one plain "note:" line on stderr.
+    # catalog_hints: a model thinkbook does not know gets a note saying where it goes.
+    with warnings.catch_warnings(record=True) as caught, notices_to(note), catalog_hints():
         warnings.simplefilter("always", ThinkbookWarning)
 
         def say_notes() -> None:
             """thinkbook's warnings (a key not sent, a budget left out) as ``note:`` lines, as they happen."""
             for warning in caught:
                 if issubclass(warning.category, ThinkbookWarning):
-                    err.write(f"note: {_one_line(warning.message)}\n")  # type: ignore[arg-type]
+                    note(str(warning.message))
                 else:
                     warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
             caught.clear()
@@ -263,7 +293,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, say_notes: Callable
             out.write("\n")
         if error.partial is not None and show_reasoning:
             err.write("\n")  # end the streamed text before the error line
-        err.write(f"error: {_one_line(error)}\n")
+        err.write(f"error: {_in_cli_words(error)}\n")
         if args.json and error.partial is not None:
             out.write(json.dumps(error.partial.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return _exit_code(error)

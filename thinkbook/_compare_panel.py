@@ -34,7 +34,8 @@ import traitlets
 from ._api import ReplayNote, _prepare, collected_replay_notes
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
-from ._errors import ConfigurationError, ThinkbookError, warn_user
+from ._errors import ConfigurationError, ThinkbookError
+from ._notices import notice
 from ._panel_common import (
     StaticFallback,
     _failed_view,
@@ -602,7 +603,7 @@ def _say_replays(replays: Sequence[ReplayNote], columns: int) -> None:
     for note in replays:
         files.setdefault(note.provenance, []).append(note.file)
     what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in files.items())
-    warn_user(
+    notice(
         f"no {variable} set: {len(replays)} of the {columns} columns replay recorded answers ({what}). "
         f"Set {variable} to ask the live models."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ._api import _prepare, run_async, run_blocking
+from ._api import _prepare, check_lang, run_async, run_blocking
 from ._display import Display
 from ._endpoints import check_dialect
 from ._protocols import FALLBACK, get_protocol
@@ -46,6 +46,7 @@ class Conversation:
         effort: Effort | None = None,
         system: str | None = None,
         display: Display = None,
+        lang: str | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
@@ -59,6 +60,7 @@ class Conversation:
         self.effort = check_effort(effort, enable_thinking, thinking_budget)
         self.system = system
         self.display = display
+        self.lang = check_lang(lang)  # the labels of each turn's view ("en", "zh"; None: the locale's)
         self.messages: list[Message] = []
         self.results: list[ThinkResult] = []
         # The protocol of the last prepared turn: it writes that turn's history entry.
@@ -147,7 +149,7 @@ class Conversation:
     def send(self, text: str, *, max_retries: int = 2, timeout: float | None = None, **extra_body: Any) -> ThinkResult:
         """Send the next user turn and wait for the answer."""
         request = self.prepare_turn(text, max_retries=max_retries, timeout=timeout, **extra_body)
-        result = run_blocking(request, max_retries=max_retries, timeout=timeout, display=self.display)
+        result = run_blocking(request, max_retries=max_retries, timeout=timeout, display=self.display, lang=self.lang)
         return self.record_turn(text, result)
 
     async def asend(
@@ -155,5 +157,7 @@ class Conversation:
     ) -> ThinkResult:
         """Async :meth:`send`."""
         request = self.prepare_turn(text, max_retries=max_retries, timeout=timeout, **extra_body)
-        result = await run_async(request, max_retries=max_retries, timeout=timeout, display=self.display)
+        result = await run_async(
+            request, max_retries=max_retries, timeout=timeout, display=self.display, lang=self.lang
+        )
         return self.record_turn(text, result)

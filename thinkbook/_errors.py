@@ -67,7 +67,11 @@ __all__ = [
 
 
 class ThinkbookWarning(UserWarning):
-    """A request was changed or may not do what was asked (e.g. a budget the model ignores)."""
+    """A request was changed or may not do what was asked (e.g. a budget the model ignores).
+
+    What merely happened (an answer replayed offline) is a notice, not a warning: one quiet line
+    in a notebook or terminal (:func:`thinkbook._notices.notice`), this warning only elsewhere.
+    """
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -30,7 +30,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 
 from . import _magic_lines as lines
 from . import _magic_panels as panels
-from ._api import ThinkHandle, _prepare, replay_request
+from ._api import ThinkHandle, _prepare, catalog_hints, replay_request
 from ._checks import check_api_key, is_blank
 from ._conversation import Conversation
 from ._endpoints import DIALECTS
@@ -40,9 +40,11 @@ from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
 from ._protocols import protocols
+from ._notices import notices_to
 from ._recordings_index import recordings
 from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
+from ._spellings import in_flag_words
 from ._template import render_template
 
 
@@ -64,13 +66,15 @@ def report(error: BaseException | Warning | str, suffix: str = "", *, note: bool
     Notes (an offline replay, an ignored budget) go to stdout so notebooks don't paint them red.
     """
     message = " ".join((str(error) or type(error).__name__).split())
+    if note or isinstance(error, ConfigurationError | Warning):  # thinkbook's own words, not a server's
+        message = in_flag_words(message, "magic")
     print(f"thinkbook: {message}{suffix}", file=sys.stdout if note else sys.stderr)
 
 
 @contextlib.contextmanager
 def warnings_as_lines() -> Iterator[None]:
-    """Show thinkbook's warnings (offline replay, ignored budget...) as one ``thinkbook:`` line each."""
-    with warnings.catch_warnings(record=True) as caught:
+    """Show thinkbook's notices (an offline replay) and warnings (an ignored budget) as ``thinkbook:`` lines."""
+    with warnings.catch_warnings(record=True) as caught, notices_to(lambda message: report(message, note=True)):
         warnings.simplefilter("always", ThinkbookWarning)
         try:
             yield
@@ -130,9 +134,12 @@ class ThinkMagics(Magics):
         returns a handle at once and the view's Stop button works. A recording plays back with
         the line magic: %think --replay FILE [--speed X].
         """
+        words = line.split()
+        if "-h" in words or "--help" in words:  # %%think -m qwen-plus --help over a question, too
+            self._line_command("--help")
+            return None
         if cell is None:
-            words = line.split()
-            if not words or not words[0].startswith("-") or words[0] in ("-h", "--help"):
+            if not words or not words[0].startswith("-"):
                 self._line_command(line)
                 return None
             cell = ""  # %think --replay FILE: IPython refuses a cell magic with an empty cell
@@ -191,12 +198,12 @@ class ThinkMagics(Magics):
         if options.chat is not None:
             name, state = self._chat_turn(options)
             key = self._api_key(state.api_key_env)
-            with warnings_as_lines():
+            with warnings_as_lines(), catalog_hints():
                 request = state.conversation.prepare_turn(
                     prompt, max_retries=self.max_retries, timeout=timeout, api_key=key
                 )
             return Plan(options, request, prompt, (name, state), self.max_retries, timeout)
-        with warnings_as_lines():
+        with warnings_as_lines(), catalog_hints():
             request = _prepare(
                 prompt,
                 model=self._model(options.model),
@@ -459,6 +466,25 @@ def _think_function() -> Any:
     return vars(ThinkMagics)["think"]
 
 
+def empty_think_cell_as_line(cell_lines: list[str]) -> list[str]:
+    """``%%think --help`` (or ``-h``, ``--replay FILE``...) with nothing under it runs as ``%think ...``.
+
+    IPython refuses a cell magic whose body is empty before the magic is even called ("the cell
+    body is empty"); as a line magic the same words print the help, play the replay, or get
+    thinkbook's own "write the question under the %%think line".
+    """
+    first = next((i for i, text in enumerate(cell_lines) if text.strip()), None)
+    if first is None or any(text.strip() for text in cell_lines[first + 1 :]):
+        return cell_lines
+    head = cell_lines[first].lstrip()
+    if head.split(None, 1)[0] != "%%think":
+        return cell_lines
+    return [*cell_lines[:first], head[1:]]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Register :class:`ThinkMagics` with ``ipython`` (``%load_ext thinkbook``)."""
     ipython.register_magics(ThinkMagics)
+    cleanup = getattr(ipython, "input_transformers_cleanup", None)
+    if cleanup is not None and empty_think_cell_as_line not in cleanup:  # %reload_ext adds it once
+        cleanup.append(empty_think_cell_as_line)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import builtins
 import keyword
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -108,7 +109,27 @@ def think_arguments(func: F) -> F:
         func = magic_arguments.argument(*flags, **options)(func)  # type: ignore[no-untyped-call]
     func = magic_arguments.kwds(epilog=EPILOG)(func)  # type: ignore[no-untyped-call]
     decorated: F = magic_arguments.magic_arguments(name="%think")(func)  # type: ignore[no-untyped-call]
+    decorated.__doc__ = readable_help(decorated.__doc__ or "")
     return decorated
+
+
+def readable_help(doc: str) -> str:
+    """``magic_arguments``' help without its reST ``::`` block: a plain "Usage:" paragraph.
+
+    IPython writes the usage as a reST literal block (for Sphinx); ``%think?`` and ``--help``
+    print it raw, so readers saw a stray ``::`` line first.
+    """
+    if not doc.startswith("::"):
+        return doc
+    usage, _, rest = doc[2:].lstrip("\n").partition("\n\n")
+    groups = re.findall(r"\[[^\]]*\]|\S+", " ".join(usage.split()))  # never split "[--chat NAME]"
+    lines, line = [], "Usage:"
+    for group in groups:
+        if len(line) + 1 + len(group) > 100 and line.strip() not in ("Usage:", "Usage: %%think"):
+            lines.append(line)
+            line = " " * 14
+        line += " " + group
+    return "\n".join([*lines, line]) + f"\n\n{rest}"
 
 
 @dataclass(frozen=True, slots=True)
