@@ -33,7 +33,9 @@ def _multipart(request: RecordedRequest) -> dict[str, tuple[str | None, bytes]]:
 
 
 class FakeBatchAPI:
-    def __init__(self, *, expire: bool = False, expire_after: int = 1, reasoning_field: str | None = "reasoning_content") -> None:
+    def __init__(
+        self, *, expire: bool = False, expire_after: int = 1, reasoning_field: str | None = "reasoning_content"
+    ) -> None:
         self.files: dict[str, bytes] = {}
         self.file_purposes: dict[str, str] = {}
         self.batches: dict[str, dict[str, Any]] = {}
@@ -90,7 +92,13 @@ class FakeBatchAPI:
         self.files[file_id] = parts["file"][1]
         self.file_purposes[file_id] = purpose
         return ScriptedResponse.from_json(
-            {"id": file_id, "object": "file", "bytes": len(parts["file"][1]), "filename": parts["file"][0], "purpose": "batch"}
+            {
+                "id": file_id,
+                "object": "file",
+                "bytes": len(parts["file"][1]),
+                "filename": parts["file"][0],
+                "purpose": "batch",
+            }
         )
 
     def _create(self, payload: dict[str, Any]) -> ScriptedResponse:
@@ -104,7 +112,9 @@ class FakeBatchAPI:
         models = {line["body"]["model"] for line in lines}
         modes = {line["body"].get("enable_thinking") for line in lines}
         if len(models) > 1 or len(modes) > 1:
-            return ScriptedResponse.from_json({"error": {"message": "one model and one thinking mode per file"}}, status=400)
+            return ScriptedResponse.from_json(
+                {"error": {"message": "one model and one thinking mode per file"}}, status=400
+            )
         self.created += 1
         batch = {
             "id": f"batch_{self.created}",

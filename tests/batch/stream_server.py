@@ -55,8 +55,9 @@ class CountingServer(LoopbackServer):
         body = request.json()
         thinking = body.get("enable_thinking")
         reasoning = [f"thinking about {prompt}"] if thinking is not False else []
-        answer = [f"answer to {prompt}"[i : i + 8] for i in range(0, len(f"answer to {prompt}"), 8)]
-        answer = answer[: self.pieces] if len(answer) <= self.pieces else [*answer[: self.pieces - 1], "".join(answer[self.pieces - 1 :])]
+        text = f"answer to {prompt}"
+        size = max(1, -(-len(text) // self.pieces))  # ceil: at most `pieces` chunks
+        answer = [text[i : i + size] for i in range(0, len(text), size)]
         usage = {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17}
         if reasoning:
             usage["completion_tokens_details"] = {"reasoning_tokens": 3}  # type: ignore[assignment]

@@ -13,7 +13,20 @@ Import from here (``from thinkbook.batch.runner import ...``); ``thinkbook.batch
 
 from __future__ import annotations
 
+from .lines import BatchLimits
+from .provider import BatchJob, BatchStatus, submit_batch
 from .result import BatchInterrupted, BatchResult, BatchRow
 from .runner import batch
+from .vllm import load_batch_output
 
-__all__ = ["BatchInterrupted", "BatchResult", "BatchRow", "batch"]
+__all__ = [
+    "BatchInterrupted",
+    "BatchJob",
+    "BatchLimits",
+    "BatchResult",
+    "BatchRow",
+    "BatchStatus",
+    "batch",
+    "load_batch_output",
+    "submit_batch",
+]

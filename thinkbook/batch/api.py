@@ -75,9 +75,8 @@ class BatchAPI:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise ResponseFormatError(
-                f"{redact(str(response.url), self._key)} did not answer with a JSON object: {redact(response.text[:120], self._key)!r}"
-            )
+            where, text = redact(str(response.url), self._key), redact(response.text[:120], self._key)
+            raise ResponseFormatError(f"{where} did not answer with a JSON object: {text!r}")
         return data
 
     def upload(self, name: str, data: bytes) -> dict[str, Any]:

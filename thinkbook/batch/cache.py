@@ -112,7 +112,7 @@ def result_from_dict(data: Mapping[str, Any]) -> ThinkResult:
     raw_timings = data.get("timings")
     timings = Timings()
     if isinstance(raw_timings, Mapping):
-        timings = Timings(**{name: _float_or_none(raw_timings.get(name)) for name in Timings.__slots__})  # type: ignore[arg-type]
+        timings = Timings(**{name: _float_or_none(raw_timings.get(name)) for name in Timings.__slots__})
     state = data.get("reasoning_state")
     return ThinkResult(
         reasoning=data.get("reasoning", ""),

@@ -32,10 +32,14 @@ def _cell(row: BatchRow) -> str:
     if result.reasoning:
         tokens = result.usage.reasoning_tokens if result.usage else None
         summary = f"reasoning ({tokens} tokens)" if tokens is not None else "reasoning"
-        parts.append(f"<details><summary>{summary}</summary><pre>{html.escape(_clip(result.reasoning))}</pre></details>")
+        parts.append(
+            f"<details><summary>{summary}</summary><pre>{html.escape(_clip(result.reasoning))}</pre></details>"
+        )
     parts.append(f"<div class='tb-answer'>{html.escape(_clip(result.answer))}</div>")
     if result.usage and result.usage.completion_tokens is not None:
-        parts.append(f"<small>{result.usage.completion_tokens} output tokens{' (cached)' if row.cached else ''}</small>")
+        parts.append(
+            f"<small>{result.usage.completion_tokens} output tokens{' (cached)' if row.cached else ''}</small>"
+        )
     return f"<td>{''.join(parts)}</td>"
 
 
@@ -63,7 +67,11 @@ def rows_html(result: BatchResult) -> str:
             + "".join(_cell(cell) for cell in cells)
             + "</tr>"
         )
-    more = f"<p>… {len(order) - MAX_ROWS} more prompts not drawn (see .to_dataframe())</p>" if len(order) > MAX_ROWS else ""
+    more = (
+        f"<p>… {len(order) - MAX_ROWS} more prompts not drawn (see .to_dataframe())</p>"
+        if len(order) > MAX_ROWS
+        else ""
+    )
     return (
         f"<div class='tb-batch-rows'><table><thead><tr><th></th><th>prompt</th>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>{more}<p>{html.escape(result.summary())}</p></div>"

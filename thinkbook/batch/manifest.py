@@ -30,7 +30,9 @@ class Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigurationError(f"no batch manifest at {path}: submit_batch(..., manifest=...) writes one") from None
+            raise ConfigurationError(
+                f"no batch manifest at {path}: submit_batch(..., manifest=...) writes one"
+            ) from None
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"cannot read the batch manifest {path}: {exc}") from None
         if not isinstance(data, dict) or data.get("thinkbook_batch") != 1 or not isinstance(data.get("jobs"), list):
@@ -71,7 +73,7 @@ class Manifest:
         os.replace(temporary, self.path)
 
     def request_file(self, job: dict[str, Any]) -> Path:
-        return self.path.parent / job["requests"]
+        return self.path.parent / str(job["requests"])
 
     def request_lines(self) -> list[dict[str, Any]]:
         lines = []

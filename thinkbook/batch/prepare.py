@@ -82,7 +82,7 @@ def check_variants(variants: Any) -> list[tuple[str | None, dict[str, Any]]]:
             'variants= must be a dict of name -> options, e.g. {"on": {"enable_thinking": True}, '
             '"off": {"enable_thinking": False}}'
         )
-    checked = []
+    checked: list[tuple[str | None, dict[str, Any]]] = []
     for name, options in variants.items():
         if not isinstance(name, str) or not name.strip():
             raise ConfigurationError(f"variant names must be non-empty text, got {name!r}")

@@ -153,7 +153,7 @@ class TerminalProgress:
     """A tqdm bar on stderr with the counters as its postfix."""
 
     def __init__(self, stats: BatchStats) -> None:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
         self._bar = tqdm(total=stats.total, unit="row", desc=stats.label, file=sys.stderr, mininterval=0.5)
         self._shown = 0

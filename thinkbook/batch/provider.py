@@ -27,7 +27,16 @@ from typing import Any
 from .._endpoints import resolve_endpoint
 from .._errors import ConfigurationError, ThinkbookError
 from .api import BatchAPI
-from .lines import BAILIAN_LIMITS, CHAT_URL, DRY_RUN_LIMITS, TEST_MODEL, TEST_URL, BatchLimits, request_line, split_files
+from .lines import (
+    BAILIAN_LIMITS,
+    CHAT_URL,
+    DRY_RUN_LIMITS,
+    TEST_MODEL,
+    TEST_URL,
+    BatchLimits,
+    request_line,
+    split_files,
+)
 from .manifest import Manifest
 from .prepare import plan_rows
 from .progress import BatchStats, make_progress
@@ -229,10 +238,16 @@ class BatchJob:
                 if not isinstance(outcome, ThinkbookError):
                     outcomes[custom_id] = outcome
         rows: list[BatchRow] = []
-        job_status = {row["custom_id"]: job.get("status") for job in self.manifest.data["jobs"] for row in self.manifest.rows_of(job)}
+        job_status = {
+            row["custom_id"]: job.get("status")
+            for job in self.manifest.data["jobs"]
+            for row in self.manifest.rows_of(job)
+        }
         for entry in self.manifest.data["rows"]:
             custom_id = entry["custom_id"]
-            row = BatchRow(entry.get("label"), entry.get("prompt"), entry.get("variant"), entry["model"], custom_id=custom_id)
+            row = BatchRow(
+                entry.get("label"), entry.get("prompt"), entry.get("variant"), entry["model"], custom_id=custom_id
+            )
             outcome = outcomes.get(custom_id)
             if outcome is None:
                 row.error = ThinkbookError(_not_run(job_status.get(custom_id)))
@@ -265,7 +280,9 @@ class BatchJob:
         rows = [row for row in self.manifest.data["rows"] if row["custom_id"] in failed]
         path = self.manifest.path.with_name(f"{self.manifest.path.stem}.retry.json")
         limits = BatchLimits(**self.manifest.data["limits"])
-        manifest = Manifest.create(path, {**self.manifest.data, "retry": None, "rows": rows}, split_files(lines, limits))
+        manifest = Manifest.create(
+            path, {**self.manifest.data, "retry": None, "rows": rows}, split_files(lines, limits)
+        )
         self.manifest.data["retry"] = path.name
         self.manifest.write()
         job = BatchJob(manifest, self._api)
@@ -283,7 +300,7 @@ class BatchJob:
 
 def _not_run(status: str | None) -> str:
     if status == "expired":
-        return "not run: the batch expired (its completion_window ended) before this request ran; retry_failed() sends it again"
+        return "not run: the batch expired (its completion_window ended) first; retry_failed() sends it again"
     if status == "cancelled":
         return "not run: the batch was cancelled before this request ran"
     if status == "failed":
@@ -329,7 +346,9 @@ def submit_batch(
     if not endpoint.url.endswith("/chat/completions"):
         raise ConfigurationError(f"{endpoint.base_url} is not an OpenAI-compatible endpoint; the batch API needs one")
     base = endpoint.url[: -len("/chat/completions")]
-    planned, _index_name, _notes = plan_rows(prompts, model=model, variants=variants, options={**options, "region": region})
+    planned, _index_name, _notes = plan_rows(
+        prompts, model=model, variants=variants, options={**options, "region": region}
+    )
     url = TEST_URL if dry_run else CHAT_URL
     lines = []
     for row in planned:
@@ -363,11 +382,21 @@ def submit_batch(
         "completion_window": completion_window,
         "dry_run": bool(dry_run),
         "fingerprint": fingerprint,
-        "limits": {"max_lines": chosen.max_lines, "max_file_bytes": chosen.max_file_bytes, "max_line_bytes": chosen.max_line_bytes},
+        "limits": {
+            "max_lines": chosen.max_lines,
+            "max_file_bytes": chosen.max_file_bytes,
+            "max_line_bytes": chosen.max_line_bytes,
+        },
         "metadata": dict(metadata or {}),
         "retry": None,
         "rows": [
-            {"custom_id": f"row-{row.position}", "label": row.label, "variant": row.variant, "model": row.model, "prompt": row.prompt}
+            {
+                "custom_id": f"row-{row.position}",
+                "label": row.label,
+                "variant": row.variant,
+                "model": row.model,
+                "prompt": row.prompt,
+            }
             for row in planned
         ],
     }

@@ -185,7 +185,7 @@ class BatchResult:
     def to_dataframe(self) -> Any:
         """A pandas DataFrame, one row per prompt x variant, indexed by the prompt's label."""
         try:
-            import pandas as pd
+            import pandas as pd  # type: ignore[import-untyped]
         except ImportError:
             raise ConfigurationError(
                 "BatchResult.to_dataframe() needs pandas: pip install pandas (or use .records() for plain dicts)"

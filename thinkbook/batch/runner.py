@@ -123,6 +123,7 @@ class BatchRunner:
                     result, error, run = await self._attempt(row)
                 finally:
                     stats.running -= 1
+                assert held is not None
                 if result is not None:
                     limiter.release(held, "ok")
                     held = None
@@ -161,9 +162,7 @@ class BatchRunner:
             stats.cost += cost.amount
             stats.currency = cost.currency
         if self.cache is not None:
-            self.cache.append(
-                row.key, result, model=row.model, variant=row.variant, label=row.label, prompt=row.prompt
-            )
+            self.cache.append(row.key, result, model=row.model, variant=row.variant, label=row.label, prompt=row.prompt)
         row.request = None  # the body (the whole prompt) is not needed any more
 
     def _failed(self, row: PlannedRow, error: ThinkbookError) -> None:
@@ -220,8 +219,8 @@ def batch(
     grid of the rows when done (for small runs). Ctrl-C raises :class:`BatchInterrupted`, whose
     ``.result`` holds the finished rows.
 
-    >>> r = thinkbook.batch(questions, model="qwen-plus", concurrency=16, cache="runs/q.jsonl",
-    ...                     variants={"on": {"enable_thinking": True}, "off": {"enable_thinking": False}})  # doctest: +SKIP
+    >>> modes = {"on": {"enable_thinking": True}, "off": {"enable_thinking": False}}
+    >>> r = thinkbook.batch(questions, model="qwen-plus", cache="runs/q.jsonl", variants=modes)  # doctest: +SKIP
     >>> r.to_dataframe().groupby("variant").completion_tokens.mean()  # doctest: +SKIP
     """
     concurrency = _check_int("concurrency", concurrency, 1, MAX_CONCURRENCY)
@@ -229,7 +228,9 @@ def batch(
     if not isinstance(progress, bool):
         raise ConfigurationError(f"progress must be True or False, got {progress!r}")
     if display not in (None, False, "rows"):
-        raise ConfigurationError(f"display must be None (no per-row views) or 'rows' (a grid when done), got {display!r}")
+        raise ConfigurationError(
+            f"display must be None (no per-row views) or 'rows' (a grid when done), got {display!r}"
+        )
     timeout = options.get("timeout")
     planned, index_name, notes = plan_rows(prompts, model=model, variants=variants, options=options)
     note = say_replays(notes, len(planned))
@@ -253,9 +254,9 @@ def batch(
             result_cache.rows.clear()  # read once; the results live in ``out`` now
         stats = BatchStats(total=len(out), label=f"{model} batch", started=started)
         stats.cached = stats.done = len(out) - len(pending)
-        for row in out:
-            if row.result is not None:
-                usage = row.result.usage
+        for cached_row in out:
+            if cached_row.result is not None:
+                usage = cached_row.result.usage
                 stats.tokens += (usage.total_tokens or 0) if usage else 0
                 stats.reasoning_tokens += (usage.reasoning_tokens or 0) if usage else 0
         runner = BatchRunner(
@@ -275,9 +276,9 @@ def batch(
         if result_cache is not None:
             result_cache.close()
     if not finished:
-        for row in out:
-            if row.result is None and row.error is None:
-                row.error = StreamStoppedError("stopped: the batch was interrupted before this row finished")
+        for done_row in out:
+            if done_row.result is None and done_row.error is None:
+                done_row.error = StreamStoppedError("stopped: the batch was interrupted before this row finished")
     result = BatchResult(
         out,
         seconds=time.monotonic() - started,
@@ -294,4 +295,3 @@ def batch(
     if not finished:
         raise BatchInterrupted(result)
     return result
-

@@ -53,7 +53,8 @@ def result_from_completion(body: Any, *, thinking_off: bool = False) -> ThinkRes
     message: Mapping[str, Any] = {}
     finish_reason = None
     if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
-        message = choices[0].get("message") if isinstance(choices[0].get("message"), Mapping) else {}
+        found = choices[0].get("message")
+        message = found if isinstance(found, Mapping) else {}
         finish = choices[0].get("finish_reason")
         finish_reason = finish if isinstance(finish, str) else None
     content = message.get("content")
@@ -130,9 +131,7 @@ def _prompt_of(body: Mapping[str, Any]) -> Any:
     return messages
 
 
-def load_batch_output(
-    path: str | os.PathLike[str], *, requests: str | os.PathLike[str] | None = None
-) -> BatchResult:
+def load_batch_output(path: str | os.PathLike[str], *, requests: str | os.PathLike[str] | None = None) -> BatchResult:
     """Read a batch output file (``vllm run-batch -o``, or a provider's) into a :class:`BatchResult`.
 
     With ``requests=`` (the input file), rows follow the input's order and carry its prompts and
@@ -150,18 +149,21 @@ def load_batch_output(
     rows: list[BatchRow] = []
     if requests is None:
         for custom_id, line in by_id.items():
-            body = (line.get("response") or {}).get("body") or {}
-            row = BatchRow(custom_id, custom_id, None, str(body.get("model", "")) if isinstance(body, dict) else "")
+            response = line.get("response")
+            answer = response.get("body") if isinstance(response, Mapping) else None
+            model = answer.get("model") if isinstance(answer, Mapping) else None
+            row = BatchRow(custom_id, custom_id, None, model if isinstance(model, str) else "", custom_id=custom_id)
             _fill(row, parse_output_line(line))
             rows.append(row)
         return BatchResult(rows)
     for request in read_lines(Path(requests), "batch request file"):
         custom_id = str(request.get("custom_id"))
-        body = request.get("body") if isinstance(request.get("body"), Mapping) else {}
+        given = request.get("body")
+        body: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         row = BatchRow(custom_id, _prompt_of(body), None, str(body.get("model", "")), custom_id=custom_id)
-        line = by_id.get(custom_id)
+        output = by_id.get(custom_id)
         thinking_off = _thinking_off(body)
-        _fill(row, parse_output_line(line, thinking_off=thinking_off) if line is not None else None)
+        _fill(row, parse_output_line(output, thinking_off=thinking_off) if output is not None else None)
         rows.append(row)
     return BatchResult(rows, note=reasoning_note(rows))
 
