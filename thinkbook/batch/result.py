@@ -93,9 +93,13 @@ class BatchResult:
         interrupted: bool = False,
         note: str | None = None,
         index_name: str | None = None,
+        concurrency: dict[str, int] | None = None,
     ) -> None:
         self.rows = rows
         self.index_name = index_name
+        self.concurrency = concurrency or {}
+        """The local runner's concurrency: ``start``, ``final``, ``peak`` and how often rate limits
+        ``lowered`` it (empty for provider batches)."""
         self.seconds = seconds
         self.sent = sent
         """Requests sent over the network by this run (retries included; 0 on a full cache hit)."""
@@ -212,6 +216,9 @@ class BatchResult:
         if cost is not None:
             parts.append(f"{cost.amount:.4f} {cost.currency}")
         parts.append(f"{self.seconds:.1f} s")
+        lowered = self.concurrency.get("lowered")
+        if lowered:
+            parts.append(f"rate limits lowered the concurrency {lowered}x (to {self.concurrency.get('final')})")
         if self.interrupted:
             parts.append("interrupted")
         return ", ".join(parts)

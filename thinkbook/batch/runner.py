@@ -286,6 +286,12 @@ def batch(
         interrupted=not finished,
         note=note,
         index_name=index_name,
+        concurrency={
+            "start": concurrency,
+            "final": runner.limiter.limit,
+            "peak": runner.limiter.peak,
+            "lowered": runner.limiter.decreases,
+        },
     )
     painter.finish(stats, interrupted=not finished)
     if display == "rows":
