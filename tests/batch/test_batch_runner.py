@@ -99,7 +99,7 @@ def test_a_pandas_series_keeps_its_index(make_server) -> None:  # type: ignore[n
 
 def test_bad_input_fails_before_anything_is_sent(make_server) -> None:  # type: ignore[no-untyped-def]
     server = make_server()
-    with pytest.raises(ConfigurationError, match="prompt 1.*empty.*nothing was sent"):
+    with pytest.raises(ConfigurationError, match=r"prompt 1.*empty.*nothing was sent"):
         run(server, ["fine", "   "])
     with pytest.raises(ConfigurationError, match="concurrency"):
         run(server, ["fine"], concurrency=0)
