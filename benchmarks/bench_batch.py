@@ -83,8 +83,9 @@ def respond(request):
     base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "model": "qwen-plus"}
     body = []
     reasoning_chunks = chunks * 3 // 5
+    filler = "let me think about this carefully and check it twice. "
     for i in range(chunks):
-        text = f"{prompt} step {i}: " + "let me think about this carefully and check it twice. "[: 80 - len(prompt) - 10]
+        text = f"{prompt} step {i}: " + filler[: 80 - len(prompt) - 10]
         delta = {"reasoning_content": text} if i < reasoning_chunks else {"content": text}
         body.append(sse({**base, "choices": [{"index": 0, "delta": delta}]}))
     body.append(sse({**base, "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "stop"}]}))
