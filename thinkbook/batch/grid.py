@@ -35,7 +35,7 @@ def _cell(row: BatchRow) -> str:
         parts.append(
             f"<details><summary>{summary}</summary><pre>{html.escape(_clip(result.reasoning))}</pre></details>"
         )
-    parts.append(f"<div class='tb-answer'>{html.escape(_clip(result.answer))}</div>")
+    parts.append(f'<div class="tb-answer">{html.escape(_clip(result.answer))}</div>')
     if result.usage and result.usage.completion_tokens is not None:
         parts.append(
             f"<small>{result.usage.completion_tokens} output tokens{' (cached)' if row.cached else ''}</small>"

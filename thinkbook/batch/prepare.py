@@ -138,13 +138,17 @@ def _with_row(error: ConfigurationError, label: Any, variant: str | None) -> Con
     return error
 
 
-def say_replays(notes: list[_api.ReplayNote], rows: int) -> str | None:
-    """One warning for the whole batch instead of one per replayed row; the note for the result."""
-    if not notes:
+def say_replays(notes: list[_api.ReplayNote], rows: list[PlannedRow]) -> str | None:
+    """One warning for the rows about to replay instead of one per row; the note for the result.
+
+    Rows answered from the cache replay nothing, so a fully cached rerun says nothing.
+    """
+    replaying = sum(1 for row in rows if row.request is not None and row.request.replay_source is not None)
+    if not notes or not replaying:
         return None
     kinds = sorted({note.provenance for note in notes})
     text = (
-        f"no {notes[0].variable} set: {len(notes)} of the {rows} rows replay recorded answers "
+        f"no {notes[0].variable} set: {replaying} of the {len(rows)} rows replay recorded answers "
         f"({'; '.join(kinds)}). Set {notes[0].variable} to ask the live model."
     )
     warn_user(text)

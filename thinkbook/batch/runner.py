@@ -233,7 +233,6 @@ def batch(
         )
     timeout = options.get("timeout")
     planned, index_name, notes = plan_rows(prompts, model=model, variants=variants, options=options)
-    note = say_replays(notes, len(planned))
     engine = default_engine()
     if engine.in_engine_thread():
         raise ConfigurationError("thinkbook.batch() cannot run on thinkbook's engine thread (a stream callback)")
@@ -252,6 +251,7 @@ def batch(
                 pending.append(row)
         if result_cache is not None:
             result_cache.rows.clear()  # read once; the results live in ``out`` now
+        note = say_replays(notes, planned)
         stats = BatchStats(total=len(out), label=f"{model} batch", started=started)
         stats.cached = stats.done = len(out) - len(pending)
         for cached_row in out:
