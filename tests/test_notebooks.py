@@ -54,6 +54,13 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "the model's answer is right",
     ),
     "05-compare-models.ipynb": ("MiniMax-M2.5", "answer 3/10  right", "failed (its column says why)", "(fastest)"),
+    "08-batch-eval.ipynb": (
+        "illustrative recordings, not a measurement",
+        "requests sent by the rerun: 0; rows from the cache: 100 of 100",
+        "thinking on: 48/50 right, thinking off: 38/50 right",
+        "100/100 done, 0 failed",  # the progress line, static once done
+        "replay recorded answers",
+    ),
 }
 
 

@@ -43,6 +43,7 @@ from ._types import (
     Usage,
     UsageUpdate,
 )
+from .batch import BatchJob, BatchResult, batch, load_batch_output, submit_batch
 
 __version__ = "0.1.0"
 
@@ -81,6 +82,8 @@ __all__ = [
     "AnswerWasReasoning",
     "AuthenticationError",
     "BadRequestError",
+    "BatchJob",
+    "BatchResult",
     "ChatPanel",
     "CompareConfig",
     "ComparePanel",
@@ -111,12 +114,15 @@ __all__ = [
     "__version__",
     "astream",
     "athink",
+    "batch",
     "clear_prices",
+    "load_batch_output",
     "models",
     "recordings",
     "replay",
     "set_price",
     "stream",
     "submit",
+    "submit_batch",
     "think",
 ]

@@ -145,6 +145,11 @@ class ThinkMagics(Magics):
             cell = ""  # %think --replay FILE: IPython refuses a cell magic with an empty cell
         try:
             options = self._parse(line)
+            if options.batch is not None:
+                from .batch.magic import run_batch_cell
+
+                run_batch_cell(self, options, cell)
+                return None
             if options.compare is not None:
                 self._compare(options, cell)
                 return None

@@ -97,6 +97,14 @@ _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--replay",), {"metavar": "FILE", "help": "play a recording back (the cell is not sent)"}),
     (("--speed",), {"metavar": "X", "help": "replay speed: 2 = twice as fast, 0 = no pauses"}),
     (("--compare",), {"metavar": "M1,M2,...", "help": "send the cell to 2-6 models side by side (see below)"}),
+    (
+        ("--batch",),
+        {
+            "metavar": "VAR",
+            "help": "run the cell as a template over each item of the list / Series / DataFrame VAR "
+            "({column} fields; result in _think_batch)",
+        },
+    ),
 ]
 
 
@@ -161,6 +169,7 @@ class MagicOptions:
     replay: str | None = None
     speed: float | None = None
     compare: tuple[dict[str, Any], ...] | None = None
+    batch: str | None = None
 
     def given(self) -> dict[str, Any]:
         """The options that were given, for the output metadata (no secrets: keys never pass here)."""
@@ -213,6 +222,7 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
         replay=args.replay,
         speed=_number("--speed", args.speed, positive=False),
         compare=parse_compare(args.compare),
+        batch=args.batch,
     )
     _check_combinations(options)
     return options
