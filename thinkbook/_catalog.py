@@ -108,10 +108,25 @@ _PRESERVE = (
 # Bailian's visual-reasoning guide (alibabacloud.com/help/en/model-studio/visual-reasoning, checked
 # Dec 2026) lists these hybrid models as taking images, besides the Qwen3-VL and QVQ groups below.
 _VISION = frozenset(
-    "qwen3.7-plus qwen3.7-plus-2026-05-26 qwen3.6-plus qwen3.6-plus-2026-04-02 qwen3.6-flash "
-    "qwen3.6-flash-2026-04-16 qwen3.6-35b-a3b qwen3.5-plus qwen3.5-plus-2026-02-15 qwen3.5-flash "
-    "qwen3.5-flash-2026-02-23 qwen3.5-397b-a17b qwen3.5-122b-a10b qwen3.5-27b qwen3.5-35b-a3b "
-    "kimi-k2.6 kimi-k2.5".split()
+    [
+        "qwen3.7-plus",
+        "qwen3.7-plus-2026-05-26",
+        "qwen3.6-plus",
+        "qwen3.6-plus-2026-04-02",
+        "qwen3.6-flash",
+        "qwen3.6-flash-2026-04-16",
+        "qwen3.6-35b-a3b",
+        "qwen3.5-plus",
+        "qwen3.5-plus-2026-02-15",
+        "qwen3.5-flash",
+        "qwen3.5-flash-2026-02-23",
+        "qwen3.5-397b-a17b",
+        "qwen3.5-122b-a10b",
+        "qwen3.5-27b",
+        "qwen3.5-35b-a3b",
+        "kimi-k2.6",
+        "kimi-k2.5",
+    ]
 )
 
 # "thinking_budget 参数支持 Qwen3（思考模式）与 Kimi 模型": every Qwen3-generation model
