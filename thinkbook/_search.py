@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ConfigurationError
+from ._types import SearchResult
 
 __all__ = [
     "CITATION_FORMATS",
@@ -45,26 +45,6 @@ _OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "assigned_site_list": list,
     "intention_options": dict,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    """One web source the model's answer may cite (``index`` is the number it cites)."""
-
-    index: int
-    title: str
-    url: str
-    site_name: str = ""
-    icon: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "title": self.title,
-            "url": self.url,
-            "site_name": self.site_name,
-            "icon": self.icon,
-        }
 
 
 def search_fields(

@@ -4,7 +4,8 @@ The loop that streams a round, runs the calls and sends their results back lives
 API (``think(tools=...)``); this package holds the protocol-neutral parts it is built from.
 """
 
-from .calls import DEFAULT_TOOL_TIMEOUT, ToolCall, ToolCallAssembler, result_text, run_tool_call
+from .._types import ToolCall
+from .calls import DEFAULT_TOOL_TIMEOUT, ToolCallAssembler, result_text, run_tool_call
 from .schema import Tool, ToolArgumentsError, as_tool, as_tools
 
 __all__ = [

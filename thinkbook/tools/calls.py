@@ -13,9 +13,9 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from .._types import ToolCall
 from .schema import Tool, ToolArgumentsError
 
 __all__ = ["DEFAULT_TOOL_TIMEOUT", "ToolCall", "ToolCallAssembler", "result_text", "run_tool_call"]
@@ -23,41 +23,6 @@ __all__ = ["DEFAULT_TOOL_TIMEOUT", "ToolCall", "ToolCallAssembler", "result_text
 DEFAULT_TOOL_TIMEOUT = 60.0
 # What the model is shown of a result: enough for any sane tool, bounded for a runaway one.
 _MAX_RESULT_CHARS = 100_000
-
-
-@dataclass
-class ToolCall:
-    """One call the model asked for, and what came of it.
-
-    ``arguments`` is the decoded JSON object (``{}`` until the call is complete); ``raw_arguments``
-    the text the model sent. ``result`` is what the function returned, ``error`` why it did not
-    run or what it raised (the model sees it), ``seconds`` how long it ran. ``state`` is opaque
-    protocol data a later request must carry back with the call (e.g. a Gemini thought signature).
-    """
-
-    id: str
-    name: str
-    arguments: dict[str, Any] = field(default_factory=dict)
-    result: Any = None
-    error: str | None = None
-    seconds: float | None = None
-    raw_arguments: str = ""
-    state: dict[str, Any] | None = field(default=None, repr=False)
-
-    @property
-    def done(self) -> bool:
-        return self.seconds is not None or self.error is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (the result as the text the model saw)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "arguments": self.arguments,
-            "result": None if self.result is None else result_text(self.result),
-            "error": self.error,
-            "seconds": self.seconds,
-        }
 
 
 def result_text(result: Any) -> str:
