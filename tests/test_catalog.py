@@ -321,3 +321,26 @@ def test_models_shows_as_one_table_not_a_wall_of_reprs() -> None:
     html = table._repr_html_()
     assert html.startswith("<table>") and html.count("<tr>") == len(table) + 1
     assert isinstance(table, list) and table[0] == thinkbook.models()[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "budget"),
+    [
+        ("qvq-max", "thinking-only", False),
+        ("qvq-plus", "thinking-only", False),
+        ("qwen3-vl-plus", "hybrid", True),
+        ("qwen3-vl-flash-2025-10-15", "hybrid", True),
+        ("qwen3-vl-235b-a22b-thinking", "thinking-only", True),
+    ],
+)
+def test_vision_thinking_models_from_the_visual_reasoning_guide(name: str, mode: str, budget: bool) -> None:
+    info = lookup(name)
+    assert info is not None and info.vision and info.mode == mode and info.budget is budget
+    assert info.native_path.endswith("/multimodal-generation/generation")
+
+
+def test_text_only_models_are_not_marked_vision() -> None:
+    for name in ("qwen-plus", "qwq-plus", "deepseek-r1", "qwen3.7-max", "glm-5"):
+        info = lookup(name)
+        assert info is not None and not info.vision, name
+    assert all(lookup(n).vision for n in ("qwen3.6-plus", "qwen3.5-flash", "kimi-k2.6"))  # type: ignore[union-attr]

@@ -411,3 +411,26 @@ def test_the_readme_headline_examples_replay_offline(engine: object, monkeypatch
         budget = thinkbook.think("9.11 和 9.9 哪个大？", model="qwen-plus", enable_thinking=True, thinking_budget=200)
     assert budget.usage is not None and budget.usage.reasoning_tokens is not None
     assert budget.usage.reasoning_tokens <= 200
+
+
+def test_each_round_of_a_tool_loop_finds_its_own_recording(tmp_path: Path) -> None:
+    from thinkbook._replay import dump_recording, find_recording
+
+    question = [{"role": "user", "content": "Weather in Paris?"}]
+    after_call = [
+        *question,
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function"}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "21"},
+    ]
+    for name, messages in (("round1", question), ("round2", after_call)):
+        dump_recording(
+            tmp_path / f"{name}.jsonl",
+            protocol="openai",
+            model="qwen-plus",
+            request={"model": "qwen-plus", "messages": messages, "enable_thinking": True},
+            chunks=[(0.0, b"data: [DONE]\n\n")],
+        )
+    first = find_recording("qwen-plus", question, enable_thinking=True, extra_dirs=(tmp_path,))
+    second = find_recording("qwen-plus", after_call, enable_thinking=True, extra_dirs=(tmp_path,))
+    assert first is not None and first.path.name == "round1.jsonl"
+    assert second is not None and second.path.name == "round2.jsonl"

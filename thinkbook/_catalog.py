@@ -37,6 +37,8 @@ class ModelInfo:
     preserve: bool = False
     soft_switch: bool = False
     native_endpoint: NativeEndpoint = "text-generation"
+    # Takes images (images=...): the visual-reasoning models of Bailian's guide.
+    vision: bool = False
 
     @property
     def thinking_only(self) -> bool:
@@ -59,6 +61,7 @@ def _group(
     budget: bool = False,
     preserve: tuple[str, ...] = (),
     soft_switch: bool = False,
+    vision: bool = False,
 ) -> list[ModelInfo]:
     models = []
     for name in names.split():
@@ -72,6 +75,7 @@ def _group(
                 preserve=name in preserve,
                 soft_switch=soft_switch,
                 native_endpoint=native_endpoint_for(name),
+                vision=vision or name in _VISION,
             )
         )
     return models
@@ -80,7 +84,7 @@ def _group(
 def native_endpoint_for(model: str) -> NativeEndpoint:
     """Qwen3.5 and later are served only by the multimodal endpoint (the text one says "url error")."""
     lowered = model.lower()
-    if lowered.startswith(("qwen3.5", "qwen3.6", "qwen3.7")):
+    if lowered.startswith(("qwen3.5", "qwen3.6", "qwen3.7", "qwen3-vl", "qvq")):
         return "multimodal-generation"
     return "text-generation"
 
@@ -99,6 +103,30 @@ _PRESERVE = (
     "qwen3.6-plus-2026-04-02",
     "kimi-k2.7-code",
     "kimi-k2.6",
+)
+
+# Bailian's visual-reasoning guide (alibabacloud.com/help/en/model-studio/visual-reasoning, checked
+# Dec 2026) lists these hybrid models as taking images, besides the Qwen3-VL and QVQ groups below.
+_VISION = frozenset(
+    [
+        "qwen3.7-plus",
+        "qwen3.7-plus-2026-05-26",
+        "qwen3.6-plus",
+        "qwen3.6-plus-2026-04-02",
+        "qwen3.6-flash",
+        "qwen3.6-flash-2026-04-16",
+        "qwen3.6-35b-a3b",
+        "qwen3.5-plus",
+        "qwen3.5-plus-2026-02-15",
+        "qwen3.5-flash",
+        "qwen3.5-flash-2026-02-23",
+        "qwen3.5-397b-a17b",
+        "qwen3.5-122b-a10b",
+        "qwen3.5-27b",
+        "qwen3.5-35b-a3b",
+        "kimi-k2.6",
+        "kimi-k2.5",
+    ]
 )
 
 # "thinking_budget 参数支持 Qwen3（思考模式）与 Kimi 模型": every Qwen3-generation model
@@ -155,6 +183,25 @@ _CATALOG: list[ModelInfo] = [
         budget=True,
     ),
     *_group("qwq-plus", "QwQ", "thinking-only", True),
+    # Vision thinking models (the guide's FAQ: "Qwen3-VL、QVQ 模型支持图片深度思考"); names from
+    # Bailian's visual-reasoning page. Qwen3-VL is Qwen3-generation: it takes thinking_budget.
+    *_group(
+        "qwen3-vl-plus qwen3-vl-plus-2025-12-19 qwen3-vl-plus-2025-09-23 qwen3-vl-flash qwen3-vl-flash-2025-10-15",
+        "Qwen3-VL",
+        "hybrid",
+        False,
+        budget=True,
+        vision=True,
+    ),
+    *_group(
+        "qwen3-vl-235b-a22b-thinking qwen3-vl-32b-thinking qwen3-vl-30b-a3b-thinking qwen3-vl-8b-thinking",
+        "Qwen3-VL",
+        "thinking-only",
+        True,
+        budget=True,
+        vision=True,
+    ),
+    *_group("qvq-max qvq-plus", "QVQ", "thinking-only", True, vision=True),
     *_group("deepseek-v4-pro deepseek-v4-flash", "DeepSeek", "hybrid", True),
     *_group("deepseek-v3.2 deepseek-v3.2-exp deepseek-v3.1", "DeepSeek", "hybrid", False),
     *_group(

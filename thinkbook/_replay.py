@@ -490,10 +490,12 @@ def find_recording(
     """
     wanted_thinking = _thinks(model, enable_thinking)
     wanted = [_normalize(_text_of(m.get("content"))) for m in messages if m.get("role") == "user"]
+    wanted_results = _tool_results(messages)
     for recording in _all_recordings(extra_dirs):
         if (
             recording.model.lower() == model.lower()
             and [_normalize(turn) for turn in recording.user_turns] == wanted
+            and _tool_results(recording.messages) == wanted_results
             and recording.thinking_budget == thinking_budget
             and _keeps_reasoning(recording.preserve_thinking, recording.messages)
             == _keeps_reasoning(preserve_thinking, messages)
@@ -501,6 +503,12 @@ def find_recording(
         ):
             return recording
     return None
+
+
+def _tool_results(messages: list[dict[str, Any]]) -> list[str]:
+    """The ids of the tool results a request sends back: each round of a tool loop has the same
+    user turns, so these tell its recordings apart (the ids come from the replayed rounds)."""
+    return [str(m.get("tool_call_id")) for m in messages if m.get("role") == "tool"]
 
 
 def _keeps_reasoning(preserve_thinking: bool | None, messages: list[dict[str, Any]]) -> bool:

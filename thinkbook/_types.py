@@ -75,6 +75,87 @@ class Timings:
         }
 
 
+@dataclass
+class ToolCall:
+    """One call the model asked for, and what came of it.
+
+    ``arguments`` is the decoded JSON object (``{}`` until the call is complete); ``raw_arguments``
+    the text the model sent. ``result`` is what the function returned, ``error`` why it did not
+    run or what it raised (the model sees it), ``seconds`` how long it ran. ``state`` is opaque
+    protocol data a later request must carry back with the call (e.g. a Gemini thought signature).
+    """
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+    error: str | None = None
+    seconds: float | None = None
+    raw_arguments: str = ""
+    state: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def done(self) -> bool:
+        return self.seconds is not None or self.error is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the result as the text the model saw)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "arguments": self.arguments,
+            "result": None if self.result is None else _result_text(self.result),
+            "error": self.error,
+            "seconds": self.seconds,
+        }
+
+
+def _result_text(result: Any) -> str:
+    from .tools.calls import result_text  # the one place results become text (a leaf import: no cycle)
+
+    return result_text(result)
+
+
+@dataclass
+class Round:
+    """One request of a tool loop: what the model thought and said, and the calls it asked for."""
+
+    reasoning: str = ""
+    answer: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reasoning": self.reasoning,
+            "answer": self.answer,
+            "tool_calls": [call.to_dict() for call in self.tool_calls],
+            "usage": self.usage.to_dict() if self.usage else None,
+            "finish_reason": self.finish_reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One web source the model's answer may cite (``index`` is the number it cites)."""
+
+    index: int
+    title: str
+    url: str
+    site_name: str = ""
+    icon: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "title": self.title,
+            "url": self.url,
+            "site_name": self.site_name,
+            "icon": self.icon,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class ThinkResult:
     """What one streamed call produced.
@@ -98,6 +179,11 @@ class ThinkResult:
     # with signatures, Responses reasoning items, Gemini thought signatures); None when the
     # protocol needs none. See thinkbook/_protocols/base.py.
     reasoning_state: dict[str, Any] | None = None
+    # Tool loops: every call in order (``rounds`` holds each request's own share), and the web
+    # sources of a search (Bailian's native protocol).
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    rounds: list[Round] = field(default_factory=list)
+    search_results: list[SearchResult] = field(default_factory=list)
 
     def __str__(self) -> str:
         return self.answer
@@ -134,6 +220,9 @@ class ThinkResult:
             "usage": self.usage.to_dict() if self.usage else None,
             "timings": self.timings.to_dict(),
             "reasoning_hidden": self.reasoning_hidden,
+            **({"tool_calls": [call.to_dict() for call in self.tool_calls]} if self.tool_calls else {}),
+            **({"rounds": [r.to_dict() for r in self.rounds]} if len(self.rounds) > 1 else {}),
+            **({"search_results": [s.to_dict() for s in self.search_results]} if self.search_results else {}),
         }
 
 
@@ -180,4 +269,18 @@ class Done:
     result: ThinkResult
 
 
-ThinkEvent = ReasoningDelta | AnswerDelta | AnswerWasReasoning | UsageUpdate | Done
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The model asked for a tool call and it is about to run (``call.result`` not set yet)."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinished:
+    """A tool call finished: ``call.result`` or ``call.error`` and ``call.seconds`` are set."""
+
+    call: ToolCall
+
+
+ThinkEvent = ReasoningDelta | AnswerDelta | AnswerWasReasoning | UsageUpdate | ToolCallStarted | ToolCallFinished | Done
