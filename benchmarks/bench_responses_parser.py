@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from thinkbook._openai_wire import OpenAIChunkParser
+
 from thinkbook._protocols.responses import ResponsesParser
 from thinkbook._sse import ServerSentEvent, SSEDecoder
 

@@ -23,8 +23,8 @@ from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._fallback import ILLUSTRATIVE_REPLAY
-from ._protocols.base import Effort
 from ._notices import notice
+from ._protocols.base import Effort
 from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
 from ._request import (
     Message,

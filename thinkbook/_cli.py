@@ -28,10 +28,10 @@ from ._errors import (
     ThinkbookWarning,
     ThinkInterrupted,
 )
+from ._notices import notices_to
 from ._protocols import protocols
 from ._protocols.base import EFFORTS
 from ._replay import at_recorded_pace, collect_replays
-from ._notices import notices_to
 from ._spellings import in_flag_words
 from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkResult
 

@@ -39,8 +39,8 @@ from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
-from ._protocols import protocols
 from ._notices import notices_to
+from ._protocols import protocols
 from ._recordings_index import recordings
 from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest

@@ -32,7 +32,9 @@ OUTPUT_DIR = Path(__file__).resolve().parent / "output"
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CODE_CELLS = f"{NOTEBOOK} .jp-Notebook .jp-Cell.jp-CodeCell"
 WIDGET = "application/vnd.jupyter.widget-view+json"
-LONG_ERROR = "Incorrect API key provided. " + "This sentence makes the error long enough to be cut. " * 6 + "END-OF-ERROR"
+LONG_ERROR = (
+    "Incorrect API key provided. " + "This sentence makes the error long enough to be cut. " * 6 + "END-OF-ERROR"
+)
 
 SETUP = f"""\
 from thinkbook.testing import LoopbackServer, ScriptedResponse

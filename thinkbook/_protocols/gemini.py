@@ -38,13 +38,13 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError
-from .._openai_wire import error_status, response_format_error
 from .._sse import ServerSentEvent
 from .._types import Usage
 from .._usage import MAX_TOKENS
 from .._wire import WireChunk, loads_json
 from .base import BodyInput, ErrorFields, ProviderSpec, WireProtocol
 from .gemini_body import contents_and_system, model_id, thinking_config
+from .openai import error_status, response_format_error
 
 __all__ = ["PROTOCOL", "GeminiChunkParser", "GeminiProtocol"]
 

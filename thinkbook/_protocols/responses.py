@@ -69,11 +69,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .._openai_wire import error_status, response_format_error
 from .._sse import ServerSentEvent
 from .._usage import parse_usage
 from .._wire import WireChunk, loads_json
 from .base import BodyInput, ProviderSpec, WireProtocol
+from .openai import error_status, response_format_error
 from .responses_request import bailian_thinking, input_items, openai_thinking
 
 __all__ = ["OPENAI", "PROTOCOL", "ResponsesParser", "ResponsesProtocol"]
