@@ -29,12 +29,8 @@ from collections.abc import Callable
 from typing import Any
 
 from thinkbook._protocols.anthropic import AnthropicParser
+from thinkbook._protocols.openai import OpenAIChunkParser
 from thinkbook._sse import SSEDecoder
-
-try:  # the OpenAI-compatible parser's home before and after the protocol-layer move
-    from thinkbook._protocols.openai import OpenAIChunkParser  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the checkout
-    from thinkbook._openai_wire import OpenAIChunkParser  # type: ignore[no-redef]
 
 TEXT = "九点九比九点一一大,因为小数部分0.90大于0.11。We compare 9.90 with 9.11 digit by digit. "
 TARGET = 1.25

@@ -10,7 +10,7 @@ an OpenAI-compatible ``chat.completion.chunk`` stream (Bailian shape) and a Resp
 (``response.reasoning_summary_text.delta`` / ``response.output_text.delta`` events, OpenAI's
 field set, ``rs_`` / ``msg_`` ids). Both are decoded by :class:`thinkbook._sse.SSEDecoder` once;
 then each parser is timed on its own events, interleaved, after a warm-up. The baseline is
-:class:`thinkbook._openai_wire.OpenAIChunkParser`, measured in the same run; the target is a
+:class:`thinkbook._protocols.openai.OpenAIChunkParser`, measured in the same run; the target is a
 Responses parser at least 0.8x its events per second (Responses events are larger JSON). Also
 reported: bare ``json.loads`` of the same data, the floor any parser pays. Targets are reported,
 not asserted; the exit code is 1 only if a parser returns the wrong text.
@@ -27,8 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from thinkbook._openai_wire import OpenAIChunkParser
-
+from thinkbook._protocols.openai import OpenAIChunkParser
 from thinkbook._protocols.responses import ResponsesParser
 from thinkbook._sse import ServerSentEvent, SSEDecoder
 

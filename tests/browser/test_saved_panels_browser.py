@@ -22,7 +22,7 @@ import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -59,14 +59,14 @@ def respond(request):
 server = LoopbackServer(respond).start()
 url = server.url + "/v1"
 print("SETUP OK")
-"""
+"""  # noqa: E501
 
 COMPARE = """\
 compare = ComparePanel("Which is larger, 9.11 or 9.9?", ["model-a", {"model": "model-b", "label": "beta <i>"}, "broken"],
                        base_url=url, api_key="sk-test", lang="en")
 display(compare)
 _ = compare.wait(60)
-"""
+"""  # noqa: E501
 
 FINISHED_CHAT = """\
 done = ChatPanel("model-a", base_url=url, api_key="sk-test", lang="en")
@@ -89,7 +89,7 @@ CELLS = [SETUP, COMPARE, FINISHED_CHAT, LIVE_CHAT]
 class _GitHubStrip(HTMLParser):
     """HTML with what GitHub's sanitizer removes taken out: scripts, <style>, style/class/id, handlers."""
 
-    DROP_ELEMENTS = {"script", "style", "link", "meta"}
+    DROP_ELEMENTS: ClassVar[set[str]] = {"script", "style", "link", "meta"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
