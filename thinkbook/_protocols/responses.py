@@ -112,6 +112,8 @@ class ResponsesProtocol(WireProtocol):
     name: ClassVar[str] = NAME
     title: ClassVar[str] = "OpenAI Responses API (OpenAI, Bailian /responses)"
     expected: ClassVar[str] = "an OpenAI Responses event"
+    # Bailian serves Responses next to chat completions, under its compatible-mode base.
+    region_path: ClassVar[str | None] = "/compatible-mode/v1"
     providers: ClassVar[tuple[ProviderSpec, ...]] = (OPENAI,)
 
     def path(self, model: str, *, base_url: str) -> str:
