@@ -83,6 +83,13 @@ _ = live.wait(60)
 
 CELLS = [SETUP, COMPARE, FINISHED_CHAT, LIVE_CHAT]
 
+_SHUT_DOWN_JS = """async (name) => {
+  const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || "";
+  const headers = { "X-XSRFToken": decodeURIComponent(xsrf) };
+  for (const s of await (await fetch("/api/sessions")).json())
+    if (s.path === name) await fetch("/api/sessions/" + s.id, { method: "DELETE", headers });
+}"""
+
 
 class _GitHubStrip(HTMLParser):
     """HTML with what GitHub's sanitizer removes taken out: scripts, <style>, style/class/id, handlers."""
@@ -201,8 +208,12 @@ def test_saved_panels_read_in_lab_nbconvert_and_github(lab: Any, tmp_path: Path)
     assert "sk-test" not in json.dumps(outputs) + json.dumps(json.loads(saved)["metadata"])
     pages = ["".join(o.get("data", {}).get("text/html", "")) for cell in outputs for o in cell]
     assert not any("<img" in page for page in pages)  # the model's tag is text (escaped) in the HTML
-    lab.server.shutdown_sessions([name])
+    page.evaluate(_SHUT_DOWN_JS, name)  # (from the page: the server wants its XSRF cookie for a DELETE)
     page.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and lab.server.session_for(name) is not None:
+        time.sleep(0.3)
+    assert lab.server.session_for(name) is None, lab.server.sessions()
 
     reopened = lab.open_notebook(name)
     rcells = reopened.locator(CODE_CELLS)
