@@ -32,7 +32,8 @@ OUTPUT_DIR = Path(__file__).resolve().parent / "output"
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CODE_CELLS = f"{NOTEBOOK} .jp-Notebook .jp-Cell.jp-CodeCell"
 WIDGET = "application/vnd.jupyter.widget-view+json"
-LONG_ERROR = "Incorrect API key provided. " + "This sentence makes the error long enough to be cut. " * 6 + "END-OF-ERROR"
+LONG_ERROR = "Incorrect API key provided. " + "This sentence makes the error long enough to be cut. " * 6
+LONG_ERROR += "END-OF-ERROR"
 
 SETUP = f"""\
 from thinkbook.testing import LoopbackServer, ScriptedResponse
@@ -50,7 +51,8 @@ def respond(request):
         return ScriptedResponse.from_json({{"error": {{"message": LONG_ERROR}}}}, status=401)
     word = {{"model-a": "alpha", "model-b": "beta"}}.get(model, "gamma")
     events = [{{"choices": [{{"delta": {{"reasoning_content": f"{{word}} reasons step {{i}}. "}}}}]}} for i in range(4)]
-    events += [{{"choices": [{{"delta": {{"content": f"**{{word}}** answer with `code` <img src=x onerror=alert(1)>. "}}}}]}}]
+    text = f"**{{word}}** answer with `code` <img src=x onerror=alert(1)>. "
+    events += [{{"choices": [{{"delta": {{"content": text}}}}]}}]
     events += [{{"choices": [{{"delta": {{}}, "finish_reason": "stop"}}]}}, {{"choices": [], "usage": USAGE}}]
     return ScriptedResponse.from_sse(events, delay=0.01)
 
@@ -60,7 +62,8 @@ print("SETUP OK")
 """
 
 COMPARE = """\
-compare = ComparePanel("Which is larger, 9.11 or 9.9?", ["model-a", {"model": "model-b", "label": "beta <i>"}, "broken"],
+configs = ["model-a", {"model": "model-b", "label": "beta <i>"}, "broken"]
+compare = ComparePanel("Which is larger, 9.11 or 9.9?", configs,
                        base_url=url, api_key="sk-test", lang="en")
 display(compare)
 _ = compare.wait(60)
@@ -94,7 +97,7 @@ _SHUT_DOWN_JS = """async (name) => {
 class _GitHubStrip(HTMLParser):
     """HTML with what GitHub's sanitizer removes taken out: scripts, <style>, style/class/id, handlers."""
 
-    DROP_ELEMENTS = {"script", "style", "link", "meta"}
+    DROP_ELEMENTS = frozenset({"script", "style", "link", "meta"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
