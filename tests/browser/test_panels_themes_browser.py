@@ -53,7 +53,7 @@ set_price("model-b", input=3.0, output=4.0)
 
 COMPARE = """\
 compare = ComparePanel("Compare", ["model-a", {"model": "model-b", "enable_thinking": False}],
-                       base_url=url, api_key="sk-test", lang="en")
+                       base_url=url, api_key="sk-test", lang="en", finalize="widget")
 display(compare)
 _ = compare.wait(30)
 """

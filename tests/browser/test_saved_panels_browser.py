@@ -22,7 +22,7 @@ import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -32,9 +32,8 @@ OUTPUT_DIR = Path(__file__).resolve().parent / "output"
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CODE_CELLS = f"{NOTEBOOK} .jp-Notebook .jp-Cell.jp-CodeCell"
 WIDGET = "application/vnd.jupyter.widget-view+json"
-LONG_ERROR = (
-    "Incorrect API key provided. " + "This sentence makes the error long enough to be cut. " * 6 + "END-OF-ERROR"
-)
+LONG_ERROR = "Incorrect API key provided. " + "This sentence makes the error long enough to be cut. " * 6
+LONG_ERROR += "END-OF-ERROR"
 
 SETUP = f"""\
 from thinkbook.testing import LoopbackServer, ScriptedResponse
@@ -52,21 +51,23 @@ def respond(request):
         return ScriptedResponse.from_json({{"error": {{"message": LONG_ERROR}}}}, status=401)
     word = {{"model-a": "alpha", "model-b": "beta"}}.get(model, "gamma")
     events = [{{"choices": [{{"delta": {{"reasoning_content": f"{{word}} reasons step {{i}}. "}}}}]}} for i in range(4)]
-    events += [{{"choices": [{{"delta": {{"content": f"**{{word}}** answer with `code` <img src=x onerror=alert(1)>. "}}}}]}}]
+    text = f"**{{word}}** answer with `code` <img src=x onerror=alert(1)>. "
+    events += [{{"choices": [{{"delta": {{"content": text}}}}]}}]
     events += [{{"choices": [{{"delta": {{}}, "finish_reason": "stop"}}]}}, {{"choices": [], "usage": USAGE}}]
     return ScriptedResponse.from_sse(events, delay=0.01)
 
 server = LoopbackServer(respond).start()
 url = server.url + "/v1"
 print("SETUP OK")
-"""  # noqa: E501
+"""
 
 COMPARE = """\
-compare = ComparePanel("Which is larger, 9.11 or 9.9?", ["model-a", {"model": "model-b", "label": "beta <i>"}, "broken"],
+configs = ["model-a", {"model": "model-b", "label": "beta <i>"}, "broken"]
+compare = ComparePanel("Which is larger, 9.11 or 9.9?", configs,
                        base_url=url, api_key="sk-test", lang="en")
 display(compare)
 _ = compare.wait(60)
-"""  # noqa: E501
+"""
 
 FINISHED_CHAT = """\
 done = ChatPanel("model-a", base_url=url, api_key="sk-test", lang="en")
@@ -85,11 +86,18 @@ _ = live.wait(60)
 
 CELLS = [SETUP, COMPARE, FINISHED_CHAT, LIVE_CHAT]
 
+_SHUT_DOWN_JS = """async (name) => {
+  const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || "";
+  const headers = { "X-XSRFToken": decodeURIComponent(xsrf) };
+  for (const s of await (await fetch("/api/sessions")).json())
+    if (s.path === name) await fetch("/api/sessions/" + s.id, { method: "DELETE", headers });
+}"""
+
 
 class _GitHubStrip(HTMLParser):
     """HTML with what GitHub's sanitizer removes taken out: scripts, <style>, style/class/id, handlers."""
 
-    DROP_ELEMENTS: ClassVar[set[str]] = {"script", "style", "link", "meta"}
+    DROP_ELEMENTS = frozenset({"script", "style", "link", "meta"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
@@ -203,8 +211,12 @@ def test_saved_panels_read_in_lab_nbconvert_and_github(lab: Any, tmp_path: Path)
     assert "sk-test" not in json.dumps(outputs) + json.dumps(json.loads(saved)["metadata"])
     pages = ["".join(o.get("data", {}).get("text/html", "")) for cell in outputs for o in cell]
     assert not any("<img" in page for page in pages)  # the model's tag is text (escaped) in the HTML
-    lab.server.shutdown_sessions([name])
+    page.evaluate(_SHUT_DOWN_JS, name)  # (from the page: the server wants its XSRF cookie for a DELETE)
     page.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and lab.server.session_for(name) is not None:
+        time.sleep(0.3)
+    assert lab.server.session_for(name) is None, lab.server.sessions()
 
     reopened = lab.open_notebook(name)
     rcells = reopened.locator(CODE_CELLS)
