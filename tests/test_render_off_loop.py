@@ -93,7 +93,9 @@ def test_think_into_a_view_renders_off_the_engine_loop(
     assert result.answer == ANSWER
     (view,) = shown
     assert isinstance(view, _view.ThinkView) and view.status == "done"
-    assert isinstance(view.comm, RecordingComm) and len(view.comm.custom_messages()) > 3  # it streamed live
+    # It streamed live, then the finished view became static HTML and its widget closed (issue 11).
+    assert max(len(comm.custom_messages()) for comm in comms) > 3
+    assert view.comm is None
     check(render_threads)
 
 
