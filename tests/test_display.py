@@ -68,7 +68,7 @@ def test_a_finished_view_is_static_html_with_metadata(executed: Any) -> None:
     data, metadata = displays[0].data, displays[0].metadata
     assert WIDGET not in data  # the widget was only there while it streamed
     page = data["text/html"]
-    assert "<details><summary>" in page and "先比较整数部分" in page  # reasoning folded
+    assert '<details data-tb="reasoning"><summary>' in page and "先比较整数部分" in page  # reasoning folded
     assert "<table>" in page and "<strong>9.9</strong>" in page
     # The model's <img onerror> is text in the answer, and escaped JSON in the inert markdown data.
     markdown = re.search(r'<script type="application/json" class="tb-md">(.*?)</script>', page)

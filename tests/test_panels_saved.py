@@ -110,7 +110,10 @@ def test_saved_compare_panel_is_static_html_with_every_column_and_the_summary(sa
     assert page.count('<td valign="top" align="left" width="33%"') == 3 and page.count('"background:none"><td') == 1
     for title, model in (("alpha", "alpha"), ("Beta &lt;i&gt;", "beta")):
         assert f"<h4>{title}</h4>" in page
-        assert "<details><summary>" in page and f"{model} thinks &lt;img src=x onerror=alert(1)&gt;" in page
+        assert (
+            '<details data-tb="reasoning"><summary>' in page
+            and f"{model} thinks &lt;img src=x onerror=alert(1)&gt;" in page
+        )
         assert f"<strong>{model}</strong> says <em>hi</em>" in page
     assert page.count("Tokens: input 5, reasoning 4, answer 5, total 14") == 2
     assert "AuthenticationError" in page  # the failing column says why, in full
@@ -138,7 +141,7 @@ def test_saved_live_chat_panel_keeps_its_widget_and_a_current_fallback(saved: An
     assert WIDGET in data  # waiting for the next message: still a live widget while the kernel lives
     page, text = data["text/html"], data["text/plain"]
     assert "first &lt;question&gt;" in page
-    assert "<details><summary>" in page and "alpha thinks &lt;img" in page
+    assert '<details data-tb="reasoning"><summary>' in page and "alpha thinks &lt;img" in page
     assert "<strong>alpha</strong> says <em>hi</em>" in page
     assert "Session: 1 turn ·" in page and "Tokens: input 5" in page
     assert "<img" not in page and "<question>" not in page

@@ -207,7 +207,7 @@ def test_a_finished_view_is_shown_as_static_html_without_a_widget(clock: FakeClo
     data = view._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" not in data  # nothing for a saved notebook to miss
     page = data["text/html"]
-    assert "<details><summary>" in page and "<strong>fine</strong>" in page
+    assert '<details data-tb="reasoning"><summary>' in page and "<strong>fine</strong>" in page
     assert "<img" not in page and "&lt;img src=x" in page
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     # Only the one-line queue script and the answer's markdown as inert JSON data.
@@ -258,13 +258,15 @@ def test_stopped_and_failed_views_keep_their_partial_text_in_the_static_form(clo
     drive(stopped, clock, [ReasoningDelta("half a "), ReasoningDelta("thought")])
     stopped.end(stopped=True)
     page = stopped.static_bundle()["text/html"]
-    assert "<details open><summary>" in page and "half a thought" in page  # stopped before answering: open
+    assert (
+        '<details data-tb="reasoning" open><summary>' in page and "half a thought" in page
+    )  # stopped before answering: open
     assert "Stopped: the answer is incomplete." in page and "tb-st-stopped" in page
     failed = make_view(clock)
     drive(failed, clock, [ReasoningDelta("think"), AnswerDelta("part of an ans")])
     failed.end(error=RuntimeError("connection\nlost"))
     page = failed.static_bundle()["text/html"]
-    assert "<details><summary>" in page and "part of an ans" in page  # answered: folded, like live
+    assert '<details data-tb="reasoning"><summary>' in page and "part of an ans" in page  # answered: folded, like live
     assert '<p class="tb-errline"><strong>Error:</strong> RuntimeError: connection lost</p>' in page
     assert "Error: RuntimeError: connection lost" in failed.static_bundle()["text/plain"]
 

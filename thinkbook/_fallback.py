@@ -221,7 +221,9 @@ def static_html(state: FinalState, *, copy_buttons: bool = False) -> str:
         # Folded like the live view once it answered; open when it stopped before any answer.
         unfinished = state.status in ("stopped", "error") and not state.answer_markdown.strip()
         out.append(
-            f"<details{' open' if unfinished else ''}><summary>{html.escape(thought_summary(state))}</summary>"
+            # data-tb="reasoning" like the live fold: the same hooks find it live and finished.
+            f'<details data-tb="reasoning"{" open" if unfinished else ""}>'
+            f"<summary>{html.escape(thought_summary(state))}</summary>"
             f'<pre class="tb-rtext" style="white-space:pre-wrap">{html.escape(state.reasoning)}</pre></details>'
         )
     elif state.reasoning_hidden:

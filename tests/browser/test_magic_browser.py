@@ -213,7 +213,7 @@ def test_bg_run_stopped_by_clicking_stop_keeps_its_partial_text(lab: Any) -> Non
     check_output = lab.output_text(page, 3)
     check = marker(check_output, "CHECK")
     assert check["done"] is True
-    assert "cancelled" in check["repr"], check["repr"]
+    assert "stopped" in check["repr"], check["repr"]  # the handle says what happened to the run
     assert check["settled"] is True, "the stopped stream never settled"
     assert check["reasoning"] == kept, f"handle.partial.reasoning {check['reasoning']!r} != view text {kept!r}"
     assert check["think_reasoning"] == kept, "_think does not hold the partial answer"
