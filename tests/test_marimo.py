@@ -72,3 +72,14 @@ def test_chat_keeps_its_turns_in_a_conversation_and_follows_a_cleared_chat() -> 
     assert "%" not in _in_marimo_words(error)
     with pytest.raises(thinkbook.ConfigurationError, match="thinking-only"):
         tbm.chat("qwq-plus", enable_thinking=False)  # refused before any message
+
+
+def test_effort_is_the_thinking_option_not_a_body_field(server: LoopbackServer) -> None:
+    """effort= means what it means in thinkbook.think: the dialect's knob (vLLM's budget here)."""
+    events = [{"choices": [{"delta": {"content": "好"}, "finish_reason": "stop"}]}]
+    server.enqueue(ScriptedResponse.from_sse(events))
+    tbm.think("q", model="local", base_url=server.url + "/v1", effort="low")
+    body = server.requests[0].json()
+    assert "effort" not in body and body["thinking_token_budget"] == 1024
+    with pytest.raises(thinkbook.ConfigurationError, match="effort"):
+        tbm.chat("local", base_url=server.url + "/v1", effort="extreme")

@@ -26,6 +26,7 @@ from ._api import Prompt, _prepare_from, aiter_events, check_lang, run_blocking
 from ._conversation import Conversation
 from ._display import LiveDisplay
 from ._errors import ConfigurationError, ThinkbookError
+from ._protocols.base import Effort
 from ._request import check_thinking_options
 from ._types import AnswerDelta, Done, ReasoningDelta, ThinkResult
 
@@ -87,6 +88,7 @@ def think(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool | None = None,
+    effort: Effort | None = None,
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
@@ -153,6 +155,7 @@ def chat(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     preserve_thinking: bool = False,
+    effort: Effort | None = None,
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
@@ -171,7 +174,7 @@ def chat(
     conversation = Conversation(
         model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, dialect=dialect,
         enable_thinking=enable_thinking, thinking_budget=thinking_budget, preserve_thinking=preserve_thinking,
-        system=system, display=False,
+        effort=effort, system=system, display=False,
     )  # fmt: skip
 
     async def reply(messages: list[Any], config: Any = None) -> AsyncIterator[Any]:
