@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._errors import ConfigurationError
+from ._markdown import is_safe_url
 from ._types import SearchResult
 
 __all__ = [
@@ -102,11 +103,11 @@ def search_fields(
 
 
 def _safe_url(url: object) -> str:
-    """The URL when it is http(s) and printable; else "" (a source is server text)."""
+    """The URL when the renderer would link it and it is http(s); else "" (a source is server text)."""
     if not isinstance(url, str):
         return ""
     url = url.strip()
-    if not url.lower().startswith(("https://", "http://")) or any(ord(c) < 33 or c in '<>"' for c in url):
+    if not is_safe_url(url) or not url.lower().startswith(("https://", "http://")) or any(c in '<>"' for c in url):
         return ""
     return url
 

@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._errors import ThinkbookError
+from .._protocols.base import STATE_KEY
 from .._types import (
     Done,
     Round,
@@ -46,7 +47,6 @@ from .schema import Tool
 __all__ = ["DEFAULT_MAX_TOOL_ROUNDS", "ToolLoopError", "combine_rounds", "run_tool_loop", "tool_messages"]
 
 DEFAULT_MAX_TOOL_ROUNDS = 8
-STATE_KEY = "thinkbook_state"  # the protocols' key for opaque state (see _protocols/base.py)
 
 Message = dict[str, Any]
 StreamRound = Callable[[list[Message]], AsyncIterator[list[ThinkEvent]]]
