@@ -77,7 +77,9 @@ def test_no_errors_and_nothing_on_stderr(executed: Any) -> None:
 def test_blocking_cell_saves_the_final_view_with_fallbacks_and_metadata(executed: Any) -> None:
     (shown,) = outputs(executed.cells[1], "display_data")
     assert WIDGET not in shown.data  # finished: the static rendering replaced the live widget
-    assert "矛盾" in shown.data["text/html"] and "<details>" in shown.data["text/html"]  # reasoning folded
+    assert (
+        "矛盾" in shown.data["text/html"] and '<details data-tb="reasoning">' in shown.data["text/html"]
+    )  # reasoning folded
     assert "假设素数有限" in shown.data["text/html"] and "**矛盾**" in shown.data["text/plain"]
     info = shown.metadata["thinkbook"]
     assert info["status"] == "done" and info["chat"] == "proof" and info["model"] == "local"
