@@ -211,24 +211,48 @@ def test_logs_hold_no_echoed_key(echo_server: LoopbackServer, debug_logs: pytest
     assert_clean(debug_logs.text)
 
 
+def _split_echo(request: RecordedRequest) -> ScriptedResponse:
+    """Echoes the key cut in two across reasoning deltas and in three across answer deltas."""
+    half, third = len(KEY) // 2, len(KEY) // 3
+    reasoning = [f"thinking about {KEY[:half]}", f"{KEY[half:]} and more"]
+    answer = [f"the key is {KEY[:third]}", KEY[third : 2 * third], f"{KEY[2 * third :]}, done", " (tb"]
+    return ScriptedResponse(body=sse_chunks(openai_events(reasoning, answer)))
+
+
+def test_streamed_deltas_hold_no_key_even_split_across_deltas(engine: object) -> None:
+    """What the live view shows while streaming (and a headless run saves) is each delta: none may
+    carry a piece of the key that, joined with the next, spells it."""
+    with LoopbackServer(_split_echo) as server:
+        events = list(thinkbook.stream("hello", model="qwen-plus", base_url=url_of(server), api_key=KEY, max_retries=0))
+    reasoning = "".join(e.text for e in events if isinstance(e, thinkbook.ReasoningDelta))
+    answer = "".join(e.text for e in events if isinstance(e, thinkbook.AnswerDelta))
+    assert_clean(reasoning, answer)
+    done = events[-1]
+    assert isinstance(done, thinkbook.Done)
+    # The live text is the finished text: nothing held back is lost, nothing else changed.
+    assert (reasoning, answer) == (done.result.reasoning, done.result.answer)
+    assert answer == "the key is ***, done (tb"
+
+
 # --- widget state (in process) ------------------------------------------------------------------
 
 
 def test_think_view_state_holds_no_echoed_key(echo_server: LoopbackServer) -> None:
     """The view's final synced state (what a saved notebook keeps) after a streamed answer and an error.
 
-    Deltas are shown live as they stream (a key split across two reads cannot be recognised in
-    either); the final snapshot replaces them with the finished, redacted result.
+    Every message the view sent is checked, not only its last state: a headless run (nbclient)
+    saves the state as the messages left it, and a stream's deltas are redacted as they arrive.
     """
     from thinkbook import ThinkView
     from thinkbook.testing import recording_comms
 
     url = url_of(echo_server, credentials=False)
-    with recording_comms():
+    with recording_comms() as comms:
         view = ThinkView(model="qwen-plus")
         result = None
         for event in thinkbook.stream("hello", model="qwen-plus", base_url=url, api_key=KEY, max_retries=0):
             view.push([event])
+            view.flush()  # each delta goes out as it would live
             if isinstance(event, thinkbook.Done):
                 result = event.result
         view.end(result)
@@ -236,9 +260,13 @@ def test_think_view_state_holds_no_echoed_key(echo_server: LoopbackServer) -> No
         with pytest.raises(thinkbook.APIStatusError) as caught:
             for event in thinkbook.stream(FAIL_STREAM, model="qwen-plus", base_url=url, api_key=KEY, max_retries=0):
                 failed.push([event])
+                failed.flush()
         failed.end(error=caught.value)
     assert view.get_state()["status"] == "done" and failed.get_state()["status"] == "error"
     assert_clean(view.get_state(), failed.get_state())
+    sent = [json.dumps(message, ensure_ascii=False) for recording in comms for message in recording.messages]
+    assert any("thinking about" in text for text in sent), "the streamed deltas were not sent"
+    assert_clean(*sent)
 
 
 # --- one saved notebook: the magic, ThinkView, ChatPanel, ComparePanel --------------------------

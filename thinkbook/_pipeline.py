@@ -23,10 +23,12 @@ from ._errors import (
 )
 from ._protocols import get_protocol
 from ._protocols.base import WireProtocol
+from ._redact import StreamRedactor, remove_secrets
 from ._sse import ServerSentEvent, SSEDecoder
 from ._think_tags import ThinkTagSplitter
 from ._types import (
     AnswerDelta,
+    AnswerWasReasoning,
     Done,
     ReasoningDelta,
     ThinkEvent,
@@ -128,6 +130,11 @@ class StreamPipeline:
         self.acc = Accumulator(model, clock=clock, started=started)
         self._http_status = http_status
         self._secrets = secrets
+        # The live text is redacted as it streams (a headless run saves what the view was sent):
+        # one redactor per side, so a key split across two deltas is still caught.
+        self._live_redaction: tuple[StreamRedactor, StreamRedactor] | None = None
+        if StreamRedactor(*secrets):
+            self._live_redaction = (StreamRedactor(*secrets), StreamRedactor(*secrets))
         self._web_page = "html" in content_type.lower()
         self._mode = _SNIFFING
         self._head = b""
@@ -169,6 +176,8 @@ class StreamPipeline:
                         self._take(chunk, events)
             except ResponseFormatError as exc:
                 raise self._bad_event(sse, exc) from exc
+        if self._live_redaction is not None and events:
+            return self._redacted(events)
         return events
 
     def finished_at_end(self) -> bool:
@@ -182,6 +191,8 @@ class StreamPipeline:
         self._end(broken)
         events, self._ending = self._ending, []
         self._flush_splitter(events)
+        if self._live_redaction is not None:
+            events = self._redacted(events, end=True)
         self.acc.ended_at = self.acc._clock()
         if not self.finished:
             raise self._unfinished(broken)
@@ -313,6 +324,44 @@ class StreamPipeline:
             f"{status} answered with a web page{title}, not an API: check base_url (it should be the "
             "API's base URL, not a website), or sign in to the network's portal or proxy if one is in the way"
         )
+
+    def _redacted(self, events: list[ThinkEvent], *, end: bool = False) -> list[ThinkEvent]:
+        """``events`` with the request's secrets removed from their text (see ``_live_redaction``).
+
+        The accumulator keeps the text as sent; the result is redacted whole at the end, and
+        joined, the redacted deltas are that same text.
+        """
+        assert self._live_redaction is not None
+        reasoning, answer = self._live_redaction
+        if not end and not any(isinstance(event, AnswerWasReasoning) for event in events):
+            said = "".join(event.text for event in events if isinstance(event, ReasoningDelta))
+            shown = "".join(event.text for event in events if isinstance(event, AnswerDelta))
+            if reasoning.passes(said) and answer.passes(shown):
+                return events  # the common case: nothing to remove, checked once per read
+        out: list[ThinkEvent] = []
+        for event in events:
+            if isinstance(event, ReasoningDelta):
+                text = reasoning.feed(event.text)
+                if text:
+                    out.append(ReasoningDelta(text))
+            elif isinstance(event, AnswerDelta):
+                text = answer.feed(event.text)
+                if text:
+                    out.append(AnswerDelta(text))
+            elif isinstance(event, AnswerWasReasoning):
+                # The answer shown so far moves: first show what it held back, then move it all.
+                held = answer.flush()
+                if held:
+                    out.append(AnswerDelta(held))
+                out.append(AnswerWasReasoning(remove_secrets(event.text, *self._secrets)))
+            else:
+                out.append(event)
+        if end:
+            for redactor, kind in ((reasoning, ReasoningDelta), (answer, AnswerDelta)):
+                held = redactor.flush()
+                if held:
+                    out.append(kind(held))
+        return out
 
     def _emit(self, event: ThinkEvent, events: list[ThinkEvent]) -> None:
         self.acc.add(event)

@@ -26,7 +26,15 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["credentials_in", "redact", "redact_data", "remove_secrets", "secret_forms", "watch_secrets"]
+__all__ = [
+    "StreamRedactor",
+    "credentials_in",
+    "redact",
+    "redact_data",
+    "remove_secrets",
+    "secret_forms",
+    "watch_secrets",
+]
 
 MASK = "***"
 
@@ -94,6 +102,64 @@ def remove_secrets(text: str, *secrets: str | None) -> str:
     explains ``Authorization: Bearer ...`` or quotes ``https://user@host``; the secrets are exact.
     """
     return _replace(text, _forms(secrets))
+
+
+class StreamRedactor:
+    """:func:`remove_secrets` for text that arrives in pieces (a stream's deltas).
+
+    A secret split across two deltas is still removed: the end of a piece that could be the start
+    of a secret is held back until the next piece (or :meth:`flush`) shows whether it is one. Only
+    those few characters wait; everything else passes at once. Joined, the output is
+    ``remove_secrets`` of the joined input.
+
+    >>> r = StreamRedactor("tbk_9fQ2xL7vR4")
+    >>> r.feed("key: tbk_9f"), r.feed("Q2xL7vR4 ok"), r.flush()
+    ('key: ', '*** ok', '')
+    """
+
+    __slots__ = ("_forms", "_held")
+
+    def __init__(self, *secrets: str | None) -> None:
+        self._forms = _forms(secrets)
+        self._held = ""
+
+    def __bool__(self) -> bool:
+        """False when there is no secret to look for (the stream passes unchanged)."""
+        return bool(self._forms)
+
+    def feed(self, text: str) -> str:
+        if self._held:
+            text, self._held = self._held + text, ""
+        text = _replace(text, self._forms)
+        keep = self._open_tail(text)
+        if keep:
+            text, self._held = text[:-keep], text[-keep:]
+        return text
+
+    def passes(self, text: str) -> bool:
+        """True when ``text``, fed now, would come out unchanged and hold nothing back.
+
+        One check for many deltas at once (a network read holds hundreds when a server is fast):
+        the stream pays per read, not per token, until a secret or its start shows up.
+        """
+        return not self._held and not self._open_tail(text) and not any(form in text for form in self._forms)
+
+    def flush(self) -> str:
+        """What is held back (the stream ended: it was not a secret after all)."""
+        held, self._held = self._held, ""
+        return held
+
+    def _open_tail(self, text: str) -> int:
+        """Length of the longest end of ``text`` that a secret starts with."""
+        longest, size = 0, len(text)
+        for form in self._forms:
+            at = text.find(form[0], max(0, size - len(form) + 1))
+            while at != -1 and size - at > longest:
+                if form.startswith(text[at:]):
+                    longest = size - at
+                    break
+                at = text.find(form[0], at + 1)
+        return longest
 
 
 def redact_data(value: Any, *secrets: str | None, patterns: bool = True) -> Any:
