@@ -1,4 +1,5 @@
-"""The growing result of one stream: texts (kept compact), usage, finish reason and timings."""
+"""The growing result of one stream: texts (kept compact), usage, finish reason, timings, the tool
+calls the model asked for (assembled by index) and the web sources of a search."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ._search import parse_search_results
 from ._types import (
     AnswerDelta,
     AnswerWasReasoning,
     Done,
     ReasoningDelta,
+    SearchResult,
     ThinkEvent,
     ThinkResult,
     Timings,
     Usage,
     UsageUpdate,
 )
+from .tools.calls import ToolCallAssembler
 
 __all__ = ["Accumulator", "Clock", "append_text"]
 
@@ -54,6 +58,19 @@ class Accumulator:
         self.reasoning_hidden = False
         # The parser's turn_state() once the answer is whole (set by the pipeline).
         self.reasoning_state: dict[str, Any] | None = None
+        # Tool calls the model asked for, assembled from their deltas by index.
+        self.tool_calls = ToolCallAssembler()
+        # Web sources (Bailian native search): the first packet's, checked and sanitized.
+        self.search_results: list[SearchResult] = []
+
+    def add_tool_calls(self, deltas: list[Any]) -> None:
+        self.tool_calls.add(deltas)
+
+    def add_search_results(self, raw: list[Any]) -> None:
+        """Sources as the server sent them; a later packet that repeats them replaces them."""
+        parsed = parse_search_results(raw)
+        if parsed:
+            self.search_results = parsed
 
     @property
     def has_text(self) -> bool:
@@ -126,4 +143,6 @@ class Accumulator:
             timings=self.timings(),
             reasoning_hidden=self.hidden,
             reasoning_state=self.reasoning_state,
+            tool_calls=self.tool_calls.calls() if self.tool_calls else [],
+            search_results=list(self.search_results),
         )

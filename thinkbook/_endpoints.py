@@ -58,7 +58,7 @@ loopback or private address (which would otherwise get vLLM's ``chat_template_kw
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from ._checks import check_api_key, check_encodable, check_url, is_blank
@@ -149,6 +149,22 @@ def normalize_region(region: str) -> str:
             f"unknown region {redact(region)!r}: use one of {choices}, or pass the workspace URL as base_url"
         )
     return key
+
+
+def for_images(endpoint: Endpoint) -> Endpoint:
+    """The endpoint for a request that carries images.
+
+    A protocol that serves images on a path of its own says so with an ``images_path`` attribute
+    (DashScope native: the multimodal-generation service, whatever the model); the URL's known
+    path suffix is swapped for it. Other protocols take images where they take text.
+    """
+    images_path = getattr(endpoint.wire_protocol, "images_path", None)
+    if not isinstance(images_path, str) or endpoint.url.endswith(images_path):
+        return endpoint
+    for suffix in endpoint.wire_protocol.suffixes:
+        if endpoint.url.endswith(suffix):
+            return replace(endpoint, url=endpoint.url[: -len(suffix)] + images_path)
+    return endpoint
 
 
 def _host(url: str) -> str:

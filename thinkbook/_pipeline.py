@@ -401,6 +401,10 @@ class StreamPipeline:
             self.saw_done_marker = True
         if chunk.reasoning_hidden:
             acc.reasoning_hidden = True
+        if chunk.tool_calls:
+            acc.add_tool_calls(chunk.tool_calls)
+        if chunk.search_results:
+            acc.add_search_results(chunk.search_results)
         if chunk.error is not None:
             raise self._error(chunk)
 

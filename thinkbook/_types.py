@@ -125,6 +125,9 @@ class Round:
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: Usage | None = None
     finish_reason: str | None = None
+    # The round's opaque protocol state (see ThinkResult.reasoning_state): a history rebuilt
+    # from the rounds (Conversation, panels) sends it back with the round's tool calls.
+    reasoning_state: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

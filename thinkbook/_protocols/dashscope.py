@@ -4,7 +4,10 @@ The request: ``POST {base_url}/services/aigc/text-generation/generation`` (or
 ``/multimodal-generation/generation`` for the models the catalog says, Qwen3.5 and later), header
 ``X-DashScope-SSE: enable``, body ``{"model", "input": {"messages"}, "parameters"}`` with the
 thinking options in ``parameters`` (``enable_thinking``, ``thinking_budget``,
-``preserve_thinking``). On the multimodal endpoint a text ``content`` becomes ``[{"text": ...}]``.
+``preserve_thinking``). On the multimodal endpoint a text ``content`` becomes ``[{"text": ...}]``
+and image parts ``{"image": url}``; a request with images always goes there (any model: Bailian
+serves vision only on that service). Tools (``tools``, ``tool_choice``) and web search
+(``enable_search``, ``search_options``) go in ``parameters`` too.
 ``effort`` becomes a ``thinking_budget`` per level, as for Bailian compatible mode
 (:data:`~thinkbook._protocols.openai_dialects.EFFORT_BUDGETS`).
 
@@ -29,6 +32,12 @@ Differences from the OpenAI-compatible stream that this module absorbs:
   keeps the last one.
 * there is no ``[DONE]``: the stream ends when the connection closes (a ``[DONE]`` is still
   honoured if some proxy adds one).
+* tool calls come as ``output.choices[0].message.tool_calls`` deltas, the OpenAI shape (``index``,
+  ``id``, ``function.name``, ``function.arguments`` in pieces), and end with ``finish_reason:
+  "tool_calls"``;
+* web search (``parameters.enable_search``) sends its sources as ``output.search_info.search_results``
+  in the first packet (with ``search_options.prepend_search_result`` that packet holds nothing but
+  them), and counts the searches in ``usage.plugins.search.count`` (kept in ``Usage.raw``);
 * errors come as ``event:error`` (the ``:HTTP_STATUS/4xx`` comment before it is dropped by the
   SSE decoder) or as a body ``{"request_id","code","message"}`` without ``output``. The ``code``
   (``DataInspectionFailed``, ``Throttling``...) identifies the failure, so ``error_status`` is
@@ -128,6 +137,7 @@ class DashScopeChunkParser:
 
         reasoning = content = ""
         finish: object = None
+        tool_calls: list[Any] | None = None
         choices = output.get("choices")
         if choices and type(choices) is list:
             choice = choices[0]
@@ -140,6 +150,9 @@ class DashScopeChunkParser:
                     text = message.get("content")
                     if text:
                         content = text if type(text) is str else _text(text)
+                    calls = message.get("tool_calls")
+                    if calls and type(calls) is list:
+                        tool_calls = calls
                 finish = choice.get("finish_reason")
         else:
             # result_format=text: the whole choice is flattened into output.
@@ -152,20 +165,62 @@ class DashScopeChunkParser:
         request_id = obj.get("request_id")
         if type(request_id) is not str or not request_id:
             request_id = None
-        if not (reasoning or content or finish_reason or usage or request_id):
+        sources: list[Any] | None = None
+        search_info = output.get("search_info")
+        if search_info and type(search_info) is dict:
+            found = search_info.get("search_results")
+            if found and type(found) is list:
+                sources = found
+        if not (reasoning or content or finish_reason or usage or request_id or tool_calls or sources):
             return None
         # Positional for speed, like the OpenAI parser (order pinned by a test).
-        return WireChunk(reasoning, content, usage, finish_reason, None, request_id)
+        chunk = WireChunk(reasoning, content, usage, finish_reason, None, request_id)
+        if tool_calls is not None:
+            chunk.tool_calls = tool_calls
+        if sources is not None:
+            chunk.search_results = sources
+        return chunk
+
+
+def _native_part(part: object) -> object:
+    """An OpenAI-format content part in the multimodal endpoint's spelling."""
+    if type(part) is not dict:
+        return part
+    kind = part.get("type")
+    if kind == "text":
+        return {"text": part.get("text", "")}
+    if kind == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if type(image) is dict else image
+        return {"image": url}
+    return part
+
+
+def _has_images(messages: list[Message]) -> bool:
+    return any(
+        type(part) is dict and part.get("type") == "image_url"
+        for message in messages
+        if type(message.get("content")) is list
+        for part in message["content"]
+    )
 
 
 def _native_messages(messages: list[Message], multimodal: bool) -> list[Message]:
     converted = []
     for message in messages:
-        if STATE_KEY in message:
-            message = {k: v for k, v in message.items() if k != STATE_KEY}
+        message = {k: v for k, v in message.items() if k != STATE_KEY}
+        calls = message.get("tool_calls")
+        if type(calls) is list:
+            message["tool_calls"] = [
+                {k: v for k, v in call.items() if k != STATE_KEY} if type(call) is dict else call for call in calls
+            ]
         content = message.get("content")
+        if content is None:
+            content = message["content"] = ""  # a turn that only called tools
         if multimodal and isinstance(content, str):
-            message = {**message, "content": [{"text": content}]}
+            message["content"] = [{"text": content}]
+        elif multimodal and isinstance(content, list):
+            message["content"] = [_native_part(part) for part in content]
         converted.append(message)
     return converted
 
@@ -231,7 +286,18 @@ class DashScopeProtocol(WireProtocol):
             parameters["thinking_budget"] = budget
         if thinking.preserve:
             parameters["preserve_thinking"] = True
+        if request.tools:
+            parameters["tools"] = list(request.tools)
+            if request.tool_choice is not None:
+                parameters["tool_choice"] = request.tool_choice
+        if request.search:
+            parameters.update(request.search)
         multimodal = urlsplit(request.url).path.endswith(MULTIMODAL_GENERATION_PATH)
+        if request.url and not multimodal and _has_images(request.messages):
+            raise ConfigurationError(
+                f"images go to Bailian's multimodal-generation service, and this request goes to {request.url}; "
+                "use a base URL ending in /api/v1 (thinkbook then picks the service)"
+            )
         return {
             "model": request.model,
             "input": {"messages": _native_messages(request.messages, multimodal)},
@@ -248,6 +314,10 @@ class DashScopeProtocol(WireProtocol):
     def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
         parameters = body.get("parameters")
         return super().recorded_thinking(parameters if isinstance(parameters, Mapping) else {})
+
+    #: where a request with images goes (see ``thinkbook._endpoints.for_images``): only the
+    #: multimodal-generation service takes ``{"image": ...}`` content.
+    images_path: ClassVar[str] = MULTIMODAL_GENERATION_PATH
 
 
 PROTOCOL = DashScopeProtocol()

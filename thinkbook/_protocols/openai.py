@@ -17,6 +17,12 @@ always), so exactly one source is taken per chunk, by that priority: text is nev
 ``{"type": "text", "text": ...}`` parts (some gateways send it so): their texts are joined.
 Only ``choices[0]`` is read: thinkbook never asks for ``n > 1``.
 
+Tools (``tools`` / ``tool_choice``) go in the body as they are: the neutral spelling *is* this
+protocol's (see :mod:`.base`). ``delta.tool_calls`` deltas pass to ``WireChunk.tool_calls`` unchanged,
+and a round that asks for calls ends with ``finish_reason: "tool_calls"``. Bailian web search
+(``enable_search`` / ``search_options``) goes top-level, for the Bailian dialect only; this protocol
+returns no sources (the native one does).
+
 Dialects: the same thinking wish is spelled differently by each server family. That table is
 data, in :mod:`thinkbook._protocols.openai_dialects` (with what ``effort=`` becomes per dialect);
 the dialect follows the provider (:data:`PROVIDERS`) unless ``dialect=`` says.
@@ -35,7 +41,7 @@ from .._sse import ServerSentEvent
 from .._usage import parse_usage
 from .._wire import WireChunk, loads_json
 from .base import STATE_KEY, BodyInput, ProviderSpec, WireProtocol
-from .openai_dialects import DIALECTS, HOST_DIALECTS, hint_gateway, thinking_fields
+from .openai_dialects import DIALECTS, HOST_DIALECTS, hint_gateway, search_body_fields, spelling_of, thinking_fields
 
 __all__ = [
     "PROTOCOL",
@@ -162,6 +168,7 @@ class OpenAIChunkParser:
         # The hot path: direct lookups only, no per-chunk helper calls for the common shapes.
         reasoning = content = ""
         finish: str | None = None
+        tool_calls: list[Any] | None = None
         choices = obj.get("choices")
         if choices and type(choices) is list:
             choice = choices[0]
@@ -178,6 +185,9 @@ class OpenAIChunkParser:
                     text = delta.get("content")
                     if text:
                         content = text if type(text) is str else _parts_text(text)
+                    calls = delta.get("tool_calls")
+                    if calls and type(calls) is list:
+                        tool_calls = calls
                 text = choice.get("finish_reason")
                 if text and type(text) is str:
                     finish = text
@@ -197,11 +207,14 @@ class OpenAIChunkParser:
         if raw_error is not None or event.event == "error":
             error = _error_dict(raw_error) if raw_error is not None else obj
             status = error_status(error.get("code"))
-        elif not (reasoning or content or finish or usage or model or request_id):
+        elif not (reasoning or content or finish or usage or model or request_id or tool_calls):
             return None
         # Positional: ~40% cheaper than keywords, and this runs once per token. The field order
         # is pinned by a test (tests/protocols/test_openai.py::test_wirechunk_field_order).
-        return WireChunk(reasoning, content, usage, finish, model, request_id, error, status)
+        chunk = WireChunk(reasoning, content, usage, finish, model, request_id, error, status)
+        if tool_calls is not None:
+            chunk.tool_calls = tool_calls
+        return chunk
 
 
 # --- providers --------------------------------------------------------------------------------
@@ -332,24 +345,70 @@ class OpenAIProtocol(WireProtocol):
             and (thinking.enable is not None or thinking.budget is not None or thinking.effort is not None)
         ):
             hint_gateway(request)
-        return {
+        body: dict[str, Any] = {
             "model": request.model,
-            "messages": without_state(request.messages),
+            "messages": history_for(request),
             "stream": True,
             "stream_options": {"include_usage": True},
             **thinking_fields(request),
         }
+        if request.tools:
+            body["tools"] = list(request.tools)
+            if request.tool_choice is not None:
+                body["tool_choice"] = request.tool_choice
+        body.update(search_body_fields(request))
+        return body
 
     def new_parser(self) -> OpenAIChunkParser:
         return OpenAIChunkParser()
 
 
+def _has_state(message: dict[str, Any]) -> bool:
+    if STATE_KEY in message:
+        return True
+    calls = message.get("tool_calls")
+    return type(calls) is list and any(type(call) is dict and STATE_KEY in call for call in calls)
+
+
+def _stateless(message: dict[str, Any]) -> dict[str, Any]:
+    message = {k: v for k, v in message.items() if k != STATE_KEY}
+    calls = message.get("tool_calls")
+    if type(calls) is list:
+        message["tool_calls"] = [
+            {k: v for k, v in call.items() if k != STATE_KEY} if type(call) is dict else call for call in calls
+        ]
+    return message
+
+
 def without_state(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The messages minus :data:`STATE_KEY` (no server is sent thinkbook's own field); unchanged
-    messages are the same objects, so the common case copies nothing."""
-    if not any(STATE_KEY in message for message in messages):
+    """The messages minus :data:`STATE_KEY`, on a turn and on its tool calls (no server is sent
+    thinkbook's own field); unchanged messages are the same objects, so the common case copies
+    nothing."""
+    if not any(_has_state(message) for message in messages):
         return messages
-    return [{k: v for k, v in message.items() if k != STATE_KEY} for message in messages]
+    return [_stateless(message) if _has_state(message) else message for message in messages]
+
+
+def history_for(request: BodyInput) -> list[dict[str, Any]]:
+    """The history as ``request.dialect``'s server takes it.
+
+    Within a tool loop every assistant turn carries its ``reasoning_content`` (the loop writes it):
+    DeepSeek answers 400 without it on a turn that called tools (an empty one is filled in when a
+    turn lost it), Kimi K2 and Bailian reason across the calls with it. Strict servers (dialect
+    ``openai``) reject the field, so it is left out there.
+    """
+    messages = without_state(request.messages)
+    spelling = spelling_of(request.dialect)
+    if not spelling.reasoning_in_history:
+        if any("reasoning_content" in message for message in messages):
+            messages = [{k: v for k, v in m.items() if k != "reasoning_content"} for m in messages]
+    elif spelling.reasoning_on_tool_turns and any(_lost_reasoning(m) for m in messages):
+        messages = [{**m, "reasoning_content": ""} if _lost_reasoning(m) else m for m in messages]
+    return messages
+
+
+def _lost_reasoning(message: dict[str, Any]) -> bool:
+    return bool(message.get("tool_calls")) and "reasoning_content" not in message
 
 
 PROTOCOL = OpenAIProtocol()

@@ -20,7 +20,17 @@ from .._catalog import lookup, served_only_by_bailian
 from .._errors import ConfigurationError, warn_user
 from .base import BodyInput, Effort
 
-__all__ = ["DIALECTS", "EFFORT_BUDGETS", "HOST_DIALECTS", "SPELLINGS", "Spelling", "hint_gateway", "thinking_fields"]
+__all__ = [
+    "DIALECTS",
+    "EFFORT_BUDGETS",
+    "HOST_DIALECTS",
+    "SPELLINGS",
+    "Spelling",
+    "hint_gateway",
+    "search_body_fields",
+    "spelling_of",
+    "thinking_fields",
+]
 
 
 # --- dialects: how each server family spells the thinking options ---------------------------
@@ -46,6 +56,15 @@ class Spelling:
     catalog_budget: bool = False
     # Said when enable/budget/preserve were given and the dialect has none of them.
     no_fields: str | None = None
+    # Bailian web search (enable_search / search_options, top-level): only Bailian has it.
+    search: bool = False
+    # Whether an assistant turn's reasoning_content may go back in the history: strict servers
+    # (OpenAI, Cerebras) answer 400 "property 'messages.N.assistant.reasoning_content' is
+    # unsupported"; DeepSeek needs it on every assistant turn that called tools.
+    reasoning_in_history: bool = True
+    # DeepSeek thinking mode answers 400 "The reasoning_content in the thinking mode must be passed
+    # back" for an assistant turn with tool_calls and no reasoning_content (even an empty one).
+    reasoning_on_tool_turns: bool = False
 
 
 EFFORT_BUDGETS: dict[Effort, int] = {"low": 1024, "medium": 4096, "high": 16384}
@@ -58,6 +77,7 @@ SPELLINGS: dict[str, Spelling] = {
         preserve=("preserve_thinking",),
         effort_as_budget=True,
         catalog_budget=True,
+        search=True,
     ),
     "vllm": Spelling(
         "chat_template_kwargs.enable_thinking / thinking_token_budget (vLLM, SGLang, llama.cpp)",
@@ -71,6 +91,7 @@ SPELLINGS: dict[str, Spelling] = {
         enable=("thinking", "type"),
         enable_values=("disabled", "enabled"),
         effort=("reasoning_effort",),
+        reasoning_on_tool_turns=True,
     ),
     "openrouter": Spelling(
         "reasoning: {enabled, max_tokens} (OpenRouter)",
@@ -87,6 +108,7 @@ SPELLINGS: dict[str, Spelling] = {
     "openai": Spelling(
         "no thinking fields (OpenAI, and servers that reject fields they do not know)",
         effort=("reasoning_effort",),
+        reasoning_in_history=False,
         no_fields=(
             "dialect 'openai' has no field for enable_thinking, thinking_budget or preserve_thinking: they were "
             "left out of the request. Pass the server's own field instead (e.g. reasoning_effort='low'), or "
@@ -108,9 +130,31 @@ def _put(fields: dict[str, Any], path: Path, value: Any) -> None:
     fields[path[-1]] = value
 
 
+def spelling_of(dialect: str) -> Spelling:
+    """The dialect's row (an unknown name reads as Bailian's, the common copy)."""
+    return SPELLINGS.get(dialect, SPELLINGS["bailian"])
+
+
+def search_body_fields(request: BodyInput) -> dict[str, Any]:
+    """Bailian's web-search fields, top-level; a dialect without web search refuses them."""
+    fields = dict(request.search or {})
+    searches = spelling_of(request.dialect).search
+    if not fields.get("enable_search"):
+        # enable_search=False said explicitly: sent where search exists, nothing to turn off elsewhere.
+        return fields if searches else {}
+    if not searches:
+        raise ConfigurationError(
+            f"enable_search is Bailian's web search, and this server speaks the {request.dialect!r} dialect, which "
+            f"has none ({request.base_url or 'this server'}): drop enable_search, or ask a Bailian model (the native "
+            "protocol, protocol='dashscope', also returns the sources); behind a gateway in front of Bailian pass "
+            "dialect='bailian'"
+        )
+    return fields
+
+
 def thinking_fields(request: BodyInput) -> dict[str, Any]:
     """The thinking options in ``request.dialect``'s spelling (see :data:`SPELLINGS`)."""
-    spelling = SPELLINGS.get(request.dialect, SPELLINGS["bailian"])
+    spelling = spelling_of(request.dialect)
     thinking = request.thinking
     enable, budget, preserve, effort = thinking.enable, thinking.budget, thinking.preserve, thinking.effort
     fields: dict[str, Any] = {}

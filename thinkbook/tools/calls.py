@@ -13,10 +13,12 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._types import ToolCall
-from .schema import Tool, ToolArgumentsError
+
+if TYPE_CHECKING:  # pydantic loads with the first tool, not with every stream's accumulator
+    from .schema import Tool
 
 __all__ = ["DEFAULT_TOOL_TIMEOUT", "ToolCall", "ToolCallAssembler", "result_text", "run_tool_call"]
 
@@ -137,6 +139,8 @@ async def run_tool_call(
         call.error = problem
         call.seconds = 0.0
         return call
+    from .schema import ToolArgumentsError
+
     try:
         kwargs = tool.validate(call.arguments)
     except ToolArgumentsError as exc:

@@ -26,7 +26,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import ThinkbookError
 from .._protocols.base import STATE_KEY
@@ -42,9 +42,18 @@ from .._types import (
     Usage,
 )
 from .calls import DEFAULT_TOOL_TIMEOUT, result_text, run_tool_call
-from .schema import Tool
 
-__all__ = ["DEFAULT_MAX_TOOL_ROUNDS", "ToolLoopError", "combine_rounds", "run_tool_loop", "tool_messages"]
+if TYPE_CHECKING:
+    from .schema import Tool
+
+__all__ = [
+    "DEFAULT_MAX_TOOL_ROUNDS",
+    "ToolLoopError",
+    "combine_rounds",
+    "run_tool_loop",
+    "tool_messages",
+    "tool_turns",
+]
 
 DEFAULT_MAX_TOOL_ROUNDS = 8
 
@@ -87,6 +96,20 @@ def tool_messages(result: ThinkResult, calls: Sequence[ToolCall]) -> list[Messag
     return replies
 
 
+def tool_turns(result: ThinkResult) -> list[Message]:
+    """The history a finished loop added before its final answer, rebuilt from ``result.rounds``:
+    for each round whose calls all ran, its assistant turn and tool messages (exactly what the
+    loop sent). A round with calls left for the user (a dict tool) adds nothing: without their
+    results the history would not be valid for the next request."""
+    turns: list[Message] = []
+    for one in result.rounds[:-1]:
+        if not one.tool_calls or not all(call.done for call in one.tool_calls):
+            continue
+        as_result = ThinkResult(reasoning=one.reasoning, answer=one.answer, reasoning_state=one.reasoning_state)
+        turns.extend(tool_messages(as_result, one.tool_calls))
+    return turns
+
+
 def _add(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else a + b
 
@@ -120,6 +143,7 @@ def combine_rounds(results: Sequence[ThinkResult], calls: Sequence[ToolCall], st
             tool_calls=list(result.tool_calls),
             usage=result.usage,
             finish_reason=result.finish_reason,
+            reasoning_state=result.reasoning_state,
         )
         for result in results
     ]
