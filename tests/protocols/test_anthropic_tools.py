@@ -9,20 +9,20 @@ as the API needs it: signed thinking blocks unchanged, then ``tool_use``, then `
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tool_streams as streams
+from tool_streams import assembled, finished
 
 from thinkbook._errors import ConfigurationError
 from thinkbook._protocols.anthropic import PROTOCOL, AnthropicParser
 from thinkbook._protocols.base import STATE_KEY, BodyInput, ThinkingOptions
-from thinkbook._sse import ServerSentEvent, SSEDecoder
+from thinkbook._sse import ServerSentEvent
 from thinkbook._types import ThinkResult, ToolCall
 from thinkbook._wire import WireChunk
-from thinkbook.tools.calls import ToolCallAssembler
 from thinkbook.tools.loop import tool_messages
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "anthropic"
@@ -52,37 +52,13 @@ def body(
 
 
 def feed(raw: bytes, cuts: list[int]) -> tuple[list[WireChunk], AnthropicParser]:
-    decoder, parser = SSEDecoder(), AnthropicParser()
-    chunks: list[WireChunk] = []
-    bounds = [0, *cuts, len(raw)]
-    for start, end in itertools.pairwise(bounds):
-        for event in decoder.decode(raw[start:end]):
-            chunk = parser.parse(event)
-            if chunk is not None:
-                chunks.append(chunk)
+    chunks, parser = streams.feed(AnthropicParser, raw, cuts)
+    assert isinstance(parser, AnthropicParser)
     return chunks, parser
 
 
-def assembled(chunks: list[WireChunk]) -> list[ToolCall]:
-    assembler = ToolCallAssembler()
-    for chunk in chunks:
-        assembler.add(chunk.tool_calls)
-    return assembler.calls()
-
-
 def round_result(name: str) -> tuple[ThinkResult, list[ToolCall]]:
-    """The finished round as the pipeline would hold it: text, state and the assembled calls."""
-    chunks, parser = feed((FIXTURES / name).read_bytes(), [])
-    finish = [c.finish_reason for c in chunks if c.finish_reason]
-    calls = assembled(chunks)
-    result = ThinkResult(
-        reasoning="".join(c.reasoning for c in chunks),
-        answer="".join(c.content for c in chunks),
-        finish_reason=finish[-1] if finish else None,
-        reasoning_state=parser.turn_state(),
-        tool_calls=calls,
-    )
-    return result, calls
+    return streams.round_result(AnthropicParser, (FIXTURES / name).read_bytes())
 
 
 # --- request fields --------------------------------------------------------------------------
@@ -243,12 +219,6 @@ def test_stop_reasons_are_normalized(stop: str, finish: str) -> None:
 
 
 # --- the tool loop's history -----------------------------------------------------------------
-
-
-def finished(calls: list[ToolCall], *results: Any) -> list[ToolCall]:
-    for call, value in zip(calls, results, strict=True):
-        call.result, call.seconds = value, 0.01
-    return calls
 
 
 def test_the_second_request_carries_signed_thinking_tool_use_and_tool_result() -> None:
