@@ -4,10 +4,13 @@
 ``Authorization``; Bailian documents ``x-api-key`` too), ``stream: true``. Events::
 
     message_start        message.id -> request_id, message.model, usage (input and cache tokens)
-    content_block_start  thinking / redacted_thinking / text (other types, e.g. tool_use, ignored)
-    content_block_delta  thinking_delta -> reasoning, text_delta -> answer, signature_delta (kept)
+    content_block_start  thinking / redacted_thinking / text; tool_use -> a tool_calls delta (id,
+                         name); other types (server tools) ignored
+    content_block_delta  thinking_delta -> reasoning, text_delta -> answer, signature_delta (kept),
+                         input_json_delta -> tool_calls argument pieces
     content_block_stop
-    message_delta        stop_reason -> finish_reason, cumulative usage
+    message_delta        stop_reason -> finish_reason (end_turn -> "stop", max_tokens -> "length",
+                         tool_use -> "tool_calls", others as sent), cumulative usage
     message_stop         the end (there is no [DONE])
     ping, error          keepalive (ignored); an in-stream error (overloaded_error = HTTP 529)
 
@@ -41,7 +44,8 @@ anthropics/anthropic-sdk-python types, help.aliyun.com model-studio anthropic-ap
 
 Multi-turn: :meth:`AnthropicParser.turn_state` keeps the finished thinking, redacted_thinking
 and text blocks exactly as received, in order; the next request sends them back as that
-assistant turn's content (:mod:`.anthropic_body`).
+assistant turn's content (:mod:`.anthropic_body`), followed by the turn's ``tool_use`` blocks
+when it called tools (built from its ``tool_calls``: :mod:`.anthropic_tools`).
 """
 
 from __future__ import annotations
@@ -56,7 +60,9 @@ from .._types import Usage
 from .._usage import MAX_TOKENS
 from .._wire import WireChunk, loads_json
 from .anthropic_body import convert_messages, max_tokens_for, thinking_fields
+from .anthropic_tools import ToolUseBlocks, finish_reason, tool_fields
 from .base import BodyInput, ProviderSpec, ThinkingOptions, WireProtocol
+from .tool_specs import refuse_search
 
 __all__ = ["PROTOCOL", "AnthropicParser", "AnthropicProtocol"]
 
@@ -79,8 +85,8 @@ ERROR_STATUS = {
     "overloaded_error": 529,
 }
 
-# Blocks a later turn must get back (tool_use and server tool blocks are not kept: sent back
-# without their results they would be refused).
+# Blocks a later turn must get back. tool_use blocks are not kept: the tool loop's history holds
+# the calls (as tool_calls), and they go back rebuilt from it, next to their results.
 _KEPT = ("thinking", "redacted_thinking", "text")
 
 
@@ -139,7 +145,7 @@ class AnthropicParser:
     string held in a dict copies it every token.
     """
 
-    __slots__ = ("_blocks", "_pieces", "_saw_reasoning", "_stopped", "_usage")
+    __slots__ = ("_blocks", "_pieces", "_saw_reasoning", "_stopped", "_tools", "_usage")
 
     def __init__(self) -> None:
         self._blocks: dict[int, dict[str, Any]] = {}
@@ -147,6 +153,7 @@ class AnthropicParser:
         self._stopped: set[int] = set()
         self._usage: dict[str, Any] = {}
         self._saw_reasoning = False
+        self._tools = ToolUseBlocks()
 
     def parse(self, event: ServerSentEvent) -> WireChunk | None:
         """One event in, a :class:`WireChunk` (or None for an event that carries nothing) out."""
@@ -184,6 +191,8 @@ class AnthropicParser:
                     text = delta.get("signature")
                     if type(text) is str:
                         self._add(obj.get("index"), text, True)
+                elif dtype == "input_json_delta":
+                    return self._tools.delta(obj.get("index"), delta.get("partial_json"))
             return None
         if kind is None and event.event != "message":
             kind = event.event  # a server that names the event but leaves out "type"
@@ -220,6 +229,8 @@ class AnthropicParser:
         if type(index) is not int or type(block) is not dict:
             return None
         btype = block.get("type")
+        if btype == "tool_use":
+            return self._tools.start(index, block)
         if btype not in _KEPT:
             return None
         self._blocks[index] = dict(block)
@@ -239,8 +250,10 @@ class AnthropicParser:
         return WireChunk(first)
 
     def _stop(self, index: object) -> WireChunk | None:
-        if type(index) is not int or index not in self._blocks:
+        if type(index) is not int:
             return None
+        if index not in self._blocks:
+            return self._tools.stop(index)
         self._stopped.add(index)
         block, entry = self._blocks[index], self._pieces.get(index)
         if block.get("type") == "thinking" and entry is not None and not "".join(entry[1]) and "".join(entry[2]):
@@ -275,7 +288,8 @@ class AnthropicParser:
         hidden = bool(parsed and parsed.reasoning_tokens and not self._saw_reasoning)
         if parsed is None and not (type(stop) is str and stop):
             return None
-        return WireChunk("", "", parsed, stop if type(stop) is str and stop else None, reasoning_hidden=hidden)
+        finish = finish_reason(stop) if type(stop) is str and stop else None
+        return WireChunk("", "", parsed, finish, reasoning_hidden=hidden)
 
     def turn_state(self) -> dict[str, Any] | None:
         """``{"protocol": "anthropic", "content": [blocks]}``: the finished thinking,
@@ -328,7 +342,11 @@ class AnthropicProtocol(WireProtocol):
         return headers
 
     def build_body(self, request: BodyInput) -> dict[str, Any]:
+        refuse_search(request.search, self.title)
         fields = thinking_fields(request.model, request.thinking)
+        thinking = fields.get("thinking")
+        thinks = isinstance(thinking, dict) and thinking.get("type") != "disabled"
+        tools = tool_fields(request.tools, request.tool_choice, thinking=thinks)
         system, messages = convert_messages(request.messages, preserve=request.thinking.preserve, name=NAME)
         if not messages:
             raise ConfigurationError("the request has no user or assistant message: add the question to ask")
@@ -340,6 +358,7 @@ class AnthropicProtocol(WireProtocol):
         if system is not None:
             body["system"] = system
         body["messages"] = messages
+        body.update(tools)
         body.update(fields)
         return body
 

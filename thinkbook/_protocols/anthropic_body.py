@@ -6,7 +6,9 @@ Two jobs, both checked before anything is sent:
   (the table is in :mod:`thinkbook._protocols.anthropic`'s docstring);
 * :func:`convert_messages`: thinkbook's neutral history (OpenAI chat-format dicts) to a top-level
   ``system`` and Anthropic ``messages``, with earlier assistant turns' content blocks (thinking
-  with its signature, redacted thinking, text) sent back exactly as received.
+  with its signature, redacted thinking, text) sent back exactly as received; a tool-loop turn's
+  ``tool_calls`` become ``tool_use`` blocks after those blocks, and its ``tool`` messages one user
+  message of ``tool_result`` blocks.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from .._errors import ConfigurationError
+from .anthropic_tools import tool_use_blocks
 from .base import STATE_KEY, ThinkingOptions, state_of
+from .tool_specs import neutral_calls, tool_result_text
 
 __all__ = ["BUDGET_FOR_EFFORT", "claude_kind", "convert_messages", "max_tokens_for", "thinking_fields"]
 
@@ -179,29 +183,44 @@ def convert_messages(messages: list[Message], *, preserve: bool | None, name: st
     blocks back unchanged, unless ``preserve`` is False (then only its text goes back). An
     assistant turn with no text and no state is left out: the API refuses empty content, and it
     merges the two user turns around it.
+
+    A turn that called tools always sends its state's blocks (thinking and signatures must go
+    back within a tool loop, whatever ``preserve`` says), then one ``tool_use`` block per call;
+    the ``tool`` messages after it become one user message of ``tool_result`` blocks, in order.
     """
     system: list[str] = []
     out: list[Message] = []
+    results: list[Any] | None = None  # the tool_result blocks of the open user message
     for index, message in enumerate(messages):
         role = message.get("role")
         content = message.get("content")
         where = f"message {index} ({role})"
+        if role == "tool":
+            call_id, text = tool_result_text(message, where)
+            if results is None:
+                results = []
+                out.append({"role": "user", "content": results})
+            results.append({"type": "tool_result", "tool_use_id": call_id, "content": text})
+            continue
+        results = None
         if role in ("system", "developer"):
             system.append(content if isinstance(content, str) else _joined_text(content, where))
         elif role == "user":
             out.append({"role": "user", "content": content if isinstance(content, str) else _parts(content, where)})
         elif role == "assistant":
-            if message.get("tool_calls") or message.get("function_call"):
-                raise ConfigurationError(
-                    f"{where} calls tools: tool calls are not supported on the anthropic protocol yet"
-                )
-            blocks = _assistant_blocks(message, content, preserve=preserve, name=name, where=where)
+            calls = neutral_calls(message, where)
+            if content is None and calls:
+                content = ""
+            blocks = _assistant_blocks(message, content, preserve=True if calls else preserve, name=name, where=where)
+            if calls:
+                head = [{"type": "text", "text": blocks}] if isinstance(blocks, str) and blocks else []
+                blocks = [*(head if isinstance(blocks, str) else blocks), *tool_use_blocks(calls, where)]
             if blocks:
                 out.append({"role": "assistant", "content": blocks})
         else:
             raise ConfigurationError(
-                f"{where}: tool results and other roles are not supported on the anthropic protocol yet; "
-                "it takes system, developer, user and assistant messages"
+                f"{where}: unknown role {role!r}; the anthropic protocol takes system, developer, user, "
+                "assistant and tool messages"
             )
     return ("\n\n".join(system) if system else None), out
 

@@ -15,6 +15,12 @@ response is the one used and the other is ignored: text is never doubled. Summar
 reasoning items are separated by a blank line. A server that sends an item only whole (no
 deltas) still shows: ``response.output_item.done`` then supplies the item's text.
 
+Tools (:mod:`.responses_tools`): ``function_call`` items become ``tool_calls`` deltas
+(``response.output_item.added`` names the call: ``call_id``, ``name``; then
+``response.function_call_arguments.delta`` pieces); a response that called tools finishes with
+``"tool_calls"``. A finished ``web_search_call`` item (Bailian's built-in search) reports its
+``action.sources`` as ``search_results``.
+
 Usage comes from the final response (``input_tokens``, ``output_tokens``, ``total_tokens``,
 ``output_tokens_details.reasoning_tokens``, ``input_tokens_details.cached_tokens``; read by
 :func:`thinkbook._usage.parse_usage`). Reasoning that happened without text (a reasoning item
@@ -62,7 +68,9 @@ and the message items they precede) exactly as received, in order. They replace 
 message in the next request's ``input``, unchanged. A reasoning item sent without the item that
 followed it is a 400, so trailing reasoning items (a response cut during reasoning) are dropped,
 and the items are used only while the turn's answer still equals their text (an edited answer
-goes back as a plain message).
+goes back as a plain message). The items include the turn's ``function_call`` items; a turn that
+called tools always sends its items back (a tool loop needs the reasoning before its calls),
+followed by one ``function_call_output`` item per ``tool`` message.
 """
 
 from __future__ import annotations
@@ -76,6 +84,7 @@ from .._wire import WireChunk, loads_json
 from .base import BodyInput, Message, ProviderSpec, WireProtocol
 from .openai import error_status, response_format_error
 from .responses_request import bailian_thinking, input_items, openai_thinking
+from .responses_tools import FunctionCalls, search_sources, tool_fields
 
 __all__ = ["OPENAI", "PROTOCOL", "ResponsesParser", "ResponsesProtocol"]
 
@@ -131,11 +140,13 @@ class ResponsesProtocol(WireProtocol):
         thinking = request.thinking
         # OpenAI wants its reasoning items back (store=false); Bailian's carry nothing opaque.
         replay = thinking.preserve is True if bailian else thinking.preserve is not False
+        tools = tool_fields(request.tools, request.tool_choice, request.search, bailian=bailian, title=self.title)
         body: dict[str, Any] = {
             "model": request.model,
             "input": input_items(request.messages, NAME, replay),
             "stream": True,
         }
+        body.update(tools)
         if bailian:
             body.update(bailian_thinking(thinking))
         else:
@@ -184,7 +195,16 @@ class ResponsesParser:
     'Hi'
     """
 
-    __slots__ = ("_done_items", "_final_items", "_kind", "_part", "_saw_reasoning", "_streamed", "_text_item")
+    __slots__ = (
+        "_calls",
+        "_done_items",
+        "_final_items",
+        "_kind",
+        "_part",
+        "_saw_reasoning",
+        "_streamed",
+        "_text_item",
+    )
 
     def __init__(self) -> None:
         self._kind = 0  # which reasoning source this response uses: 0 (none yet), _SUMMARY, _RAW
@@ -194,6 +214,7 @@ class ResponsesParser:
         self._text_item: object = None  # item id of the last answer delta
         self._done_items: dict[int, dict[str, Any]] = {}
         self._final_items: list[dict[str, Any]] | None = None
+        self._calls = FunctionCalls()
 
     def parse(self, event: ServerSentEvent) -> WireChunk | None:
         """Decode one event: a chunk, None for events that carry nothing for thinkbook."""
@@ -254,6 +275,15 @@ class ResponsesParser:
         if kind == "response.refusal.delta":
             delta = _str(obj.get("delta"))
             return WireChunk("", delta) if delta else None
+        if kind == "response.function_call_arguments.delta":
+            return self._calls.delta(obj)
+        if kind == "response.function_call_arguments.done":
+            return self._calls.done(obj, obj.get("arguments"))
+        if kind == "response.output_item.added":
+            item = obj.get("item")
+            if type(item) is dict and item.get("type") == "function_call":
+                return self._calls.added(obj, item)
+            return None
         if kind == "response.output_item.done":
             return self._item_done(obj)
         if kind in ("response.completed", "response.incomplete", "response.failed"):
@@ -300,6 +330,11 @@ class ResponsesParser:
                 return WireChunk(text)
             hidden = bool(_str(item.get("encrypted_content")))
             return WireChunk(reasoning_hidden=True) if hidden else None
+        if kind == "function_call":
+            return self._calls.item_done(obj, item)
+        if kind == "web_search_call":
+            sources = search_sources(item)
+            return WireChunk(search_results=sources) if sources else None
         if kind == "message" and item_id not in self._streamed:
             text = _joined(item.get("content"), "output_text", "")
             self._note(item_id)
@@ -319,7 +354,7 @@ class ResponsesParser:
         if usage is not None and usage.reasoning_tokens and not self._saw_reasoning:
             chunk.reasoning_hidden = True
         if kind == "response.completed":
-            chunk.finish_reason = "stop"
+            chunk.finish_reason = "tool_calls" if self._calls else "stop"
         elif kind == "response.incomplete":
             details = response.get("incomplete_details")
             reason = _str(details.get("reason")) if type(details) is dict else None

@@ -13,7 +13,10 @@ in the protocol module's docstring. Neutral history (OpenAI chat-format dicts) -
   it is a plain ``{"role": "assistant", "content": text}`` message. Its ``reasoning_content`` text
   cannot go back on its own: Responses only takes reasoning as the server's own items.
 * assistant ``tool_calls`` become ``function_call`` items and ``tool`` messages
-  ``function_call_output`` items (``call_id`` from ``tool_call_id``).
+  ``function_call_output`` items (``call_id`` from ``tool_call_id``). A turn that called tools
+  sends its state's items whatever ``replay`` says (a reasoning model needs the reasoning items
+  before its function calls within a tool loop); they already hold the ``function_call`` items,
+  which are rebuilt from ``tool_calls`` only if the two no longer agree.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from .._errors import ConfigurationError
 from .base import ThinkingOptions, state_of
+from .tool_specs import NeutralCall, neutral_calls, tool_result_text
 
 __all__ = ["bailian_thinking", "input_items", "openai_thinking", "state_answer"]
 
@@ -96,23 +100,20 @@ def _replayed(message: dict[str, Any], protocol: str) -> list[dict[str, Any]] | 
     return items
 
 
-def _tool_calls(calls: object, where: str) -> list[dict[str, Any]]:
-    if not isinstance(calls, list):
-        raise ConfigurationError(f"{where}: tool_calls must be a list")
-    items = []
-    for call in calls:
-        function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict) or not isinstance(call.get("id"), str):
-            raise ConfigurationError(f"{where}: each tool call needs an 'id' and a 'function' with name and arguments")
-        items.append(
-            {
-                "type": "function_call",
-                "call_id": call["id"],
-                "name": function.get("name"),
-                "arguments": function.get("arguments") or "{}",
-            }
-        )
-    return items
+def _function_calls(calls: Sequence[NeutralCall]) -> list[dict[str, Any]]:
+    return [
+        {"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments or "{}"}
+        for call in calls
+    ]
+
+
+def _with_calls(items: list[dict[str, Any]], calls: Sequence[NeutralCall]) -> list[dict[str, Any]]:
+    """The state's items when their function calls are the turn's, else the other items followed
+    by function calls built from ``tool_calls``."""
+    sent = [item.get("call_id") for item in items if item.get("type") == "function_call"]
+    if sent == [call.id for call in calls]:
+        return items
+    return [item for item in items if item.get("type") != "function_call"] + _function_calls(calls)
 
 
 def input_items(messages: Sequence[object], protocol: str, replay: bool) -> list[dict[str, Any]]:
@@ -130,20 +131,17 @@ def input_items(messages: Sequence[object], protocol: str, replay: bool) -> list
                 raise ConfigurationError(f"{where} ({role}): content must be a string or a list of parts")
             items.append({"role": role, "content": content})
         elif role == "assistant":
-            replayed = _replayed(message, protocol) if replay else None
+            calls = neutral_calls(message, where)
+            replayed = _replayed(message, protocol) if replay or calls else None
             if replayed is not None:
-                items.extend(replayed)
+                items.extend(_with_calls(replayed, calls) if calls else replayed)
                 continue
             text = _text(content)
-            if text or not message.get("tool_calls"):
+            if text or not calls:
                 items.append({"role": "assistant", "content": text})
-            if message.get("tool_calls"):
-                items.extend(_tool_calls(message["tool_calls"], where))
+            items.extend(_function_calls(calls))
         elif role == "tool":
-            call_id = message.get("tool_call_id")
-            if not isinstance(call_id, str) or not call_id:
-                raise ConfigurationError(f"{where} (tool): needs the 'tool_call_id' of the call it answers")
-            output = content if isinstance(content, str) else _text(content)
+            call_id, output = tool_result_text(message, where)
             items.append({"type": "function_call_output", "call_id": call_id, "output": output})
         else:
             raise ConfigurationError(f"{where}: unknown role {role!r}; use system, developer, user, assistant or tool")
