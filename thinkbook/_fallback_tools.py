@@ -43,7 +43,7 @@ TOOL_LABELS: dict[str, dict[str, str]] = {
         "arguments": "参数",
         "result": "结果",
         "error_label": "错误",
-        "more": "还有 {n} 个字符",
+        "more": "{n} 个字符未显示",
         "run": "运行中…",
         "ask": "等待确认",
         "ok": "✓",
