@@ -100,6 +100,7 @@ class Timeline:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
         self._by_call: dict[int, int] = {}  # id(call) -> position (calls are mutable: no hashing)
+        self._by_id: dict[str, int] = {}  # call.id -> latest position: a finished copy of the call finds its card
         self._changed: set[int] = set()
         self._approvals: dict[int, concurrent.futures.Future[bool]] = {}
         self.snapshot_due = False  # a change the synced state has not caught up with
@@ -124,20 +125,27 @@ class Timeline:
         return position
 
     def _find(self, call: ToolCall) -> int | None:
-        position = self._by_call.get(id(call))
-        if position is not None and self.items[position].get("name") == call.name[:NAME_LIMIT]:
-            return position
+        for position in (self._by_call.get(id(call)), self._by_id.get(call.id) if call.id else None):
+            if position is not None and self.items[position].get("name") == call.name[:NAME_LIMIT]:
+                return position
         return None
+
+    def _remember(self, call: ToolCall, position: int) -> None:
+        self._by_call[id(call)] = position
+        if call.id:
+            self._by_id[call.id] = position
 
     def started(self, call: ToolCall, at: int) -> None:
         position = self._find(call)
         state = self.items[position]["st"] if position is not None else None
-        self._by_call[id(call)] = self._put(position, tool_item(call, at, state if state == "ask" else "run"))
+        if state not in (None, "run", "ask"):
+            position = None  # a finished call with the same id (servers that number calls per round): a new card
+        self._remember(call, self._put(position, tool_item(call, at, "ask" if state == "ask" else "run")))
 
     def finished(self, call: ToolCall, at: int) -> None:
         position = self._find(call)
         skipped = position is not None and self.items[position]["st"] == "skip"
-        self._by_call[id(call)] = self._put(position, tool_item(call, at, "skip" if skipped else None))
+        self._remember(call, self._put(position, tool_item(call, at, "skip" if skipped else None)))
 
     def said(self, markdown: str, at: int) -> None:
         """Answer text that came before a round's tool calls (rendered by :meth:`take_changes`)."""
@@ -145,9 +153,9 @@ class Timeline:
 
     def ask(self, call: ToolCall, at: int) -> concurrent.futures.Future[bool]:
         position = self._find(call)
-        if position is None:  # the approval came before the ToolCallStarted event
+        if position is None or self.items[position]["st"] not in ("run", "ask"):  # asked before it started
             position = self._put(None, tool_item(call, at, "ask"))
-            self._by_call[id(call)] = position
+            self._remember(call, position)
         else:
             self.items[position]["st"] = "ask"
             self._changed.add(position)
