@@ -7,16 +7,24 @@ const L = {
     on: "thinking on", off: "thinking off", budget: "budget", input: "input", cached: "cached", reas: "reasoning",
     ans: "answer", total: "total", ttft: "first token", tthink: "thinking", rate: "tok/s", cost: "cost",
     waiting: "waiting…", thinking: "thinking", answering: "answering", done: "done", stopped: "stopped", error: "error",
-    paced: "timings as recorded", unpaced: "replayed without pauses: no timings", hidden: "not shown by the provider" },
+    paced: "timings as recorded", unpaced: "replayed without pauses: no timings", hidden: "not shown by the provider",
+    tools: "running tools", tool: "Tool", args: "Arguments", result: "Result", errL: "Error", more: " more characters",
+    s_run: "running…", s_ask: "waiting for approval", s_ok: "✓", s_err: "✗ error", s_skip: "skipped",
+    s_req: "requested: not run here", s_stop: "interrupted", runB: "Run", skipB: "Skip", askQ: "Run this tool call?", continued: "Reasoning, continued",
+    sources: "Sources", images: "Input images" },
   zh: { reasoning: "思考过程", answer: "完整回复", tokens: "Token 消耗", now: "思考中…", thought: "已思考",
     stop: "停止", copy: "复制", copied: "已复制", copyAll: "复制回复", replay: "正在回放录制的回答", replayIllustrative: "正在回放示例录制（非模型输出）",
     on: "思考：开", off: "思考：关", budget: "预算", input: "输入", cached: "缓存", reas: "思考",
     ans: "回复", total: "总计", ttft: "首 token", tthink: "思考用时", rate: "tokens/s", cost: "费用",
     waiting: "等待中…", thinking: "思考中", answering: "回答中", done: "已完成", stopped: "已停止", error: "出错",
-    paced: "用时为录制时的用时", unpaced: "无停顿回放：无用时", hidden: "服务商未提供思考内容" },
+    paced: "用时为录制时的用时", unpaced: "无停顿回放：无用时", hidden: "服务商未提供思考内容",
+    tools: "调用工具中", tool: "工具", args: "参数", result: "结果", errL: "错误", more: " 个字符未显示",
+    s_run: "运行中…", s_ask: "等待确认", s_ok: "✓", s_err: "✗ 出错", s_skip: "已跳过", s_req: "已请求：未在此运行",
+    s_stop: "已中断", runB: "运行", skipB: "跳过", askQ: "运行这次工具调用？", continued: "继续思考",
+    sources: "来源", images: "输入图片" },
 };
-const LIVE = { waiting: 1, thinking: 1, answering: 1 };
-const rank = (s) => ({ waiting: 0, thinking: 1, answering: 2 })[s] ?? 3; // done/stopped/error: 3
+const LIVE = { waiting: 1, thinking: 1, answering: 1, tools: 1 };
+const rank = (s) => ({ waiting: 0, thinking: 1, tools: 1, answering: 2 })[s] ?? 3; // done/stopped/error: 3
 const num = (v) => typeof v === "number" && isFinite(v);
 const NF = new Intl.NumberFormat("en-US"); // one formatter: toLocaleString builds one per call
 const fmt = (n) => NF.format(Math.round(n));
@@ -34,6 +42,45 @@ function h(tag, cls, parent, text) {
   return e;
 }
 const tx = (e, s) => e.__t !== s && (e.textContent = e.__t = s); // write only on change
+// Only these image sources are ever set (the kernel checks them too): inline images of the four
+// formats every vision API takes, and https URLs the user gave.
+const IMG = /^(data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+\/=]+|https:\/\/[^\s"'<>\\]+)$/;
+const oneLine = (s, n) => ((s = s.replace(/\s+/g, " ").trim()), s.length > n ? s.slice(0, n - 1) + "…" : s);
+
+// A tool call card (thinkbook/_view_timeline.py): every text is the model's or the tool's, so it
+// goes in as text nodes only. Folded unless it waits for a click or the user opened it.
+function fillCard(c, it, T, send) {
+  const d = c.d, st = String(it.st || "");
+  d.className = "tb-tool tb-tool-" + st.replace(/[^a-z]/g, "");
+  d.replaceChildren();
+  const sm = h("summary", "", d);
+  if (st == "run" || st == "ask") h("span", "tb-spin", sm).setAttribute("aria-hidden", "true");
+  h("span", "tb-tool-k", sm, T.tool);
+  h("code", "tb-tool-name", sm, String(it.name || "?"));
+  h("span", "tb-tool-args", sm, oneLine(String(it.args || ""), 60));
+  const sec = num(it.sec) && (st == "ok" || st == "err") ? (st == "ok" ? " " : " · ") + it.sec.toFixed(2) + "s" : "";
+  h("span", "tb-tool-st", sm, (T["s_" + st] || st) + sec);
+  const body = h("div", "tb-tool-body", d);
+  const block = (label, text, more) => {
+    h("div", "tb-tool-h", body, label);
+    h("code", "", h("pre", "tb-tool-pre", body), text);
+    if (more > 0) h("div", "tb-more", body, fmt(more) + T.more);
+  };
+  block(T.args, String(it.args || "{}"), it.args_more);
+  if (it.err != null) block(T.errL, String(it.err), it.err_more);
+  else if (it.res != null) block(T.result, String(it.res), it.res_more);
+  if (st == "ask") {
+    const a = h("div", "tb-ask", body);
+    h("span", "", a, T.askQ);
+    const go = h("button", "tb-btn tb-run", a, T.runB), no = h("button", "tb-btn tb-skip", a, T.skipB);
+    go.dataset.tb = "run";
+    no.dataset.tb = "skip";
+    const answer = (ok) => ((go.disabled = no.disabled = true), send({ t: "approve", i: it.i, ok }));
+    go.addEventListener("click", () => answer(true));
+    no.addEventListener("click", () => answer(false));
+  }
+  if (!c.user) d.open = st == "ask";
+}
 
 function copy(text, btn, T) {
   const done = (ok) => {
@@ -98,13 +145,15 @@ function render({ model, el }) {
   const root = h("div", "tb-view", el), lbl = h("div", "tb-col-label", root), bar = h("div", "tb-bar", root);
   const mName = h("span", "tb-model", bar), mThink = h("span", "tb-think", bar), stEl = h("span", "tb-st", bar);
   const badge = h("span", "tb-replay", bar), errEl = h("span", "tb-err", bar), stop = h("button", "tb-btn tb-stop", bar);
+  const imgs = h("div", "tb-imgs", root), tl = h("div", "tb-tl", root); // thumbnails; reasoning + tool cards
   const det = h("details", "tb-reason"), sum = h("summary", "", det), rBox = h("div", "tb-rtext", det);
   const hid = h("div", "tb-hidden"); // "Thought for … (not shown by the provider)": tokens, no text
   const ans = h("div", "tb-answer tb-code", root), doneEl = h("div", "tb-done", ans), tailEl = h("div", "tb-tail", ans);
+  const srcs = h("div", "tb-sources", root), srcH = h("div", "tb-sources-h", srcs), srcL = h("div", "", srcs);
   const foot = h("div", "tb-foot", root), cnt = h("span", "tb-counters", foot), cpAll = h("button", "tb-btn", foot);
   // Stable hooks for tests and user styles, independent of the class names.
   for (const [node, name] of [[stEl, "status"], [stop, "stop"], [det, "reasoning"], [ans, "answer"], [cnt, "counters"],
-    [lbl, "col-label"]])
+    [lbl, "col-label"], [imgs, "images"], [srcs, "sources"]])
     node.dataset.tb = name;
   lbl.setAttribute("role", "heading");
   lbl.setAttribute("aria-level", "3");
@@ -115,6 +164,9 @@ function render({ model, el }) {
   let snapR = null, snapA = null, rq = "", bq = [], tq = null;
   let t0 = null, t1 = null, user = false, auto = null, stick = true, stopped = false;
   let frame = 0, dead = false, timer = 0, T = L.en, first = true;
+  // The timeline: items cut the reasoning (rText) at their "at" offsets; tailBox takes new reasoning.
+  let items = [], tlDirty = false, tailBox = null, wasEmpty = null, imgKey = null, srcKey = null;
+  const segs = [], cards = new Map();
   // A replay's times are told at the recording's pace: the kernel scales its own, this view its clock.
   const pace = () => { const p = (get("header") || {}).pace; return num(p) ? p : 1; };
   const kick = () => frame || dead || ((frame = 1), raf(measured));
@@ -144,6 +196,8 @@ function render({ model, el }) {
     applied = s;
     gap = false;
     if (fresh || r !== rText) (rText = snapR = r), (rq = "");
+    const tm = get("timeline") || [];
+    if (tm.length || items.length) if (fresh || JSON.stringify(tm) !== JSON.stringify(items)) (items = tm.slice()), (tlDirty = true);
     // The snapshot carries the finished blocks and the open tail apart: no guessing where one ends.
     if (!fresh && a.length > dH.length && a.startsWith(dH)) {
       // The snapshot extends what streamed (e.g. the final render): append, don't rebuild.
@@ -169,6 +223,8 @@ function render({ model, el }) {
     applied = m.s;
     if (m.ts) stamps.push(m.ts);
     if (m.r) (rq += m.r), (rText += m.r);
+    if (m.tl) for (const it of m.tl) (items[it.i] = it), (tlDirty = true);
+    if (m.ar) (dH = tH = ""), (snapA = ["", ""]), (bq = []), (tq = null); // the answer so far moved to the timeline
     if (m.b) for (const x of m.b) bq.push(x), (dH += x), (tH = "");
     // The tail arrives as "keep the first ak characters, then add a" (ak counts UTF-16 units).
     if (typeof m.a == "string") tq = tH = (m.ak ? tH.slice(0, m.ak) : "") + m.a;
@@ -179,7 +235,8 @@ function render({ model, el }) {
   }
 
   const H = { status: syncSt, seq: snapshot, reasoning: snapshot, answer_html: snapshot, answer_tail: snapshot,
-    counters: () => (counters = get("counters") || {}), error: 0, header: 0, can_stop: 0, answer_markdown: 0 };
+    counters: () => (counters = get("counters") || {}), error: 0, header: 0, can_stop: 0, answer_markdown: 0,
+    timeline: snapshot, images: 0, sources_html: 0 };
   const offs = [["msg:custom", onMsg]];
   for (const k in H) offs.push(["change:" + k, () => (H[k] && H[k](), kick())]);
   for (const [n, f] of offs) model.on(n, f);
@@ -201,6 +258,66 @@ function render({ model, el }) {
     if (num(tm.thinking_seconds)) return tm.thinking_seconds;
     return t0 != null && t1 != null && k > 0 ? ((t1 - t0) / 1000) * k : null;
   }
+
+  // Lays the reasoning segments and the cards out in order. The first segment with text is the
+  // fold with the clock and totals (det); later ones are "continued" folds. Runs when items or
+  // the whole reasoning change; streamed reasoning otherwise just appends to the last segment.
+  function layout(empty) {
+    const nodes = [];
+    let pos = 0, k = 0, main = false;
+    const seg = (text) => {
+      if (!text) return null;
+      if (!main) return (main = true), (rBox.textContent = text), nodes.push(det), rBox;
+      const f = segs[k] || (segs[k] = fold());
+      k++;
+      f.b.textContent = text;
+      tx(f.s, T.continued);
+      nodes.push(f.d);
+      return f.b;
+    };
+    for (const it of items) {
+      if (!it) continue;
+      const at = Math.max(pos, Math.min(rText.length, it.at | 0));
+      seg(rText.slice(pos, at));
+      pos = at;
+      nodes.push(it.k == "tool" ? card(it) : say(it));
+    }
+    tailBox = seg(rText.slice(pos));
+    if (!main && empty) (rBox.textContent = ""), nodes.push(det), (tailBox = rBox); // "Thinking…" before any text
+    const kids = tl.children;
+    if (nodes.length !== kids.length || nodes.some((n, i) => kids[i] !== n)) tl.replaceChildren(...nodes);
+  }
+  function fold() {
+    const d = h("details", "tb-reason tb-more"), f = { d, s: h("summary", "", d), b: h("div", "tb-rtext", d), user: false, auto: null };
+    d.dataset.tb = "reasoning-more";
+    f.s.addEventListener("click", () => (f.user = true));
+    return f;
+  }
+  function card(it) {
+    let c = cards.get(it.i);
+    if (!c) {
+      c = { d: h("details", "tb-tool"), key: "", user: false };
+      c.d.dataset.tb = "tool";
+      c.d.addEventListener("click", (e) => e.target.closest("summary") && (c.user = true));
+      cards.set(it.i, c);
+    }
+    const key = JSON.stringify(it) + T.tool;
+    if (c.key !== key) (c.key = key), fillCard(c, it, T, (x) => model.send(x));
+    return c.d;
+  }
+  function say(it) {
+    let c = cards.get(it.i);
+    if (!c || c.html !== it.html) {
+      c = { d: c && c.d && c.d.className == "tb-say" ? c.d : h("div", "tb-say"), html: it.html };
+      c.d.innerHTML = String(it.html || ""); // sanitized markdown, rendered by the kernel like the answer
+      addCopy(c.d, T);
+      cards.set(it.i, c);
+    }
+    return c.d;
+  }
+  // Open while it is the live segment; folded once something follows it (unless the user chose).
+  const wantFor = (a, last) => !last ? false : st == "thinking" ? true : st == "answering" || st == "done" ? false
+    : a == null && rText !== "" && !dH && !tH ? true : null;
 
   function paint() {
     frame = 0;
@@ -229,16 +346,19 @@ function render({ model, el }) {
 
     // Reasoning: text nodes only; folds itself unless the user toggled it.
     let rCh = snapR != null || rq;
-    if (snapR != null) (rBox.textContent = snapR), (snapR = null);
-    if (rq) rBox.appendChild(document.createTextNode(rq)), (rq = "");
-    const show = rText !== "" || (st == "thinking" && hd.thinking !== false);
-    if (show !== det.isConnected) show ? ans.before(det) : det.remove();
+    const empty = rText === "" && st == "thinking" && hd.thinking !== false;
+    if (empty !== wasEmpty) (wasEmpty = empty), (tlDirty = true);
+    if (tlDirty || snapR != null || (rq && !tailBox)) (tlDirty = false), (snapR = null), (rq = ""), layout(empty);
+    else if (rq) tailBox.appendChild(document.createTextNode(rq)), (rq = "");
     det.setAttribute("aria-label", T.reasoning);
     // Stopped or failed: leave the fold as it was; a view drawn afresh in that state (the display
     // is replaced when the stream ends) opens it when the stream stopped before any answer.
-    const want = st == "thinking" ? true : st == "answering" || st == "done" ? false
-      : auto == null && rText !== "" && !dH && !tH ? true : null;
+    const want = wantFor(auto, tailBox === rBox);
     if (!user && want != null && want !== auto) det.open = auto = want;
+    for (const f of segs) {
+      const w = f.d.isConnected && !f.user ? wantFor(f.auto, tailBox === f.b) : null;
+      if (w != null && w !== f.auto) f.d.open = f.auto = w;
+    }
     const ts = thinkSecs(tm);
     if (st == "thinking" && t0 != null) tx(sum, ts != null ? `${T.now} ${sec(ts)}` : T.now);
     else {
@@ -248,7 +368,28 @@ function render({ model, el }) {
     const hidden = !!c.reasoning_hidden && rText === "";
     if (hidden !== hid.isConnected) hidden ? ans.before(hid) : hid.remove();
     if (hidden) tx(hid, `${sum.textContent} (${T.hidden})`);
-    if (rCh && stick && det.open) rBox.scrollTop = rBox.scrollHeight;
+    if (rCh && stick && tailBox && tailBox.parentNode.open) tailBox.scrollTop = tailBox.scrollHeight;
+
+    // Input images and web sources: rebuilt only when they change.
+    const im = get("images") || [], ik = JSON.stringify(im);
+    if (ik !== imgKey) {
+      imgKey = ik;
+      imgs.replaceChildren();
+      for (const x of im) {
+        const src = String((x && x.src) || ""), alt = String((x && x.alt) || "image");
+        if (!IMG.test(src)) { h("span", "tb-img-alt", imgs, alt); continue; }
+        const img = h("img", "", imgs);
+        img.alt = img.title = alt;
+        img.referrerPolicy = "no-referrer";
+        img.src = src;
+      }
+    }
+    imgs.hidden = !im.length;
+    imgs.setAttribute("aria-label", T.images);
+    const sh = get("sources_html") || "";
+    if (sh !== srcKey) (srcKey = sh), (srcL.innerHTML = sh); // sanitized by the kernel (_search, _markdown)
+    srcs.hidden = !sh;
+    tx(srcH, T.sources);
 
     // Answer: finished blocks are append-only, the open tail is replaced.
     ans.setAttribute("aria-label", T.answer);

@@ -19,6 +19,7 @@ state per view that streamed at the same time as another, not one per view.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import ConfigurationError, redact
@@ -90,6 +91,24 @@ def retire_view(view: ThinkView) -> None:
         _retired_ids.give(model_id)
 
 
+def request_images(body: dict[str, Any]) -> list[str]:
+    """The image URLs of the request's last user message (OpenAI ``image_url`` parts, DashScope
+    native ``{"image": ...}`` parts): what the view shows as thumbnails."""
+    messages = body.get("messages") or (body.get("input") or {}).get("messages") or []
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    content = users[-1].get("content") if users else None
+    if not isinstance(content, list):
+        return []
+    urls = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        url = part.get("image_url", {}).get("url") if isinstance(part.get("image_url"), dict) else part.get("image")
+        if isinstance(url, str):
+            urls.append(url)
+    return urls
+
+
 def _rounded(values: dict[str, Any]) -> dict[str, Any]:
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in values.items() if v is not None}
 
@@ -104,6 +123,7 @@ class LiveDisplay:
         finalize: Finalize = "widget",
         lang: str | None = None,
         worker: ViewWorker | None = None,
+        images: Sequence[object] | None = None,
     ) -> None:
         from ._view import ThinkView
 
@@ -123,10 +143,13 @@ class LiveDisplay:
             replay=replay,
             replay_speed=replay_speed(request.endpoint.url) if replay else None,
             finalize=finalize,
+            images=request_images(body) if images is None else images,
             **options,
         )
         self._handle: Any = None
         self._worker = worker or default_worker()
+        # An approval (confirm=True) changes the view between events: the worker sends it.
+        self.view.set_waker(lambda: self._worker.schedule(self, self.view.due_in()))
 
     def start(self) -> None:
         """Draw the view in the current output (the Stop button is wired by ``allow_stop``)."""

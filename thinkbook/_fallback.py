@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
+from ._fallback_tools import images_html, say_html, sources_block, split_reasoning, tool_card, tool_labels, tool_line
+
 # Replays of recordings written to illustrate (not model output) carry this prefix in the view header.
 ILLUSTRATIVE_REPLAY = "replay:illustrative:"
 
@@ -103,6 +105,12 @@ class FinalState:
     budget: int | None = None
     reasoning_hidden: bool = False
     replay_speed: float | None = None
+    # Tool loops: the items cutting the reasoning into segments (see _view_timeline); web sources
+    # (sanitized HTML, and as markdown for the text output); input image thumbnails.
+    timeline: tuple[dict[str, Any], ...] = ()
+    sources_html: str = ""
+    sources_text: str = ""
+    images: tuple[dict[str, Any], ...] = ()
 
 
 def _labels(state: FinalState) -> dict[str, str]:
@@ -216,19 +224,12 @@ def static_html(state: FinalState, *, copy_buttons: bool = False) -> str:
     """
     labels = _labels(state)
     lang = ' lang="zh"' if state.lang == "zh" else ""
-    out = [f'<div class="tb-view tb-static"{lang}>', _bar(state)]
-    if state.reasoning:
-        # Folded like the live view once it answered; open when it stopped before any answer.
-        unfinished = state.status in ("stopped", "error") and not state.answer_markdown.strip()
-        out.append(
-            # data-tb="reasoning" like the live fold: the same hooks find it live and finished.
-            f'<details data-tb="reasoning"{" open" if unfinished else ""}>'
-            f"<summary>{html.escape(thought_summary(state))}</summary>"
-            f'<pre class="tb-rtext" style="white-space:pre-wrap">{html.escape(state.reasoning)}</pre></details>'
-        )
-    elif state.reasoning_hidden:
+    out = [f'<div class="tb-view tb-static"{lang}>', _bar(state), images_html(state.images, state.lang)]
+    out.extend(_timeline_html(state))
+    if state.reasoning_hidden and not state.reasoning:
         out.append(f'<p class="tb-hidden"><small>{html.escape(thought_summary(state))}</small></p>')
     out.append(f'<div class="tb-answer" data-tb="answer">{state.answer_html}</div>')
+    out.append(sources_block(state.sources_html, state.lang))
     if state.status == "stopped":
         out.append(f'<p class="tb-note"><em>{html.escape(labels["stopped"])}</em></p>')
     if state.error:
@@ -239,6 +240,36 @@ def static_html(state: FinalState, *, copy_buttons: bool = False) -> str:
         out.append(_copy_script(state))
     out.append("</div>")
     return "".join(out)
+
+
+def _timeline_html(state: FinalState) -> list[str]:
+    """Reasoning segments and the items between them, in order (a plain answer: one fold).
+
+    The first segment with text is the fold with the summary line (time, tokens: of all rounds);
+    later ones are "Reasoning, continued" folds. Folded like the live view once it answered;
+    the last one open when the stream stopped before any answer.
+    """
+    out: list[str] = []
+    segments = split_reasoning(state.reasoning, state.timeline)
+    unfinished = state.status in ("stopped", "error") and not state.answer_markdown.strip()
+    last_text = max((n for n, text in enumerate(segments) if text), default=-1)
+    main = True
+    for number, text in enumerate(segments):
+        if text:
+            if main:  # data-tb="reasoning" like the live fold: the same hooks find it live and finished
+                summary, hook = thought_summary(state), "reasoning"
+            else:
+                summary, hook = tool_labels(state.lang)["continued"], "reasoning-more"
+            main = False
+            opened = " open" if unfinished and number == last_text else ""
+            out.append(
+                f'<details data-tb="{hook}"{opened}><summary>{html.escape(summary)}</summary>'
+                f'<pre class="tb-rtext" style="white-space:pre-wrap">{html.escape(text)}</pre></details>'
+            )
+        if number < len(state.timeline):
+            item = state.timeline[number]
+            out.append(tool_card(item, state.lang) if item.get("k") == "tool" else say_html(item))
+    return out
 
 
 # The Copy buttons (one per code block, one for the answer's markdown, kept in the page as JSON
@@ -288,14 +319,37 @@ def plain_text(state: FinalState, *, reasoning: bool = True) -> str:
     replay = _replay_label(state)
     if replay:
         sections.append(f"[{replay}]")
-    if state.reasoning and reasoning:
+    if state.timeline:
+        sections.extend(_timeline_text(state, reasoning=reasoning))
+    elif state.reasoning and reasoning:
         sections.append(f"[{thought_summary(state)}]\n{state.reasoning}")
     elif state.reasoning or state.reasoning_hidden:
         sections.append(f"[{thought_summary(state)}]")
     sections.append(f"[{labels['answer']}]\n{state.answer_markdown}")
+    if state.sources_text:
+        sections.append(f"[{tool_labels(state.lang)['sources']}]\n{state.sources_text}")
     if state.status == "stopped":
         sections.append(labels["stopped"])
     if state.error:
         sections.append(f"{labels['error']}: {state.error}")
     sections.append(counters_line(state))
     return "\n\n".join(sections)
+
+
+def _timeline_text(state: FinalState, *, reasoning: bool) -> list[str]:
+    """The timeline as text sections: reasoning segments (``reasoning=False``: the summary line
+    once) and one line per tool call; answer text between rounds as its text."""
+    sections, main = [], True
+    segments = split_reasoning(state.reasoning, state.timeline)
+    for number, text in enumerate(segments):
+        if text and (reasoning or main):
+            header = thought_summary(state) if main else tool_labels(state.lang)["continued"]
+            sections.append(f"[{header}]\n{text}" if reasoning else f"[{header}]")
+            main = False
+        if number < len(state.timeline):
+            item = state.timeline[number]
+            if item.get("k") == "tool":
+                sections.append(tool_line(item, state.lang))
+            elif item.get("html"):
+                sections.append(_text_of(str(item["html"])))
+    return sections

@@ -24,11 +24,13 @@ fraction of the stream's.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import locale
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,11 +41,25 @@ import traitlets
 from ._accumulator import append_text
 from ._counters import token_weight
 from ._fallback import FinalState, plain_text, static_html
-from ._live_markdown import LiveMarkdown
+from ._live_markdown import LiveMarkdown, _utf16_units
 from ._markdown import render_markdown
 from ._pricing import estimate_cost
 from ._replay import at_recorded_pace
-from ._types import AnswerDelta, AnswerWasReasoning, Done, ReasoningDelta, ThinkEvent, ThinkResult, UsageUpdate
+from ._search import link_citations, sources_markdown
+from ._types import (
+    AnswerDelta,
+    AnswerWasReasoning,
+    Done,
+    ReasoningDelta,
+    ThinkEvent,
+    ThinkResult,
+    ToolCall,
+    ToolCallFinished,
+    ToolCallStarted,
+    UsageUpdate,
+)
+from ._view_images import thumbnails
+from ._view_timeline import Timeline, final_timeline
 
 Finalize = Literal["widget", "static"]
 
@@ -88,6 +104,10 @@ class ThinkView(anywidget.AnyWidget):
     seq = traitlets.Int(0).tag(sync=True)
     counters = traitlets.Dict().tag(sync=True)
     can_stop = traitlets.Bool(False).tag(sync=True)
+    # Tool loops (see _view_timeline), web sources under the answer, input image thumbnails.
+    timeline: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    sources_html = traitlets.Unicode("").tag(sync=True)
+    images: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     # Set by a panel that batches several views' deltas into one message of its own widget: the
     # front end then also takes deltas addressed to this channel (see ``flush(send=...)``).
     channel = traitlets.Unicode("").tag(sync=True)
@@ -117,9 +137,13 @@ class ThinkView(anywidget.AnyWidget):
         render_clock: Clock = time.perf_counter,
         timestamps: bool = False,
         label: str | None = None,
+        images: Sequence[object] | None = None,
         **kwargs: Any,
     ) -> None:
+        shown = thumbnails(images)  # checked before any widget exists: a bad image is a ConfigurationError
         super().__init__(**kwargs)
+        if shown:
+            self.images = shown
         self.header = {
             "model": model,
             "thinking": enable_thinking,
@@ -182,6 +206,15 @@ class ThinkView(anywidget.AnyWidget):
         self._retired: FinalState | None = None
         self._reasoning_hidden = False
         self._live_status = "waiting"
+        # Tool loops: the items between reasoning segments, the answer text of the current round
+        # (moved into the timeline when the round calls tools), the usage of finished rounds.
+        self._timeline = Timeline()
+        self._round_answer: list[str] = []
+        self._phase = "waiting"
+        self._usage_before: dict[str, Any] | None = None
+        self._round_usage: dict[str, Any] | None = None
+        self._waker: Callable[[], object] | None = None
+        self._sources_text = ""
         self.counters = self._live_counters()
         self.on_msg(self._handle_message)
 
@@ -193,8 +226,9 @@ class ThinkView(anywidget.AnyWidget):
             for event in events:
                 match event:
                     case ReasoningDelta(text):
-                        if self._first_reasoning is None:
-                            self._first_reasoning = self._clock()
+                        if self._first_reasoning is None or self._phase == "tools":
+                            if self._first_reasoning is None:
+                                self._first_reasoning = self._clock()
                             self._set_status("thinking")
                         append_text(self._reasoning_parts, text)  # compacted: a long thought stays small
                         self._pending_reasoning.append(text)
@@ -206,6 +240,7 @@ class ThinkView(anywidget.AnyWidget):
                             self._first_answer = self._clock()
                             self._set_status("answering")
                         self._answer_intake.append(text)
+                        append_text(self._round_answer, text)  # moves to the timeline if the round calls tools
                         self._pending_answer = True
                         self._pending_chars += len(text)
                         self._pending_answer_chars += len(text)
@@ -214,15 +249,43 @@ class ThinkView(anywidget.AnyWidget):
                     case AnswerWasReasoning(text):
                         self._move_answer_to_reasoning(text)
                     case UsageUpdate(usage):
-                        self._usage = {**usage.to_dict(), "answer_tokens": usage.answer_tokens}
-                        self._usage.pop("raw", None)
+                        self._round_usage = {**usage.to_dict(), "answer_tokens": usage.answer_tokens}
+                        self._round_usage.pop("raw", None)
+                        self._usage = _sum_usage(self._usage_before, self._round_usage)
                         self._usage_changed = True
+                    case ToolCallStarted(call):
+                        self._tool_round_ends()
+                        self._timeline.started(call, self._reasoning_units())
+                    case ToolCallFinished(call):
+                        self._timeline.finished(call, self._reasoning_units())
                     case Done(result):
                         self._result = result
                 self._counters_dirty = True
 
     def _set_status(self, status: str) -> None:
-        self._pending_status = status
+        self._pending_status = self._phase = status
+
+    def _reasoning_units(self) -> int:
+        # Where the next item cuts the reasoning (UTF-16 units, as the browser counts): rare, so
+        # it is measured here rather than counted on every delta.
+        return _utf16_units("".join(self._reasoning_parts))
+
+    def _tool_round_ends(self) -> None:
+        """A round asks for tools: its answer text moves into the timeline, its usage is banked."""
+        if self._phase == "tools":
+            return
+        self._set_status("tools")
+        self._usage_before, self._round_usage = self._usage, None
+        answer_text = "".join(self._round_answer)
+        self._round_answer.clear()
+        if answer_text.strip():
+            self._timeline.said(answer_text, self._reasoning_units())
+            self._answer_intake.clear()
+            self._answer_reset = True  # the answer pane starts over with the next round
+            self._pending_answer = True
+            self._pending_chars -= self._pending_answer_chars
+            self._pending_answer_chars = 0
+        self._first_answer = None  # the thinking clock runs on through the loop
 
     def _move_answer_to_reasoning(self, text: str) -> None:
         # Rare (a pre-filled <think>): rebuild both panes and let the next snapshot carry them.
@@ -239,6 +302,7 @@ class ThinkView(anywidget.AnyWidget):
         self._set_status("thinking")
         self._reasoning_chars += self._answer_chars
         self._answer_chars = 0
+        self._round_answer.clear()
         self._last_snapshot = float("-inf")
         self._chars_at_snapshot = (0, 0)
 
@@ -254,12 +318,14 @@ class ThinkView(anywidget.AnyWidget):
             if self._ended:
                 return float("inf")  # the final snapshot has it all
             now = self._clock()
-            if self._pending_status or self._pending_chars >= _WORTH_SENDING:
+            if self._pending_status or self._pending_chars >= _WORTH_SENDING or self._timeline.dirty:
                 wait = self.batch_interval
             elif self._pending_chars or self._pending_answer:
                 wait = self.max_batch_interval
             elif self._counters_dirty and self._usage_changed:
                 wait = self.counters_interval
+            elif self._timeline.snapshot_due:  # a card changed: the synced state catches up soon
+                return max(0.0, self._last_snapshot + self.snapshot_interval - now)
             else:
                 return float("inf")
             due = self._last_flush + wait
@@ -294,7 +360,10 @@ class ThinkView(anywidget.AnyWidget):
                 if self._pending_reasoning:
                     message["r"] = "".join(self._pending_reasoning)
                     self._pending_reasoning.clear()
-                render = answer and self._pending_answer and now >= self._answer_ready_at
+                # An answer reset (text moved to the timeline) goes out at once: never shown twice.
+                render = answer and self._pending_answer and (now >= self._answer_ready_at or self._answer_reset)
+                if self._timeline.dirty:
+                    message["tl"] = self._timeline.take_changes()
                 intake: list[str] = []
                 reset = False
                 if render:
@@ -326,11 +395,13 @@ class ThinkView(anywidget.AnyWidget):
                     now_chars >= then_chars * self.snapshot_growth
                     for now_chars, then_chars in zip(self._side_chars(), self._chars_at_snapshot, strict=True)
                 )
+                grown = grown or self._timeline.snapshot_due  # a changed card counts as growth
                 snapshot = now - self._last_snapshot >= self.snapshot_interval and grown
                 if snapshot:
                     self._last_snapshot = now
                     self._chars_at_snapshot = tuple(max(n, 1) for n in self._side_chars())
                 reasoning = "".join(self._reasoning_parts) if snapshot else ""
+                timeline = self._timeline.snapshot() if snapshot and self._timeline else None
             # The pushes go on meanwhile: only this view's own flushes wait for the render.
             if render:
                 self._render_answer(message, intake, reset=reset)
@@ -341,7 +412,8 @@ class ThinkView(anywidget.AnyWidget):
                     message["ts"] = time.time() * 1000
                 (send or self.send)(message)
             if snapshot:
-                self._snapshot(reasoning, answer_html=self._markdown.finished_html, answer_tail=self._markdown.tail)
+                done_html, tail = self._markdown.finished_html, self._markdown.tail
+                self._snapshot(reasoning, answer_html=done_html, answer_tail=tail, timeline=timeline)
 
     def _render_answer(self, message: dict[str, Any], intake: list[str], *, reset: bool) -> None:
         """Render the answer's new text into ``message`` (finished blocks, tail change); pace the next render.
@@ -352,6 +424,7 @@ class ThinkView(anywidget.AnyWidget):
         """
         if reset:
             self._markdown = LiveMarkdown()
+            message["ar"] = 1  # the browser clears its answer before adding this render
         for text in intake:
             self._markdown.append(text)
         started = self._render_clock()
@@ -367,8 +440,12 @@ class ThinkView(anywidget.AnyWidget):
     def _side_chars(self) -> tuple[int, int]:
         return self._reasoning_chars, self._answer_chars
 
-    def _snapshot(self, reasoning: str, *, answer_html: str, answer_tail: str = "") -> None:
+    def _snapshot(
+        self, reasoning: str, *, answer_html: str, answer_tail: str = "", timeline: list[dict[str, Any]] | None = None
+    ) -> None:
         with self.hold_sync():
+            if timeline is not None:
+                self.timeline = timeline
             self.reasoning = reasoning
             self.answer_html = answer_html
             self.answer_tail = answer_tail
@@ -458,8 +535,13 @@ class ThinkView(anywidget.AnyWidget):
                 final = result or self._result
                 if final is None and error is not None:
                     final = getattr(error, "partial", None)
-                if final is not None:
+                timeline = final_timeline(final, self._timeline) if final is not None else None
+                sources = list(final.search_results) if final is not None else []
+                # A loop's result rebuilds the timeline; a result without rounds after streamed cards
+                # (a stopped loop's partial) keeps the reasoning the cards point into.
+                if final is not None and (timeline is not None or not self._timeline):
                     self._reasoning_parts = [final.reasoning]
+                if final is not None:
                     answer_source = final.answer
                 else:
                     if self._answer_reset:
@@ -469,12 +551,19 @@ class ThinkView(anywidget.AnyWidget):
                     self._answer_intake = []
                     answer_source = self._markdown.source
                 reasoning = "".join(self._reasoning_parts)
+                self._timeline.settle()  # nothing waits for a click or runs any more
+                if timeline is None and self._timeline:
+                    timeline = self._timeline.snapshot()
                 self._ended = True
                 self._last_snapshot = self._clock()
             status = "stopped" if stopped else "error" if error is not None else "done"
-            answer_html = render_markdown(answer_source)
+            # Citations [1] / [ref_1] link to their source; the copied markdown stays as written.
+            answer_html = render_markdown(link_citations(answer_source, sources) if sources else answer_source)
+            self._sources_text = sources_markdown(sources) if sources else ""
+            sources_html = render_markdown(self._sources_text) if sources else ""
             with self.hold_sync():
-                self._snapshot(reasoning, answer_html=answer_html)
+                self._snapshot(reasoning, answer_html=answer_html, timeline=timeline)
+                self.sources_html = sources_html
                 self.answer_markdown = answer_source
                 self.counters = self._final_counters(final)
                 self.error = _one_line(error) if error is not None and not stopped else ""
@@ -484,8 +573,66 @@ class ThinkView(anywidget.AnyWidget):
     # --- browser messages ------------------------------------------------------------------
 
     def _handle_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("t") == "stop" and self._on_stop is not None:
+        if not isinstance(content, dict):
+            return
+        if content.get("t") == "stop" and self._on_stop is not None:
             self._on_stop()
+        elif content.get("t") == "approve":  # a Run / Skip click on a card waiting for approval
+            with self._lock:
+                answered = self._timeline.answer(content.get("i"), content.get("ok"))
+            if answered:
+                self._wake()
+
+    # --- tool calls that wait for the user (confirm=True) -----------------------------------
+
+    def approval(self, call: ToolCall) -> concurrent.futures.Future[bool]:
+        """Show ``call`` as a card with Run / Skip buttons; the future says which was clicked.
+
+        Thread-safe, and never blocks. The future is True for Run, False for Skip, and False when
+        the view ends first (a stream that stopped runs nothing more). The click only reaches the
+        kernel while it can receive widget messages: a call running in the background (``--bg``,
+        ``background=True``) or an awaited ``athink`` (ipykernel >= 7.4); a cell blocked in a
+        synchronous ``think()`` receives it only when it ends.
+        """
+        with self._lock:
+            if self._ended:
+                declined: concurrent.futures.Future[bool] = concurrent.futures.Future()
+                declined.set_result(False)
+                return declined
+            future = self._timeline.ask(call, self._reasoning_units())
+        self._wake()
+        return future
+
+    async def approve(self, call: ToolCall) -> bool:
+        """The tool loop's ``approve`` hook (``Callable[[ToolCall], Awaitable[bool]]``) for ``confirm=True``.
+
+        >>> result = await athink(prompt, tools=[get_weather], approve=view.approve)  # doctest: +SKIP
+
+        Awaits the user's Run (True) or Skip (False) in this view (see :meth:`approval`). A
+        cancelled wait (the stream was stopped) leaves the card to the view's end, which marks it.
+        """
+        return await asyncio.wrap_future(self.approval(call))
+
+    def set_waker(self, wake: Callable[[], object] | None) -> None:
+        """``wake()`` asks whoever drives this view to flush soon (``LiveDisplay`` schedules its
+        worker); used when something other than pushed events changes the view (an approval)."""
+        self._waker = wake
+
+    def _wake(self) -> None:
+        if self._waker is not None:
+            self._waker()
+        else:  # nobody drives this view: flush off the caller's thread (it may be the engine loop)
+            flush = threading.Thread(target=self.flush, kwargs={"answer": False}, name="thinkbook-wake", daemon=True)
+            flush.start()
+
+    def show_images(self, images: Sequence[object]) -> None:
+        """Show ``images`` (what ``think(images=...)`` takes) as thumbnails above the reasoning.
+
+        Kept small in saved notebooks: scaled down to 192 px with Pillow when it is installed;
+        without it, images up to 150 KB are embedded as they are and bigger ones are named, not
+        shown (see :mod:`thinkbook._view_images`).
+        """
+        self.images = thumbnails(images)
 
     # --- finished output ---------------------------------------------------------------------
 
@@ -514,6 +661,10 @@ class ThinkView(anywidget.AnyWidget):
             budget=budget if isinstance(budget, int) else None,
             reasoning_hidden=bool(self.counters.get("reasoning_hidden")),
             replay_speed=self.replay_speed,
+            timeline=tuple(self.timeline),
+            sources_html=self.sources_html,
+            sources_text=self._sources_text,
+            images=tuple(self.images),
         )
 
     def static_bundle(self, *, text_reasoning: bool = False) -> dict[str, str]:
@@ -540,6 +691,8 @@ class ThinkView(anywidget.AnyWidget):
         self._retired = self.final_state()
         with self.hold_sync():
             self.reasoning = self.answer_html = self.answer_tail = self.answer_markdown = self.error = ""
+            self.sources_html = ""
+            self.timeline = self.images = []
             self.counters = {}
             self.header = {}
             self._esm = _RETIRED_ESM  # type: ignore[assignment]
@@ -567,6 +720,17 @@ class ThinkView(anywidget.AnyWidget):
         view.push([AnswerDelta(result.answer)] if result.answer else [])
         view.end(result)
         return view
+
+
+def _sum_usage(before: dict[str, Any] | None, now: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Live usage of a tool loop: the finished rounds' plus the current round's."""
+    if before is None or now is None:
+        return now if before is None else dict(before)
+
+    def add(a: Any, b: Any) -> Any:
+        return b if a is None else a if b is None else a + b
+
+    return {key: add(before.get(key), now.get(key)) for key in {**before, **now}}
 
 
 def _paced(value: float | None, speed: float) -> float | None:
