@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from . import _recorded_options
 from ._catalog import lookup
 from ._errors import ConfigurationError, warn_user
 from ._protocols import FALLBACK, get_protocol
@@ -60,9 +61,8 @@ class Recording:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """The chat messages of the recorded request, for either protocol."""
-        messages = self.request.get("messages") or self.request.get("input", {}).get("messages") or []
-        return [m for m in messages if isinstance(m, dict)]
+        """The chat messages of the recorded request, for any protocol (``_recorded_options``)."""
+        return _recorded_options.recorded_messages(self.request)
 
     @property
     def user_turns(self) -> list[str]:
@@ -80,9 +80,14 @@ class Recording:
 
     @property
     def enable_thinking(self) -> bool | None:
-        """Whether the recorded request asked for thinking (None: it left it to the model's default)."""
-        value = self._option("enable_thinking")
-        return value if isinstance(value, bool) else None
+        """Whether the recorded request asked for thinking (None: it left it to the model's default),
+        in its protocol's spelling (Anthropic ``thinking``, Gemini ``thinkingConfig``...)."""
+        return _recorded_options.recorded_thinking(self.protocol, self.request).enable
+
+    @property
+    def effort(self) -> str | None:
+        """The effort level the recorded request asked for, if any."""
+        return _recorded_options.recorded_thinking(self.protocol, self.request).effort
 
     @property
     def preserve_thinking(self) -> bool:
@@ -91,8 +96,7 @@ class Recording:
 
     @property
     def thinking_budget(self) -> int | None:
-        budget = self._option("thinking_budget")
-        return budget if isinstance(budget, int) else None
+        return _recorded_options.recorded_thinking(self.protocol, self.request).budget
 
 
 def _text_of(content: Any) -> str:
