@@ -3,7 +3,7 @@
 // Kernel messages: {t:"send", text} {t:"stop"} {t:"clear"} {t:"export", format}; reply {t:"export", ...}.
 const L = {
   en: { model: "Model", other: "Other model (any server)", thinking: "Thinking", budget: "Thinking budget",
-    noBudget: "model default", preserve: "Preserve thinking", system: "System prompt", region: "Region",
+    noBudget: "model default", effort: "Effort", effortDefault: "default", low: "low", medium: "medium", high: "high", preserve: "Preserve thinking", system: "System prompt", region: "Region",
     endpoint: "Endpoint (base URL)", prompt: "Message", send: "Send", stop: "Stop", clear: "Clear",
     exportMd: "Export markdown", exportJson: "Export JSON", finish: "Finish chat",
     finishTip: "End the chat here: it becomes a static transcript that saved notebooks show everywhere",
@@ -13,7 +13,7 @@ const L = {
     hybrid: "hybrid", "thinking-only": "thinking-only", settings: "Settings", regionDefault: "default",
     input: "input", cached: "cached", reasoning: "reasoning", answer: "answer", total: "total", unpriced: "unpriced" },
   zh: { model: "模型", other: "其他模型（任意服务）", thinking: "深度思考", budget: "思考预算",
-    noBudget: "模型默认", preserve: "保留思考过程", system: "系统提示词", region: "地域",
+    noBudget: "模型默认", effort: "思考强度", effortDefault: "默认", low: "低", medium: "中", high: "高", preserve: "保留思考过程", system: "系统提示词", region: "地域",
     endpoint: "接入地址（base URL）", prompt: "消息", send: "发送", stop: "停止", clear: "清空",
     exportMd: "导出 Markdown", exportJson: "导出 JSON", finish: "结束对话",
     finishTip: "在此结束对话：变为静态记录，保存的笔记本在任何地方都能显示", totals: "本次会话", turn: "轮", turns: "轮", cost: "费用",
@@ -136,6 +136,11 @@ function render({ model, el }) {
   budget.step = 256;
   const budgetField = field(grid, T, "budget", budget);
   budgetField.append(budgetOut);
+  // Effort: a level each provider maps to its own knob; "default" leaves it to the server.
+  const effort = h("select");
+  h("option", "", effort, T.effortDefault).value = "";
+  for (const level of get("efforts") || ["low", "medium", "high"]) h("option", "", effort, T[level] || level).value = level;
+  const effortField = field(grid, T, "effort", effort);
   const preserve = h("input");
   preserve.type = "checkbox";
   const preserveField = field(grid, T, "preserve", preserve);
@@ -165,7 +170,7 @@ function render({ model, el }) {
   notice.setAttribute("aria-live", "polite");
   totals.setAttribute("aria-live", "off");
   for (const [node, name] of [[pick, "model"], [other, "other"], [think, "thinking"], [budget, "budget"],
-    [preserve, "preserve"], [region, "region"], [endpoint, "endpoint"], [system, "system"], [prompt, "prompt"],
+    [effort, "effort"], [preserve, "preserve"], [region, "region"], [endpoint, "endpoint"], [system, "system"], [prompt, "prompt"],
     [send, "send"], [clear, "clear"], [exMd, "export-md"], [exJs, "export-json"], [finish, "finish"], [notice, "notice"], [totals, "totals"]])
     node.dataset.tb = name;
 
@@ -203,6 +208,9 @@ function render({ model, el }) {
     budget.disabled = !eff;
     budget.setAttribute("aria-valuetext", b ? NF.format(b) : T.noBudget);
     budgetOut.textContent = b ? NF.format(b) : T.noBudget;
+    effortField.hidden = caps.effort === false;
+    effort.value = get("effort") || "";
+    effort.disabled = !eff;
     preserveField.hidden = !caps.preserve;
     preserve.checked = !!get("preserve_thinking");
     region.value = get("region") || "";
@@ -238,6 +246,7 @@ function render({ model, el }) {
   on(think, "change", () => set("enable_thinking", think.checked));
   on(budget, "input", () => (budgetOut.textContent = +budget.value ? NF.format(+budget.value) : T.noBudget));
   on(budget, "change", () => set("thinking_budget", +budget.value > 0 ? +budget.value : null));
+  on(effort, "change", () => set("effort", effort.value || null));
   on(preserve, "change", () => set("preserve_thinking", preserve.checked));
   on(region, "change", () => set("region", region.value));
   on(endpoint, "change", () => set("base_url", endpoint.value.trim()));
@@ -262,7 +271,7 @@ function render({ model, el }) {
     if (m && m.t === "export" && typeof m.text == "string")
       download(m.filename || "chat." + m.format, m.text, m.format === "json" ? "application/json" : "text/markdown");
   };
-  const keys = ["model", "caps", "enable_thinking", "thinking_budget", "preserve_thinking", "region", "base_url",
+  const keys = ["model", "caps", "enable_thinking", "thinking_budget", "effort", "preserve_thinking", "region", "base_url",
     "system", "busy", "notice", "totals", "turns"];
   const offs = [["msg:custom", onMsg], ...keys.map((k) => ["change:" + k, paint])];
   for (const [n, f] of offs) model.on(n, f);

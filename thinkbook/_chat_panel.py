@@ -12,71 +12,23 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import threading
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import anywidget
 import ipywidgets  # type: ignore[import-untyped]
-import traitlets
 
 from ._conversation import Conversation
 from ._endpoints import REGION_HOSTS
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError, redact
-from ._panel_common import (
-    BUDGET_MAX,
-    StaticFallback,
-    _FinalDisplay,
-    _start_stream,
-    _usage_dict,
-    capabilities,
-    model_choices,
-    session_totals,
-)
+from ._panel_common import StaticFallback, _FinalDisplay, _start_stream, _usage_dict, model_choices, session_totals
 from ._panel_export import chat_markdown, totals_line
 from ._panel_hints import unsent_line, user_bubble
+from ._panel_settings import SETTINGS, ChatControls, configure, normalize
 from ._panel_static import chat_static
+from ._protocols.base import Effort
 from ._types import ThinkResult
-from ._view import ThinkView, _js_dir, _one_line, default_lang
-
-_SETTINGS = ("model", "enable_thinking", "thinking_budget", "preserve_thinking", "system", "region", "base_url")
-
-
-class ChatControls(anywidget.AnyWidget):
-    """The ChatPanel's controls and session totals (front end: ``js/chatpanel.js``).
-
-    Browser → kernel custom messages: ``{"t": "send", "text"}``, ``{"t": "stop"}``,
-    ``{"t": "clear"}``, ``{"t": "export", "format": "md" | "json"}``; the kernel answers an
-    export with ``{"t": "export", "format", "filename", "text"}``. Settings are synced traits
-    that the panel validates (a value the model cannot take is corrected and ``notice`` says why).
-    """
-
-    _esm = _js_dir() / "chatpanel.js"
-    _css = _js_dir() / "panels.css"
-
-    lang = traitlets.Unicode("en").tag(sync=True)
-    choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    regions: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    model = traitlets.Unicode("").tag(sync=True)
-    caps = traitlets.Dict().tag(sync=True)
-    enable_thinking = traitlets.Bool(None, allow_none=True).tag(sync=True)
-    thinking_budget = traitlets.Int(None, allow_none=True).tag(sync=True)
-    budget_max = traitlets.Int(BUDGET_MAX).tag(sync=True)
-    preserve_thinking = traitlets.Bool(False).tag(sync=True)
-    system = traitlets.Unicode("").tag(sync=True)
-    region = traitlets.Unicode("").tag(sync=True)
-    base_url = traitlets.Unicode("").tag(sync=True)
-    busy = traitlets.Bool(False).tag(sync=True)
-    turns = traitlets.Int(0).tag(sync=True)
-    totals = traitlets.Dict().tag(sync=True)
-    notice = traitlets.Unicode("").tag(sync=True)
-    # Identifies the panel to its front end across redraws (the prompt's draft survives them).
-    uid = traitlets.Unicode().tag(sync=True)
-
-    @traitlets.default("uid")
-    def _default_uid(self) -> str:
-        return uuid.uuid4().hex
+from ._view import ThinkView, _one_line, default_lang
 
 
 class _Turn:
@@ -124,6 +76,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         enable_thinking: bool | None = None,
         thinking_budget: int | None = None,
         preserve_thinking: bool = False,
+        effort: Effort | None = None,
         system: str | None = None,
         conversation: Conversation | None = None,
         lang: str | None = None,
@@ -133,8 +86,9 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     ) -> None:
         self.lang = lang or default_lang()
         self.conversation = conversation or Conversation(
-            model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, system=system, display=False
-        )
+            model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, system=system, display=False,
+            enable_thinking=enable_thinking, thinking_budget=thinking_budget, effort=effort,
+        )  # fmt: skip
         self.conversation.display = False
         self._api_key = api_key
         self.max_retries = max_retries
@@ -164,8 +118,9 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             enable_thinking=enable_thinking if conversation is None else conv.enable_thinking,
             thinking_budget=thinking_budget if conversation is None else conv.thinking_budget,
             preserve_thinking=preserve_thinking if conversation is None else conv.preserve_thinking,
+            effort=effort if conversation is None else conv.effort,
         )
-        self.controls.observe(self._on_control, names=list(_SETTINGS))
+        self.controls.observe(self._on_control, names=list(SETTINGS))
         self.controls.on_msg(self._on_message)
         self._update_totals()
         if conv.results:
@@ -174,67 +129,17 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     # --- settings ------------------------------------------------------------------------------
 
     def configure(self, **settings: Any) -> None:
-        """Change settings from code: ``model``, ``enable_thinking``, ``thinking_budget``,
+        """Change settings from code: ``model``, ``enable_thinking``, ``thinking_budget``, ``effort``,
         ``preserve_thinking``, ``system``, ``region``, ``base_url``.
 
         Invalid combinations raise :class:`ConfigurationError` (turning thinking off for a
-        thinking-only model, a budget for a model that takes none or with thinking off); the UI
-        instead corrects them and says why.
+        thinking-only model, a budget for a model that takes none or with thinking off, an effort
+        together with a budget); the UI instead corrects them and says why.
         """
-        unknown = set(settings) - set(_SETTINGS)
-        if unknown:
-            raise ConfigurationError(f"unknown ChatPanel setting(s): {', '.join(sorted(unknown))}")
-        c = self.controls
-        model = settings.get("model", c.model)
-        if not isinstance(model, str) or not model.strip():
-            raise ConfigurationError("model must be a non-empty string")
-        caps = capabilities(model.strip())
-        enable = settings.get("enable_thinking", c.enable_thinking)
-        budget = settings.get("thinking_budget", c.thinking_budget)
-        if caps["thinking_locked"] and enable is False and "enable_thinking" in settings:
-            raise ConfigurationError(f"{model} is a thinking-only model: its thinking cannot be turned off")
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget <= 0):
-            raise ConfigurationError(f"thinking_budget must be a positive integer number of tokens, got {budget!r}")
-        if budget is not None and "thinking_budget" in settings:
-            if not caps["budget"]:
-                raise ConfigurationError(f"thinking_budget does not apply to {model}")
-            if enable is False:
-                raise ConfigurationError("thinking_budget was given with enable_thinking=False: pick one")
-        with c.hold_trait_notifications():
-            for key in ("system", "region", "base_url"):
-                if key in settings:
-                    setattr(c, key, settings[key] or "")
-            c.model = model.strip()
-            c.enable_thinking = enable
-            c.thinking_budget = budget
-            if "preserve_thinking" in settings:
-                c.preserve_thinking = bool(settings["preserve_thinking"])
-        self._normalize()
-
-    def _normalize(self) -> str:
-        """Make the controls consistent with the model; returns what had to change (for ``notice``)."""
-        c = self.controls
-        caps = capabilities(c.model)
-        notes = []
-        with c.hold_trait_notifications():
-            c.caps = caps
-            if caps["thinking_locked"] and c.enable_thinking is not None:
-                if c.enable_thinking is False:
-                    notes.append(f"{c.model} always thinks")
-                c.enable_thinking = None
-            if c.thinking_budget is not None and (c.thinking_budget <= 0 or not caps["budget"]):
-                if c.thinking_budget > 0:
-                    notes.append(f"{c.model} takes no thinking budget")
-                c.thinking_budget = None
-            if c.thinking_budget is not None and c.enable_thinking is False:
-                c.thinking_budget = None
-            if c.preserve_thinking and not caps["preserve"]:
-                notes.append(f"{c.model} cannot preserve thinking")
-                c.preserve_thinking = False
-        return "; ".join(notes)
+        configure(self.controls, settings)
 
     def _on_control(self, change: Mapping[str, Any]) -> None:
-        notice = self._normalize()
+        notice = normalize(self.controls, change["name"])
         if notice or change["name"] == "model":
             self.controls.notice = notice
 
@@ -243,6 +148,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         conv.model = c.model
         conv.enable_thinking = c.enable_thinking
         conv.thinking_budget = c.thinking_budget
+        conv.effort = c.effort  # type: ignore[assignment]  # (normalize keeps it one of EFFORTS or None)
         conv.preserve_thinking = c.preserve_thinking
         conv.region = c.region or None
         # The box shows the URL without its credentials: keep the real one unless it was edited.
@@ -422,6 +328,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             "model": conv.model,
             "enable_thinking": conv.enable_thinking,
             "thinking_budget": conv.thinking_budget,
+            "effort": conv.effort,
             "preserve_thinking": conv.preserve_thinking,
             "system": conv.system,
             "region": conv.region,

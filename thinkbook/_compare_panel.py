@@ -2,28 +2,21 @@
 
 The panel is an ``ipywidgets.VBox``: a grid of columns (one ThinkView each, titled by its
 configuration, see :mod:`thinkbook._panel_common`) above :class:`CompareSummary`, a small
-anywidget (``js/comparepanel.js``) with the summary table.
-
-Columns are batched together so that ``n`` of them cost about what one ThinkView costs
-(:class:`_Batcher`): the engine hands each column's events to one coordinator, which on a single
-50 ms tick (on the view worker thread, :mod:`thinkbook._view_worker`, never the engine loop)
-pushes them into the views (consecutive deltas merged, so a view does its per-event work once per
-tick, not per token), takes each view's delta and sends them all in ONE custom
-message of the summary widget, ``{"t": "D", "d": {channel: delta}}``; ``js/comparepanel.js``
-hands each delta to the views of that channel (``ThinkView.channel``). The views keep their own
-sequence numbers and snapshot traits, so a view that missed a batch heals exactly as a single
-view does. At most one column's open answer block is re-rendered per tick (the one waiting
-longest), so markdown work stays that of one view however many columns answer at once.
+anywidget (``js/comparepanel.js``) with the summary table. Each column is a whole request of its
+own (model, thinking options, effort, endpoint, protocol, key), so one panel can set five
+providers' protocols side by side. Columns are batched together so that ``n`` of them cost about
+what one ThinkView costs (:mod:`thinkbook._panel_batcher`); the summary's rows and tables are
+:mod:`thinkbook._panel_summary`'s.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import functools
 import html
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,25 +29,32 @@ from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError
 from ._notices import notice
-from ._panel_common import (
-    StaticFallback,
-    _failed_view,
-    _FinalDisplay,
-    _start_stream,
-    _usage_dict,
-)
-from ._panel_export import table_cell
+from ._panel_batcher import _Batcher, _coalesce, _ColumnDisplay, _share_budget
+from ._panel_common import StaticFallback, _failed_view, _start_stream, _usage_dict
 from ._panel_static import column_text, columns_table, summary_table
+from ._panel_summary import SUMMARY_COLUMNS, _best, _markdown_table, _table_cells
 from ._pricing import estimate_cost
+from ._protocols.base import Effort
 from ._request import PreparedRequest
-from ._types import AnswerDelta, ReasoningDelta, ThinkEvent, ThinkResult
+from ._types import ThinkResult
 from ._view import ThinkView, _js_dir, _one_line, default_lang
-from ._view_worker import ViewWorker, default_worker
+
+__all__ = ["CompareConfig", "ComparePanel", "CompareSummary", "_Batcher", "_ColumnDisplay", "_coalesce"]
+
+_CONFIG_KEYS = (
+    "model", "enable_thinking", "thinking_budget", "effort", "label", "base_url", "protocol", "region", "api_key",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class CompareConfig:
-    """One column of a ComparePanel: a model and its thinking settings (plus optional endpoint)."""
+    """One column of a ComparePanel: a model, its thinking settings, and optionally its own endpoint.
+
+    ``protocol`` / ``base_url`` / ``api_key`` let each column talk to another provider (the panel's
+    own ``base_url=`` / ``protocol=`` / ``api_key=`` are the defaults); the key is never shown
+    (not in the title, the repr, the summary or any synced state). Options thinkbook does not
+    know go into the request body as they are (``extra_body``).
+    """
 
     model: str
     enable_thinking: bool | None = None
@@ -64,18 +64,24 @@ class CompareConfig:
     protocol: str | None = None
     region: str | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    effort: Effort | None = None
+    api_key: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
         if self.label:
             return self.label
         text = self.model
+        if self.protocol:
+            text += f" · {self.protocol}"
         if self.enable_thinking is False:
             text += " · thinking off"
         elif self.enable_thinking:
             text += " · thinking on"
         if self.thinking_budget is not None:
             text += f" · budget {self.thinking_budget}"
+        if self.effort is not None:
+            text += f" · effort {self.effort}"
         return text
 
     @classmethod
@@ -85,13 +91,20 @@ class CompareConfig:
         if isinstance(value, str):
             return cls(model=value.strip())
         if isinstance(value, Mapping):
-            known = {"model", "enable_thinking", "thinking_budget", "label", "base_url", "protocol", "region"}
-            options = {k: v for k, v in value.items() if k in known}
-            extra = {k: v for k, v in value.items() if k not in known and k != "api_key"}
+            options = {k: v for k, v in value.items() if k in _CONFIG_KEYS}
+            extra = {k: v for k, v in value.items() if k not in _CONFIG_KEYS}
             if "model" not in options:
-                raise ConfigurationError(f"a compare config needs a model: {dict(value)!r}")
+                shown = {k: v for k, v in value.items() if k != "api_key"}
+                raise ConfigurationError(f"a compare config needs a model: {shown!r}")
             return cls(**options, extra_body=extra)
         raise ConfigurationError(f"a compare config is a model name, a dict or a CompareConfig, got {value!r}")
+
+    def with_effort(self, effort: Effort | None) -> CompareConfig:
+        """This column with the panel's ``effort`` where it sets no level, budget or thinking-off of its own."""
+        own = self.effort is not None or self.thinking_budget is not None or self.enable_thinking is False
+        if effort is None or own:
+            return self
+        return dataclasses.replace(self, effort=effort)
 
 
 class CompareSummary(anywidget.AnyWidget):
@@ -113,156 +126,6 @@ class CompareSummary(anywidget.AnyWidget):
     markdown = traitlets.Unicode("").tag(sync=True)
 
 
-def _coalesce(events: Sequence[ThinkEvent]) -> list[ThinkEvent]:
-    """``events`` with each run of consecutive reasoning (or answer) deltas merged into one."""
-    out: list[ThinkEvent] = []
-    kind: type[ReasoningDelta] | type[AnswerDelta] | None = None
-    texts: list[str] = []
-    for event in events:
-        if type(event) is kind:
-            texts.append(event.text)  # type: ignore[union-attr, unused-ignore]
-            continue
-        if kind is not None:
-            out.append(kind("".join(texts)))
-        if isinstance(event, ReasoningDelta | AnswerDelta):
-            kind, texts = type(event), [event.text]
-        else:
-            kind, texts = None, []
-            out.append(event)
-    if kind is not None:
-        out.append(kind("".join(texts)))
-    return out
-
-
-class _Batcher:
-    """One tick for every column of a panel: the views' deltas leave in one message of ``hub``.
-
-    ``on_batch`` (engine loop, per network read) only queues the events and tells the view worker
-    when the next tick is due; ``_tick`` (on the view worker thread, at most every ``interval``)
-    pushes each column's queue into its view, takes the deltas that are due (each view's own rules:
-    ``due_in``) and sends them together. A column leaves the batch (:meth:`leave`) before its
-    view's final ``end()``, which then sends the rest itself.
-    """
-
-    def __init__(
-        self,
-        hub: anywidget.AnyWidget,
-        *,
-        interval: float = 0.05,
-        clock: Callable[[], float] = time.monotonic,
-        worker: ViewWorker | None = None,
-    ) -> None:
-        self._hub = hub
-        self._views: dict[int, ThinkView] = {}
-        self._pending: dict[int, list[ThinkEvent]] = {}
-        self._last_answer: dict[int, float] = {}
-        self._lock = threading.Lock()  # the queues: held briefly, the engine loop takes it
-        self._tick_lock = threading.RLock()  # a tick, or a column leaving: they render
-        self._next_at = float("inf")  # when the next tick is due, in clock time
-        self._last_tick = float("-inf")
-        self._clock = clock
-        self._worker = worker or default_worker()
-        self.interval = interval
-        self.messages = 0  # hub messages sent (tests, benchmark)
-
-    def join(self, index: int, view: ThinkView) -> None:
-        with self._lock:
-            self._views[index] = view
-            self._last_answer[index] = float("-inf")
-
-    def on_batch(self, index: int, batch: list[ThinkEvent]) -> None:
-        """Queue a column's events (on the engine loop); the next tick, at most ``interval`` away, takes them."""
-        with self._lock:
-            if index not in self._views:
-                return
-            self._pending.setdefault(index, []).extend(batch)
-            if self._next_at <= self._last_tick + self.interval:
-                return  # (the usual case returns here: cheap)
-            now = self._clock()
-            self._next_at = max(now, self._last_tick + self.interval)
-        self._worker.schedule(self, self._next_at - now)
-
-    def run_due(self) -> float:
-        """On the view worker: tick when due; seconds until the next tick is due."""
-        with self._lock:
-            wait = self._next_at - self._clock()
-        if wait > 0:
-            return wait
-        self._tick()
-        with self._lock:
-            return max(0.0, self._next_at - self._clock())
-
-    def _tick(self) -> None:
-        with self._tick_lock:
-            with self._lock:
-                now = self._last_tick = self._clock()
-                self._next_at = float("inf")
-                pending, self._pending = self._pending, {}
-                views = dict(self._views)
-            for index, events in pending.items():
-                views[index].push(_coalesce(events))
-            # One open answer block re-rendered per tick: the column that waited longest.
-            waiting = [i for i, view in views.items() if view.answer_ready()]
-            render = min(waiting, key=self._last_answer.__getitem__, default=None)
-            deltas: dict[str, Any] = {}
-            wait = float("inf")
-            for index, view in views.items():
-                due = view.due_in()
-                if due <= 0:
-                    view.flush(functools.partial(deltas.__setitem__, view.channel), answer=index == render)
-                    if index == render:
-                        self._last_answer[index] = now
-                    due = view.due_in()
-                wait = min(wait, due)
-            if deltas:
-                self._hub.send({"t": "D", "d": deltas})
-                self.messages += 1
-            if wait != float("inf"):  # something waits (a slow column's few characters, a deferred answer)
-                with self._lock:
-                    self._next_at = min(self._next_at, max(now + wait, now + self.interval))
-
-    def leave(self, index: int) -> None:
-        """The column's stream is over: push what is queued and stop batching it (any thread but the engine's)."""
-        with self._tick_lock:
-            with self._lock:
-                view = self._views.pop(index, None)
-                events = self._pending.pop(index, None)
-            if view is not None and events:
-                view.push(_coalesce(events))
-
-
-class _ColumnDisplay(_FinalDisplay):
-    """A column's LiveDisplay: its events go through the panel's batcher, never straight to the view."""
-
-    def __init__(
-        self,
-        request: PreparedRequest,
-        batcher: _Batcher,
-        index: int,
-        *,
-        title: str,
-        lang: str,
-        on_final: Callable[[], object],
-    ) -> None:
-        super().__init__(request, lang=lang, on_final=on_final)
-        view = self.view
-        with view.hold_sync():
-            view.header = {**view.header, "label": title}
-            view.channel = view.model_id
-            view.add_class("tb-compare-col")
-        self._batcher, self._index = batcher, index
-        batcher.join(index, view)
-
-    def on_batch(self, batch: list[ThinkEvent]) -> None:
-        self._batcher.on_batch(self._index, batch)
-
-    def finish(
-        self, result: ThinkResult | None = None, *, error: BaseException | None = None, stopped: bool = False
-    ) -> None:
-        self._batcher.leave(self._index)
-        super().finish(result, error=error, stopped=stopped)
-
-
 class _Column:
     def __init__(self, config: CompareConfig, view: ThinkView) -> None:
         self.config = config
@@ -278,24 +141,14 @@ class _Column:
         self.request: PreparedRequest | None = None
 
 
-SUMMARY_COLUMNS = (
-    ("label", "configuration"),
-    ("status", "status"),
-    ("time_to_first_token", "first token (s)"),
-    ("thinking_seconds", "thinking (s)"),
-    ("reasoning_tokens", "reasoning tokens"),
-    ("answer_tokens", "answer tokens"),
-    ("total_seconds", "total (s)"),
-    ("cost", "cost"),
-    ("answer_chars", "answer length (chars)"),
-)
-
-
 class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     """The same prompt sent to 2-6 configurations at once, streaming side by side.
 
     ``configs``: model names, dicts (``{"model": ..., "enable_thinking": False, "thinking_budget":
-    2000, "label": ...}``) or :class:`CompareConfig`. Columns sit in a grid that stacks on narrow
+    2000, "effort": "high", "label": ..., "protocol": "anthropic", "base_url": ..., "api_key": ...}``)
+    or :class:`CompareConfig`; ``base_url`` / ``api_key`` / ``protocol`` / ``region`` given to the
+    panel are the columns' defaults, and ``effort`` applies to every column that sets no level,
+    budget or ``enable_thinking=False`` of its own. Columns sit in a grid that stacks on narrow
     outputs; each is a ThinkView. A column that fails shows its error; the others go on. When all
     finish, the summary row shows time to first token, thinking time, reasoning / answer tokens,
     total time, cost and answer length, marking the fastest and the cheapest; :meth:`to_markdown`
@@ -321,6 +174,7 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         api_key: str | None = None,
         protocol: str | None = None,
         region: str | None = None,
+        effort: Effort | None = None,
         system: str | None = None,
         max_retries: int = 2,
         timeout: float | None = None,
@@ -337,7 +191,7 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         if isinstance(configs, str | Mapping) or not 2 <= len(configs) <= 6:
             raise ConfigurationError("ComparePanel compares 2 to 6 configurations")
         self.prompt = prompt
-        self.configs = [CompareConfig.coerce(c) for c in configs]
+        self.configs = [CompareConfig.coerce(c).with_effort(effort) for c in configs]
         self.lang = lang or default_lang()
         self._defaults = {"base_url": base_url, "protocol": protocol, "region": region}
         self._api_key = api_key
@@ -373,10 +227,10 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         try:
             request = _prepare(
                 self.prompt, model=config.model, base_url=config.base_url or self._defaults["base_url"],
-                api_key=self._api_key, protocol=config.protocol or self._defaults["protocol"],
+                api_key=config.api_key or self._api_key, protocol=config.protocol or self._defaults["protocol"],
                 region=config.region or self._defaults["region"], enable_thinking=config.enable_thinking,
-                thinking_budget=config.thinking_budget, preserve_thinking=None, system=self.system,
-                max_retries=self.max_retries, timeout=self.timeout, display=False,
+                thinking_budget=config.thinking_budget, effort=config.effort, preserve_thinking=None,
+                system=self.system, max_retries=self.max_retries, timeout=self.timeout, display=False,
                 extra_body=config.extra_body,
             )  # fmt: skip
         except (ThinkbookError, ValueError) as error:
@@ -549,51 +403,6 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         except ImportError as missing:
             raise ImportError("to_dataframe() needs pandas: pip install pandas (or use to_markdown())") from missing
         return pandas.DataFrame(self.summary()).set_index("label")
-
-
-def _share_budget(view: ThinkView, columns: int) -> None:
-    """Give ``columns`` views together the message budget of one (see the module docstring).
-
-    Deltas of all columns share one message per tick; snapshots (one trait update per view) are
-    what still counts per column, so each column takes them ``columns`` times less often.
-    """
-    view.snapshot_interval *= columns
-
-
-def _best(rows: Sequence[Mapping[str, Any]], key: str) -> int:
-    """Index of the finished row with the smallest ``key`` (-1 if none has one)."""
-    candidates = [(row[key], i) for i, row in enumerate(rows) if row["status"] == "done" and row.get(key) is not None]
-    return min(candidates)[1] if candidates else -1
-
-
-def _cell(row: Mapping[str, Any], key: str) -> str:
-    value = row.get(key)
-    if value is None:
-        return "—"
-    if key == "cost":
-        return f"{value:.4f} {row.get('currency') or ''}".strip()
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
-
-
-def _markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    escape = table_cell  # labels, errors: one line, no raw HTML (the table is pasted into renderers)
-    head = [title for _, title in SUMMARY_COLUMNS]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(escape(cell) for cell in _table_cells(row)) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _table_cells(row: Mapping[str, Any]) -> list[str]:
-    """A summary row as text cells: fastest / cheapest marked after the label, the error after the status."""
-    cells = [_cell(row, key) for key, _ in SUMMARY_COLUMNS]
-    marks = [m for m, on in (("fastest", row.get("fastest")), ("cheapest", row.get("cheapest"))) if on]
-    if marks:
-        cells[0] += " (" + ", ".join(marks) + ")"
-    if row.get("error"):
-        cells[1] += ": " + str(row["error"])
-    return cells
 
 
 def _say_replays(replays: Sequence[ReplayNote], columns: int) -> None:

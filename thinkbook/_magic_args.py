@@ -51,8 +51,9 @@ handle at once (also in _think_handle): .result(), .cancel(), .done(), .partial.
 
 Comparing: %%think --compare qwen-plus,qwen-plus:off,qwen3.6-plus:budget=2000 sends the cell to
 2-6 configurations side by side (a ComparePanel, kept in _think_panel); an item may end in :on,
-:off or :budget=N. --base-url, --api-key-env, --system, --region and --protocol apply to every
-column (--think, --no-think and --budget too, where an item sets nothing itself). If one column
+:off, :budget=N or :effort=low|medium|high. --base-url, --api-key-env, --system, --region and
+--protocol apply to every column (--think, --no-think, --budget and --effort too, where an item
+sets nothing itself). If one column
 cannot be sent (e.g. qwq-plus:off), the whole cell is refused and nothing is sent.
 
 Gateways: the thinking options are spelled for the server the URL points at (Bailian's
@@ -298,7 +299,7 @@ _SETTING_LOOKALIKES = {
     "think", "thinking", "no-think", "no_think", "nothink", "no-thinking", "true", "false", "yes", "no",
     "enable", "enabled", "disable", "disabled", "budget", "none",
 }  # fmt: skip
-_SETTINGS_HINT = "use :on, :off or :budget=N"
+_SETTINGS_HINT = "use :on, :off, :budget=N or :effort=low|medium|high"
 
 
 def _compare_item(item: str) -> dict[str, Any]:
@@ -322,6 +323,11 @@ def _compare_item(item: str) -> dict[str, Any]:
             config["enable_thinking"] = option == "on"
             continue
         name, _, value = option.partition("=")
+        if name.strip() == "effort":
+            if value.strip() not in EFFORTS:
+                raise ConfigurationError(f"--compare item {item!r}: effort is low, medium or high, not {value!r}")
+            config["effort"] = value.strip()
+            continue
         if name.strip() != "budget":
             raise ConfigurationError(f"--compare item {item!r}: unknown option {name!r} ({_SETTINGS_HINT})")
         config["thinking_budget"] = _positive_int(f"--compare item {item!r}: budget", value.strip())
@@ -330,6 +336,9 @@ def _compare_item(item: str) -> dict[str, Any]:
         raise ConfigurationError(f"--compare item {item!r} needs a model name first, e.g. qwen-plus:off")
     if config.get("enable_thinking") is False and "thinking_budget" in config:
         raise ConfigurationError(f"--compare item {item!r}: a budget with thinking off: pick one")
+    if "effort" in config and ("thinking_budget" in config or config.get("enable_thinking") is False):
+        other = "a budget" if "thinking_budget" in config else "thinking off"
+        raise ConfigurationError(f"--compare item {item!r}: an effort with {other}: pick one")
     return {"model": model, **config}
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # What ``%think panel`` takes (the rest of the %%think options belong to one answer or a chat turn).
 PANEL_OPTIONS = {
     "model", "region", "base_url", "api_key_env", "system", "protocol", "lang", "enable_thinking", "budget",
-    "preserve", "timeout",
+    "preserve", "timeout", "effort",
 }  # fmt: skip
 
 
@@ -37,7 +37,7 @@ def chat_panel(options: MagicOptions, defaults: Any, api_key: str | None) -> Cha
         flags = ", ".join("--" + name.replace("_", "-") for name in extra)
         raise ConfigurationError(
             f"%think panel takes -m, --region, --base-url, --api-key-env, --system (and --think, --no-think, "
-            f"--budget, --preserve, --protocol, --lang, --timeout), not {flags}"
+            f"--budget, --effort, --preserve, --protocol, --lang, --timeout), not {flags}"
         )
     from ._chat_panel import ChatPanel
 
@@ -49,6 +49,7 @@ def chat_panel(options: MagicOptions, defaults: Any, api_key: str | None) -> Cha
         region=options.region or defaults.region,
         enable_thinking=options.enable_thinking,
         thinking_budget=options.budget,
+        effort=options.effort,
         preserve_thinking=options.preserve,
         system=options.system,
         lang=options.lang or defaults.lang,
@@ -58,18 +59,25 @@ def chat_panel(options: MagicOptions, defaults: Any, api_key: str | None) -> Cha
 
 
 def compare_configs(options: MagicOptions) -> list[dict[str, Any]]:
-    """One config per ``--compare`` item; the line's --think / --no-think / --budget fill the gaps."""
+    """One config per ``--compare`` item; the line's --think / --no-think / --budget / --effort fill the gaps."""
     assert options.compare is not None
     configs = []
     for item in options.compare:
         config = dict(item)
-        if "enable_thinking" not in config and "thinking_budget" not in config:
+        if "effort" in config:
+            pass  # the item's own level: nothing of the line's thinking options applies
+        elif "enable_thinking" not in config and "thinking_budget" not in config:
             if options.enable_thinking is not None:
                 config["enable_thinking"] = options.enable_thinking
             if options.budget is not None and options.enable_thinking is not False:
                 config["thinking_budget"] = options.budget
-        elif "thinking_budget" not in config and config.get("enable_thinking") and options.budget is not None:
-            config["thinking_budget"] = options.budget
+            if options.effort is not None:
+                config["effort"] = options.effort
+        elif "thinking_budget" not in config and config.get("enable_thinking"):
+            if options.budget is not None:
+                config["thinking_budget"] = options.budget
+            elif options.effort is not None:
+                config["effort"] = options.effort
         configs.append(config)
     return configs
 
@@ -90,8 +98,9 @@ def check_compare_columns(prompt: str, options: MagicOptions, defaults: Any, api
                     prompt, model=config["model"], base_url=options.base_url or defaults.base_url, api_key=api_key,
                     protocol=options.protocol or defaults.protocol, region=options.region or defaults.region,
                     enable_thinking=config.get("enable_thinking"), thinking_budget=config.get("thinking_budget"),
-                    preserve_thinking=None, system=options.system, max_retries=defaults.max_retries,
-                    timeout=options.timeout or defaults.timeout, display=False, extra_body={},
+                    effort=config.get("effort"), preserve_thinking=None, system=options.system,
+                    max_retries=defaults.max_retries, timeout=options.timeout or defaults.timeout, display=False,
+                    extra_body={},
                 )  # fmt: skip
         except ThinkbookError as error:
             raise ConfigurationError(f"--compare item {config['model']!r}: {error}; nothing was sent") from None

@@ -52,12 +52,14 @@ def model_choices() -> list[dict[str, Any]]:
 def capabilities(model: str) -> dict[str, Any]:
     """What the controls allow for ``model``: thinking lock, budget and preserve availability.
 
-    Models outside the catalog (other servers) allow everything: the server decides.
+    Models outside the catalog (other servers) allow everything: the server decides. ``effort``: a
+    level applies where the provider has a knob for it; on Bailian (the catalog's models) it becomes
+    a thinking budget, so only where the model takes one.
     """
     info = lookup(model) if model else None
     if info is None:
         return {"known": False, "mode": None, "default_thinking": None, "thinking_locked": False,
-                "budget": True, "preserve": True}  # fmt: skip
+                "budget": True, "effort": True, "preserve": True}  # fmt: skip
     return {
         "known": True,
         "family": info.family,
@@ -65,6 +67,7 @@ def capabilities(model: str) -> dict[str, Any]:
         "default_thinking": info.default_thinking,
         "thinking_locked": info.thinking_only,
         "budget": info.budget,
+        "effort": info.budget,
         "preserve": info.preserve,
     }
 

@@ -30,6 +30,8 @@ class RecordingEntry:
         thinking = {True: "on", False: "off", None: "model default"}[thinks]
         if recording.thinking_budget is not None:
             thinking += f", budget {recording.thinking_budget}"
+        if recording.effort is not None:
+            thinking += f", effort {recording.effort}"
         if recording.preserve_thinking:
             thinking += ", preserve"
         turns = recording.user_turns

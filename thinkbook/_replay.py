@@ -82,8 +82,14 @@ class Recording:
 
     @property
     def enable_thinking(self) -> bool | None:
-        """Whether the recorded request asked for thinking (None: it left it to the model's default)."""
+        """Whether the recorded request asked for thinking (None: it left it to the model's default),
+        in its protocol's spelling (Anthropic ``thinking``, Gemini ``thinkingConfig``...)."""
         return self._thinking.enable
+
+    @property
+    def effort(self) -> str | None:
+        """The effort level the recorded request asked for, if any."""
+        return self._thinking.effort
 
     @property
     def preserve_thinking(self) -> bool:

@@ -122,6 +122,29 @@ describe("ChatPanel controls", () => {
     expect(budget.disabled).toBe(true); // thinking off: no budget
   });
 
+  it("offers an effort dropdown (default/low/medium/high) next to the budget, null for the default", () => {
+    const el = document.createElement("div"), model = chatModel({ enable_thinking: true, caps: { ...CAPS["qwen-plus"], effort: true } });
+    chat.render({ model, el });
+    const effort = q(el, "effort");
+    expect([...effort.options].map((o) => [o.value, o.textContent])).toEqual([
+      ["", "default"], ["low", "low"], ["medium", "medium"], ["high", "high"],
+    ]);
+    expect(effort.closest(".tb-field").previousElementSibling).toBe(q(el, "budget").closest(".tb-field"));
+    expect(el.querySelector(`label[for="${effort.id}"]`).textContent).toBe("Effort");
+    effort.value = "high";
+    effort.dispatchEvent(new Event("change"));
+    expect(model.get("effort")).toBe("high");
+    model.set("effort", null); // the kernel cleared it (a budget was chosen): the dropdown follows
+    expect(effort.value).toBe("");
+    effort.value = "";
+    effort.dispatchEvent(new Event("change"));
+    expect(model.get("effort")).toBe(null);
+    model.set("enable_thinking", false);
+    expect(effort.disabled).toBe(true); // thinking off: no effort
+    model.set("caps", { ...CAPS["deepseek-r1"], effort: false });
+    expect(effort.closest(".tb-field").hidden).toBe(true);
+  });
+
   it("Enter sends, Shift+Enter does not; Send becomes Stop while streaming", () => {
     const el = document.createElement("div"), model = chatModel();
     chat.render({ model, el });

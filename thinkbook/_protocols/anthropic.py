@@ -61,7 +61,7 @@ from .._usage import MAX_TOKENS
 from .._wire import WireChunk, loads_json
 from .anthropic_body import convert_messages, max_tokens_for, thinking_fields
 from .anthropic_tools import ToolUseBlocks, finish_reason, tool_fields
-from .base import BodyInput, ProviderSpec, ThinkingOptions, WireProtocol
+from .base import EFFORTS, BodyInput, ProviderSpec, ThinkingOptions, WireProtocol
 from .tool_specs import refuse_search
 
 __all__ = ["PROTOCOL", "AnthropicParser", "AnthropicProtocol"]
@@ -366,11 +366,17 @@ class AnthropicProtocol(WireProtocol):
         return AnthropicParser()
 
     def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
-        """``thinking.type``: enabled or adaptive is on, disabled off (the budget thinkbook picks
-        for ``enabled`` is its own default, so it is not the user's ``thinking_budget``)."""
+        """``thinking.type``: enabled or adaptive is on, disabled or absent off (the Messages API
+        thinks only when asked); ``output_config.effort``. The ``budget_tokens`` thinkbook picks
+        for ``enabled`` is its own default, so it is not read as the user's ``thinking_budget``."""
         thinking = body.get("thinking")
-        kind = thinking.get("type") if isinstance(thinking, Mapping) else None
-        return ThinkingOptions(enable={"enabled": True, "adaptive": True, "disabled": False}.get(str(kind)))
+        kind = thinking.get("type") if isinstance(thinking, Mapping) else "disabled"
+        config = body.get("output_config")
+        effort = config.get("effort") if isinstance(config, Mapping) else None
+        return ThinkingOptions(
+            enable={"enabled": True, "adaptive": True, "disabled": False}.get(str(kind)),
+            effort=effort if effort in EFFORTS else None,
+        )
 
     def claims(self, host: str, path: str) -> bool:
         """api.anthropic.com, and any base URL whose path ends in ``/anthropic`` (Bailian's

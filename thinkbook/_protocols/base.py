@@ -255,14 +255,18 @@ class WireProtocol(ABC):
         """The thinking a request body this protocol built asked for (None: left to the model).
 
         Default: Bailian's top-level ``enable_thinking`` / ``thinking_budget`` /
-        ``preserve_thinking`` (the OpenAI-compatible spelling).
+        ``preserve_thinking`` (the OpenAI-compatible spelling), and the effort as DeepSeek and
+        Ollama (``reasoning_effort``) or OpenRouter and OpenAI (``reasoning.effort``) spell it.
         """
         names = ("enable_thinking", "thinking_budget", "preserve_thinking")
         enable, budget, preserve = (body.get(name) for name in names)
+        reasoning = body.get("reasoning")
+        effort = body.get("reasoning_effort") or (reasoning.get("effort") if isinstance(reasoning, Mapping) else None)
         return ThinkingOptions(
             enable=enable if isinstance(enable, bool) else None,
             budget=budget if isinstance(budget, int) and not isinstance(budget, bool) else None,
             preserve=preserve if isinstance(preserve, bool) else None,
+            effort=effort if effort in EFFORTS else None,
         )
 
     def claims(self, host: str, path: str) -> bool:

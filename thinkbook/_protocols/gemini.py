@@ -43,7 +43,7 @@ from .._sse import ServerSentEvent
 from .._types import Usage
 from .._usage import MAX_TOKENS
 from .._wire import WireChunk, loads_json
-from .base import BodyInput, ErrorFields, Message, ProviderSpec, ThinkingOptions, WireProtocol
+from .base import EFFORTS, BodyInput, ErrorFields, Message, ProviderSpec, ThinkingOptions, WireProtocol
 from .gemini_body import contents_and_system, model_id, thinking_config
 from .openai import error_status, response_format_error
 
@@ -326,11 +326,18 @@ class GeminiProtocol(WireProtocol):
         return history
 
     def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
-        """A ``thinkingBudget`` of 0 is thinking off; anything else leaves it to the model."""
+        """A ``thinkingBudget`` of 0 is thinking off, a positive one the user's budget; anything
+        else leaves it to the model. A ``thinkingLevel`` thinkbook sends is an effort."""
         config = body.get("generationConfig")
         thinking = config.get("thinkingConfig") if isinstance(config, Mapping) else None
-        off = isinstance(thinking, Mapping) and thinking.get("thinkingBudget") == 0
-        return ThinkingOptions(enable=False if off else None)
+        if not isinstance(thinking, Mapping):
+            return ThinkingOptions()
+        budget, level = thinking.get("thinkingBudget"), thinking.get("thinkingLevel")
+        return ThinkingOptions(
+            enable=False if budget == 0 else None,
+            budget=budget if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0 else None,
+            effort=level if level in EFFORTS else None,
+        )
 
     def error_fields(self, body: Any) -> ErrorFields:
         return error_fields(body)
