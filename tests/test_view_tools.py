@@ -367,10 +367,19 @@ def test_bad_images_are_a_configuration_error(comms: Any) -> None:
 
 
 def test_the_display_finds_the_request_images() -> None:
+    from thinkbook._endpoints import resolve_endpoint
+    from thinkbook._request import PreparedRequest
+
+    def prepared(protocol: str, body: dict[str, Any]) -> PreparedRequest:
+        endpoint = resolve_endpoint("qwen-vl", base_url="http://127.0.0.1:9/v1", protocol=protocol, env={})
+        return PreparedRequest(endpoint=endpoint, model="qwen-vl", body=body)
+
     openai = {
         "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://a/b.png"}}]}]
     }
     native = {"input": {"messages": [{"role": "user", "content": [{"image": "https://c/d.png"}, {"text": "q"}]}]}}
-    assert request_images(openai) == ["https://a/b.png"]
-    assert request_images(native) == ["https://c/d.png"]
-    assert request_images({"messages": [{"role": "user", "content": "text"}]}) == []
+    assert request_images(prepared("openai", openai)) == ["https://a/b.png"]
+    assert request_images(prepared("dashscope", native)) == ["https://c/d.png"]
+    assert request_images(prepared("openai", {"messages": [{"role": "user", "content": "text"}]})) == []
+    # Another protocol's body shape is read by that protocol, not guessed: no crash, no images.
+    assert request_images(prepared("responses", {"input": [{"role": "user", "content": "text"}]})) == []

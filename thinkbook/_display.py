@@ -91,10 +91,10 @@ def retire_view(view: ThinkView) -> None:
         _retired_ids.give(model_id)
 
 
-def request_images(body: dict[str, Any]) -> list[str]:
+def request_images(request: PreparedRequest) -> list[str]:
     """The image URLs of the request's last user message (OpenAI ``image_url`` parts, DashScope
-    native ``{"image": ...}`` parts): what the view shows as thumbnails."""
-    messages = body.get("messages") or (body.get("input") or {}).get("messages") or []
+    native ``{"image": ...}`` parts), read by the request's protocol: the view's thumbnails."""
+    messages = request.endpoint.wire_protocol.recorded_history(request.body)
     users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
     content = users[-1].get("content") if users else None
     if not isinstance(content, list):
@@ -127,8 +127,8 @@ class LiveDisplay:
     ) -> None:
         from ._view import ThinkView
 
-        body = request.body
-        parameters = body.get("parameters", body)
+        # What the request asked for, in its protocol's spelling (Anthropic ``thinking``...).
+        thinking = request.endpoint.wire_protocol.recorded_thinking(request.body)
         replay = request.endpoint.base_url if request.endpoint.base_url.startswith("replay:") else None
         self.request = request
         options: dict[str, Any] = {}
@@ -137,13 +137,13 @@ class LiveDisplay:
             options["model_id"] = reused
         self.view = ThinkView(
             model=request.model,
-            enable_thinking=parameters.get("enable_thinking"),
-            thinking_budget=parameters.get("thinking_budget"),
+            enable_thinking=thinking.enable,
+            thinking_budget=thinking.budget,
             lang=lang,
             replay=replay,
             replay_speed=replay_speed(request.endpoint.url) if replay else None,
             finalize=finalize,
-            images=request_images(body) if images is None else images,
+            images=request_images(request) if images is None else images,
             **options,
         )
         self._handle: Any = None

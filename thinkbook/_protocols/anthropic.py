@@ -367,14 +367,25 @@ class AnthropicProtocol(WireProtocol):
 
     def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
         """``thinking.type``: enabled or adaptive is on, disabled or absent off (the Messages API
-        thinks only when asked); ``output_config.effort``. The ``budget_tokens`` thinkbook picks
-        for ``enabled`` is its own default, so it is not read as the user's ``thinking_budget``."""
+        thinks only when asked); ``output_config.effort``; ``budget_tokens`` unless it is the
+        budget thinkbook sends for this model when none is given (then it was not the user's)."""
         thinking = body.get("thinking")
         kind = thinking.get("type") if isinstance(thinking, Mapping) else "disabled"
         config = body.get("output_config")
         effort = config.get("effort") if isinstance(config, Mapping) else None
+        budget = thinking.get("budget_tokens") if isinstance(thinking, Mapping) else None
+        if isinstance(budget, int) and not isinstance(budget, bool):
+            try:
+                default = thinking_fields(str(body.get("model", "")), ThinkingOptions(enable=True)).get("thinking")
+            except ConfigurationError:
+                default = None
+            if isinstance(default, Mapping) and default.get("budget_tokens") == budget:
+                budget = None
+        else:
+            budget = None
         return ThinkingOptions(
             enable={"enabled": True, "adaptive": True, "disabled": False}.get(str(kind)),
+            budget=budget,
             effort=effort if effort in EFFORTS else None,
         )
 

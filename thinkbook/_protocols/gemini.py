@@ -333,9 +333,10 @@ class GeminiProtocol(WireProtocol):
         if not isinstance(thinking, Mapping):
             return ThinkingOptions()
         budget, level = thinking.get("thinkingBudget"), thinking.get("thinkingLevel")
+        budget = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
         return ThinkingOptions(
-            enable=False if budget == 0 else None,
-            budget=budget if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0 else None,
+            enable=False if budget == 0 else True if budget is not None and budget > 0 else None,
+            budget=budget if budget is not None and budget > 0 else None,
             effort=level if level in EFFORTS else None,
         )
 
