@@ -309,6 +309,8 @@ class DashScopeProtocol(WireProtocol):
     #: where a request with images goes (see ``thinkbook._endpoints.for_images``): only the
     #: multimodal-generation service takes ``{"image": ...}`` content.
     images_path: ClassVar[str] = MULTIMODAL_GENERATION_PATH
+    #: web search returns its sources here (``output.search_info``); chat completions has none
+    search_sources: ClassVar[bool] = True
 
 
 PROTOCOL = DashScopeProtocol()
