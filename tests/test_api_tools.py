@@ -356,3 +356,26 @@ def test_results_are_json_ready(server: LoopbackServer) -> None:
     data = ask(server).to_dict()
     assert json.loads(json.dumps(data))["tool_calls"][0]["result"] == '{"city": "Oslo", "temp_c": 21}'
     assert len(data["rounds"]) == 2
+
+
+def test_ctrl_c_mid_tool_raises_think_interrupted_with_the_loop_so_far(server: LoopbackServer) -> None:
+    import _thread
+
+    release = threading.Event()
+
+    def blocking_lookup(city: str) -> str:
+        """Waits (a sync tool: it runs in a worker thread)."""
+        threading.Timer(0.05, _thread.interrupt_main).start()  # the user presses Ctrl-C meanwhile
+        release.wait(5)
+        return "late"
+
+    server.enqueue(openai_tool_round("hold on", [("c1", "blocking_lookup", {"city": "Oslo"})]))
+    try:
+        with pytest.raises(thinkbook.ThinkInterrupted) as caught:
+            ask(server, tools=[blocking_lookup])
+    finally:
+        release.set()
+    partial = caught.value.partial
+    assert partial is not None and partial.reasoning == "hold on"
+    assert [c.name for c in partial.tool_calls] == ["blocking_lookup"]
+    assert len(server.requests) == 1
