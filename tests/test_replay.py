@@ -434,3 +434,49 @@ def test_each_round_of_a_tool_loop_finds_its_own_recording(tmp_path: Path) -> No
     second = find_recording("qwen-plus", after_call, enable_thinking=True, extra_dirs=(tmp_path,))
     assert first is not None and first.path.name == "round1.jsonl"
     assert second is not None and second.path.name == "round2.jsonl"
+
+
+# --- recordings in every protocol -----------------------------------------------------------
+
+NOTEBOOK_RECORDINGS = Path(__file__).parent.parent / "notebooks" / "recordings"
+BALLS = "一个袋子里有 3 个红球和 2 个蓝球，不放回地连续取出两个球，两个都是红球的概率是多少？"
+
+
+@pytest.mark.parametrize(
+    ("model", "enable_thinking", "protocol"),
+    [("claude-opus-4-7", True, "anthropic"), ("gpt-5", None, "responses"), ("gemini-2.5-flash", None, "gemini")],
+)
+def test_a_recording_in_any_protocol_is_found_by_its_prompt_and_replays(
+    model: str, enable_thinking: bool | None, protocol: str
+) -> None:
+    """Each protocol reads its own request body (Responses ``input`` items, Gemini ``contents``,
+    Anthropic ``thinking.type``): a user asking the same question finds the recording."""
+    from thinkbook._replay import find_recording
+
+    messages = [{"role": "user", "content": BALLS}]
+    recording = find_recording(model, messages, enable_thinking=enable_thinking, extra_dirs=(NOTEBOOK_RECORDINGS,))
+    assert recording is not None and recording.protocol == protocol
+    assert recording.user_turns == [BALLS]
+    if protocol == "anthropic":
+        assert recording.enable_thinking is True
+        off = find_recording(model, messages, enable_thinking=False, extra_dirs=(NOTEBOOK_RECORDINGS,))
+        assert off is None  # thinking off is another answer
+    result = thinkbook.replay(recording.path, speed=1000)
+    assert "3/10" in result.answer and result.reasoning and result.usage is not None
+
+
+def test_a_gemini_recording_reads_its_contents_as_turns() -> None:
+    from thinkbook._protocols import get_protocol
+
+    gemini = get_protocol("gemini")
+    body = {
+        "contents": [
+            {"role": "user", "parts": [{"text": "hi"}]},
+            {"role": "model", "parts": [{"text": "hello", "thoughtSignature": "c2ln"}]},
+            {"role": "user", "parts": [{"text": "again"}]},
+        ],
+        "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}},
+    }
+    history = gemini.recorded_history(body)
+    assert [m["role"] for m in history] == ["user", "assistant", "user"]
+    assert gemini.recorded_thinking(body).enable is False

@@ -19,7 +19,10 @@ step  when                                                   destination
                                                              ``gemini-*`` + ``GEMINI_API_KEY`` or
                                                              ``GOOGLE_API_KEY``; ``gpt-*``/``o3*``/``o4*``
                                                              + ``OPENAI_API_KEY`` unless
-                                                             ``OPENAI_BASE_URL`` is set)
+                                                             ``OPENAI_BASE_URL`` is set); with no key
+                                                             and no server configured at all, the
+                                                             prefix alone decides (the missing-key
+                                                             error names that provider's variable)
 5     ``DASHSCOPE_API_KEY`` is set                           Bailian in ``DASHSCOPE_REGION``
                                                              (default ``singapore``)
 6     ``OPENAI_BASE_URL`` is set                             that server, with ``OPENAI_API_KEY``
@@ -245,7 +248,8 @@ def _key_variable(spec: ProviderSpec, env: Mapping[str, str]) -> str | None:
 
 
 def _by_model(model: str, env: Mapping[str, str]) -> ProviderSpec | None:
-    """Steps 3 and 4: a model only one provider serves; a provider's prefix with its key set."""
+    """Steps 3 and 4: a model only one provider serves; a provider's prefix with its key set (or
+    with no key and no server configured at all)."""
     lowered = model.lower()
     specs = providers()
     for spec in specs:
@@ -258,14 +262,21 @@ def _by_model(model: str, env: Mapping[str, str]) -> ProviderSpec | None:
         if spec.base_url_variable and env.get(spec.base_url_variable)
         for name in spec.key_variables
     }
-    for spec in specs:
-        if (
-            spec.model_prefixes
-            and lowered.startswith(tuple(prefix.lower() for prefix in spec.model_prefixes))
-            and any(env.get(name) for name in spec.key_variables)
-            and not redirected.intersection(spec.key_variables)
-        ):
+    prefixed = [
+        spec
+        for spec in specs
+        if spec.model_prefixes and lowered.startswith(tuple(prefix.lower() for prefix in spec.model_prefixes))
+    ]
+    for spec in prefixed:
+        if any(env.get(name) for name in spec.key_variables) and not redirected.intersection(spec.key_variables):
             return spec
+    # No key and no server configured at all: a claude-* model is Anthropic's, so the missing-key
+    # error (and the offline replay's notice) names ANTHROPIC_API_KEY, not Bailian's variable.
+    nothing_configured = not any(env.get(name) for spec in specs for name in spec.key_variables) and not any(
+        spec.base_url_variable and env.get(spec.base_url_variable) for spec in specs
+    )
+    if prefixed and nothing_configured:
+        return prefixed[0]
     return None
 
 

@@ -33,6 +33,7 @@ import httpx
 from ._catalog import lookup
 from ._errors import ConfigurationError, warn_user
 from ._protocols import FALLBACK, get_protocol
+from ._protocols.base import ThinkingOptions, WireProtocol
 from ._redact import MASK, redact, redact_data, secret_forms
 from ._types import Timings
 
@@ -60,9 +61,9 @@ class Recording:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """The chat messages of the recorded request, for either protocol."""
-        messages = self.request.get("messages") or self.request.get("input", {}).get("messages") or []
-        return [m for m in messages if isinstance(m, dict)]
+        """The recorded request's history in thinkbook's neutral form (its protocol reads it)."""
+        protocol = _protocol_of(self.protocol)
+        return protocol.recorded_history(self.request) if protocol is not None else []
 
     @property
     def user_turns(self) -> list[str]:
@@ -74,25 +75,32 @@ class Recording:
         """Written by people to show the mechanics (its ``source`` says so), not a model's answer."""
         return self.source.startswith("illustrative")
 
-    def _option(self, name: str) -> Any:
-        """A thinking option of the recorded request: top-level (OpenAI-compatible) or in ``parameters`` (native)."""
-        return self.request.get(name, self.request.get("parameters", {}).get(name))
+    @property
+    def _thinking(self) -> ThinkingOptions:
+        protocol = _protocol_of(self.protocol)
+        return protocol.recorded_thinking(self.request) if protocol is not None else ThinkingOptions()
 
     @property
     def enable_thinking(self) -> bool | None:
         """Whether the recorded request asked for thinking (None: it left it to the model's default)."""
-        value = self._option("enable_thinking")
-        return value if isinstance(value, bool) else None
+        return self._thinking.enable
 
     @property
     def preserve_thinking(self) -> bool:
         """Whether the recorded request sent earlier turns' reasoning back (``preserve_thinking``)."""
-        return self._option("preserve_thinking") is True
+        return self._thinking.preserve is True
 
     @property
     def thinking_budget(self) -> int | None:
-        budget = self._option("thinking_budget")
-        return budget if isinstance(budget, int) else None
+        return self._thinking.budget
+
+
+def _protocol_of(name: str) -> WireProtocol | None:
+    """The recording's protocol (a file names one thinkbook does not know: nothing matches it)."""
+    try:
+        return get_protocol(name)
+    except ConfigurationError:
+        return None
 
 
 def _text_of(content: Any) -> str:

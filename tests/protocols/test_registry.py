@@ -266,8 +266,11 @@ def test_resolution_uses_its_claims_path_headers_and_providers(echo: WireProtoco
     # Its model prefix picks its provider when its key is set, before DASHSCOPE_API_KEY...
     ep = resolve_endpoint("echo-7", env={"ECHO_API_KEY": KEY, "DASHSCOPE_API_KEY": "sk-other-0123456789abc"})
     assert (ep.provider, ep.protocol, ep.api_key, ep.key_variable) == ("echo-cloud", "echo", KEY, "ECHO_API_KEY")
-    # ...and not without it: the default (Bailian) then asks for its own key.
-    with pytest.raises(MissingAPIKeyError, match="DASHSCOPE_API_KEY"):
+    # ...and not when another provider's key is set: that one (Bailian here) decides...
+    ep = resolve_endpoint("echo-7", env={"DASHSCOPE_API_KEY": "sk-other-0123456789abc"})
+    assert ep.provider == "bailian"
+    # ...while with no key at all the prefix decides, so the error names its variable.
+    with pytest.raises(MissingAPIKeyError, match="ECHO_API_KEY"):
         resolve_endpoint("echo-7", env={})
     # Its own host requires its key, and the message names the variable.
     with pytest.raises(MissingAPIKeyError, match="ECHO_API_KEY"):

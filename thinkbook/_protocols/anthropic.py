@@ -46,6 +46,7 @@ assistant turn's content (:mod:`.anthropic_body`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -55,7 +56,7 @@ from .._types import Usage
 from .._usage import MAX_TOKENS
 from .._wire import WireChunk, loads_json
 from .anthropic_body import convert_messages, max_tokens_for, thinking_fields
-from .base import BodyInput, ProviderSpec, WireProtocol
+from .base import BodyInput, ProviderSpec, ThinkingOptions, WireProtocol
 
 __all__ = ["PROTOCOL", "AnthropicParser", "AnthropicProtocol"]
 
@@ -344,6 +345,13 @@ class AnthropicProtocol(WireProtocol):
 
     def new_parser(self) -> AnthropicParser:
         return AnthropicParser()
+
+    def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
+        """``thinking.type``: enabled or adaptive is on, disabled off (the budget thinkbook picks
+        for ``enabled`` is its own default, so it is not the user's ``thinking_budget``)."""
+        thinking = body.get("thinking")
+        kind = thinking.get("type") if isinstance(thinking, Mapping) else None
+        return ThinkingOptions(enable={"enabled": True, "adaptive": True, "disabled": False}.get(str(kind)))
 
     def claims(self, host: str, path: str) -> bool:
         """api.anthropic.com, and any base URL whose path ends in ``/anthropic`` (Bailian's

@@ -242,6 +242,29 @@ class WireProtocol(ABC):
             message[STATE_KEY] = result.reasoning_state
         return message
 
+    def recorded_history(self, body: Mapping[str, Any]) -> list[Message]:
+        """The neutral history (module docstring) of a request body this protocol built.
+
+        Replay matches a recording to a request by it (the user turns, the tool results sent
+        back), whatever protocol the recording speaks. Default: the body's ``messages``.
+        """
+        messages = body.get("messages")
+        return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+
+    def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
+        """The thinking a request body this protocol built asked for (None: left to the model).
+
+        Default: Bailian's top-level ``enable_thinking`` / ``thinking_budget`` /
+        ``preserve_thinking`` (the OpenAI-compatible spelling).
+        """
+        names = ("enable_thinking", "thinking_budget", "preserve_thinking")
+        enable, budget, preserve = (body.get(name) for name in names)
+        return ThinkingOptions(
+            enable=enable if isinstance(enable, bool) else None,
+            budget=budget if isinstance(budget, int) and not isinstance(budget, bool) else None,
+            preserve=preserve if isinstance(preserve, bool) else None,
+        )
+
     def claims(self, host: str, path: str) -> bool:
         """Whether a base URL (lower-cased host, path) speaks this protocol when ``protocol=``
         is not given. The registry asks every protocol but ``openai``, the fallback."""

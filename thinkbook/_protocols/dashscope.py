@@ -46,6 +46,7 @@ Differences from the OpenAI-compatible stream that this module absorbs:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -54,7 +55,7 @@ from .._errors import ConfigurationError
 from .._sse import ServerSentEvent
 from .._usage import parse_usage
 from .._wire import WireChunk, loads_json
-from .base import STATE_KEY, BodyInput, Message, ProviderSpec, WireProtocol
+from .base import STATE_KEY, BodyInput, Message, ProviderSpec, ThinkingOptions, WireProtocol
 from .openai import is_bailian_host, response_format_error
 from .openai_dialects import EFFORT_BUDGETS
 
@@ -311,6 +312,14 @@ class DashScopeProtocol(WireProtocol):
     images_path: ClassVar[str] = MULTIMODAL_GENERATION_PATH
     #: web search returns its sources here (``output.search_info``); chat completions has none
     search_sources: ClassVar[bool] = True
+
+    def recorded_history(self, body: Mapping[str, Any]) -> list[Message]:
+        native = body.get("input")
+        return super().recorded_history(native) if isinstance(native, Mapping) else []
+
+    def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
+        parameters = body.get("parameters")
+        return super().recorded_thinking(parameters if isinstance(parameters, Mapping) else {})
 
 
 PROTOCOL = DashScopeProtocol()

@@ -34,6 +34,7 @@ unchanged (unless the answer was edited since); unsigned thought-summary parts g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -42,7 +43,7 @@ from .._sse import ServerSentEvent
 from .._types import Usage
 from .._usage import MAX_TOKENS
 from .._wire import WireChunk, loads_json
-from .base import BodyInput, ErrorFields, ProviderSpec, WireProtocol
+from .base import BodyInput, ErrorFields, Message, ProviderSpec, ThinkingOptions, WireProtocol
 from .gemini_body import contents_and_system, model_id, thinking_config
 from .openai import error_status, response_format_error
 
@@ -311,6 +312,25 @@ class GeminiProtocol(WireProtocol):
 
     def new_parser(self) -> GeminiChunkParser:
         return GeminiChunkParser()
+
+    def recorded_history(self, body: Mapping[str, Any]) -> list[Message]:
+        """``contents`` as chat messages: ``model`` turns are the assistant's, text parts joined."""
+        contents = body.get("contents")
+        history: list[Message] = []
+        for turn in contents if isinstance(contents, list) else []:
+            if isinstance(turn, dict):
+                parts = turn.get("parts")
+                text = [p for p in parts if isinstance(p, dict) and "text" in p] if isinstance(parts, list) else []
+                role = "assistant" if turn.get("role") == "model" else str(turn.get("role", "user"))
+                history.append({"role": role, "content": text})
+        return history
+
+    def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
+        """A ``thinkingBudget`` of 0 is thinking off; anything else leaves it to the model."""
+        config = body.get("generationConfig")
+        thinking = config.get("thinkingConfig") if isinstance(config, Mapping) else None
+        off = isinstance(thinking, Mapping) and thinking.get("thinkingBudget") == 0
+        return ThinkingOptions(enable=False if off else None)
 
     def error_fields(self, body: Any) -> ErrorFields:
         return error_fields(body)

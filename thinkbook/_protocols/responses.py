@@ -67,12 +67,13 @@ goes back as a plain message).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .._sse import ServerSentEvent
 from .._usage import parse_usage
 from .._wire import WireChunk, loads_json
-from .base import BodyInput, ProviderSpec, WireProtocol
+from .base import BodyInput, Message, ProviderSpec, WireProtocol
 from .openai import error_status, response_format_error
 from .responses_request import bailian_thinking, input_items, openai_thinking
 
@@ -145,6 +146,13 @@ class ResponsesProtocol(WireProtocol):
 
     def new_parser(self) -> ResponsesParser:
         return ResponsesParser()
+
+    def recorded_history(self, body: Mapping[str, Any]) -> list[Message]:
+        """The ``input`` items that are messages (``role``); reasoning and call items are not turns."""
+        items = body.get("input")
+        if isinstance(items, str):
+            return [{"role": "user", "content": items}]
+        return [item for item in items if isinstance(item, dict) and "role" in item] if isinstance(items, list) else []
 
 
 _SUMMARY, _RAW = 1, 2

@@ -10,7 +10,9 @@ warning show it):
   are *not* model output, and the numbers a notebook computes from them (accuracy, tokens, seconds)
   demonstrate the analysis, not a measurement. Run the notebook with a key to measure.
 
-The wire bytes are what Bailian's OpenAI-compatible endpoint sends (``reasoning_content`` deltas,
+A take for a model of another provider (``claude-*``, ``gpt-*``, ``gemini-*``) is written in that
+provider's own streaming format by ``wire.py``, with the request thinkbook builds for that provider.
+For Bailian models, the wire bytes are what Bailian's OpenAI-compatible endpoint sends (``reasoning_content`` deltas,
 then ``content`` deltas, a finish chunk, a usage chunk with ``completion_tokens_details.
 reasoning_tokens``, ``[DONE]``); the request is exactly what thinkbook would send for the same
 call (built by ``thinkbook``'s own request code, with a dummy key that is never stored). Token counts
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from takes import wire
 from thinkbook._counters import estimate_tokens, token_weight
 from thinkbook._endpoints import resolve_endpoint
 from thinkbook._replay import dump_recording
@@ -35,8 +38,12 @@ ILLUSTRATIVE = (
     "illustrative: written by the thinkbook developers to show the mechanics offline, not model output "
     "and not a measurement; set DASHSCOPE_API_KEY to ask the live model"
 )
-# Where the takes' requests would go live; only used to build the request body thinkbook sends.
-_BAILIAN = {"DASHSCOPE_API_KEY": "sk-dummy-never-stored"}
+# Where the takes' requests would go live; only used to build the request body thinkbook sends
+# (a model name with a provider's prefix goes to that provider: its key variable is set too).
+_KEYS = {
+    name: "dummy-never-stored"
+    for name in ("DASHSCOPE_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY")
+}
 # Chat-template overhead Bailian counts on top of the messages' text.
 _PROMPT_OVERHEAD_TOKENS = 9
 
@@ -108,7 +115,7 @@ def _chunk(model: str, request_id: str, delta: dict[str, Any], finish: str | Non
 
 def build(take: Take) -> tuple[dict[str, Any], list[tuple[float, bytes]], dict[str, int]]:
     """(request body, timed wire chunks, usage) for ``take``."""
-    endpoint = resolve_endpoint(take.model, env=_BAILIAN)
+    endpoint = resolve_endpoint(take.model, env=_KEYS)
     messages = build_messages(take.prompt if isinstance(take.prompt, str) else list(take.prompt), take.system)
     request = prepare_request(
         endpoint,
@@ -120,6 +127,8 @@ def build(take: Take) -> tuple[dict[str, Any], list[tuple[float, bytes]], dict[s
     ).body
     request_id = take.request_id or f"chatcmpl-thinkbook-{take.name}"
     reasoning = _cut_to_budget(take.reasoning, take.thinking_budget)
+    if endpoint.protocol in wire.ENCODERS:
+        return request, *_other_provider(take, endpoint.protocol, request, reasoning)
     clock = take.first_token_seconds
     chunks: list[tuple[float, bytes]] = [
         (clock, _chunk(take.model, request_id, {"content": None, "role": "assistant", "reasoning_content": ""}))
@@ -148,11 +157,38 @@ def build(take: Take) -> tuple[dict[str, Any], list[tuple[float, bytes]], dict[s
     return request, chunks, {**usage, "reasoning_tokens": reasoning_tokens}
 
 
+def _timed(text: str, start: float, tokens_per_second: float) -> list[tuple[float, str]]:
+    """``text``'s stream pieces, each with the second it arrives (paced from ``start``)."""
+    clock, timed = start, []
+    for piece in _pieces(text):
+        clock += token_weight(piece) / tokens_per_second
+        timed.append((clock, piece))
+    return timed
+
+
+def _other_provider(
+    take: Take, protocol: str, request: dict[str, Any], reasoning: str
+) -> tuple[list[tuple[float, bytes]], dict[str, int]]:
+    """The timed wire chunks and usage of ``take`` in ``protocol``'s format (see ``wire.py``)."""
+    said = _timed(reasoning, take.first_token_seconds, take.reasoning_tokens_per_second)
+    start = said[-1][0] if said else take.first_token_seconds
+    answer = _timed(take.answer, start, take.answer_tokens_per_second)
+    reasoning_tokens = estimate_tokens(reasoning) if reasoning else 0
+    prompt = json.dumps(request.get("messages") or request.get("input") or request.get("contents"), ensure_ascii=False)
+    usage = {
+        "prompt_tokens": estimate_tokens(prompt),
+        "completion_tokens": reasoning_tokens + estimate_tokens(take.answer),
+    }
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    usage["reasoning_tokens"] = reasoning_tokens
+    return wire.ENCODERS[protocol](take.name, take.model, said, answer, usage), usage
+
+
 def write(take: Take, directory: Path) -> Path:
     request, chunks, _ = build(take)
     return dump_recording(
         directory / f"{take.name}.jsonl",
-        protocol="openai",
+        protocol=resolve_endpoint(take.model, env=_KEYS).protocol,
         model=take.model,
         request=request,
         chunks=chunks,

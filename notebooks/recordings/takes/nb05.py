@@ -40,6 +40,38 @@ _BALLS_LIST = "结论：**3/10**。\n\n1. 第一次红球：3/5\n2. 第二次红
 _BALLS_WRONG_REASONING = "每次取到红球的概率都是 3/5，两次独立，所以 3/5 × 3/5 = 9/25。"
 _BALLS_WRONG = "两个都是红球的概率是 $\\frac{3}{5} \\times \\frac{3}{5} = \\frac{9}{25}$，即 **0.36**。"
 
+# The other providers' columns (Anthropic, OpenAI Responses, Gemini), each in its own wire format
+# (takes/wire.py). Their reasoning reads the way each shows it: Claude's summarized thinking, GPT's
+# reasoning summary (bold headings, in English), Gemini's thought summary.
+_BALLS_CLAUDE_REASONING = (
+    "The bag has 3 red and 2 blue balls; two are drawn without replacement. I want P(both red).\n"
+    "First draw red: 3/5. Given that, 2 red remain among 4 balls: 2/4. Product: 3/5 × 2/4 = 6/20 = 3/10.\n"
+    "Cross-check with combinations: C(3,2)/C(5,2) = 3/10. Consistent. I'll answer in Chinese, as asked."
+)
+_BALLS_CLAUDE = (
+    "概率是 **3/10**。\n\n"
+    "**分步计算**\n\n"
+    "1. 第一次取到红球：$\\frac{3}{5}$\n"
+    "2. 在第一次是红球的条件下，第二次取到红球：$\\frac{2}{4} = \\frac{1}{2}$\n"
+    "3. 两步相乘：$\\frac{3}{5} \\times \\frac{1}{2} = \\frac{3}{10}$\n\n"
+    "**组合数验证**：$\\frac{C_3^2}{C_5^2} = \\frac{3}{10}$，结果一致。"
+)
+_BALLS_GPT_REASONING = (
+    "**Computing the probability**\n\n"
+    "Without replacement: (3/5)·(2/4) = 3/10. Checking with C(3,2)/C(5,2) = 3/10 as well."
+)
+_BALLS_GPT = "**3/10**（即 0.3）。$P = \\frac{3}{5} \\cdot \\frac{2}{4} = \\frac{3}{10}$。"
+_BALLS_GEMINI_REASONING = (
+    "**Breaking down the draws**\n\n"
+    "I'm treating the two draws as dependent events: after one red ball leaves, the bag holds 2 red of 4.\n\n"
+    "**Verifying with counting**\n\n"
+    "Counting unordered pairs gives 10 in total and 3 all-red pairs, so the ratio is 3/10."
+)
+_BALLS_GEMINI = (
+    "| 步骤 | 概率 |\n|---|---|\n| 第一次取红球 | 3/5 |\n| 第二次取红球（剩 4 个，2 红） | 2/4 |\n"
+    "| 两个都是红球 | 3/5 × 2/4 = **3/10** |\n\n答案：**3/10**（0.3）。"
+)
+
 APPLES = "小明有 5 个苹果，吃掉 2 个后，又买了剩下数量 3 倍的苹果。他现在一共有几个苹果？"
 
 _APPLES_REASONING = (
@@ -94,6 +126,37 @@ TAKES = [
         _BALLS_WRONG_REASONING,
         first_token_seconds=0.9,
         reasoning_tokens_per_second=55,
+    ),
+    Take(
+        "nb05-balls-claude-opus-4-7-on",
+        "claude-opus-4-7",
+        BALLS,
+        _BALLS_CLAUDE,
+        _BALLS_CLAUDE_REASONING,
+        enable_thinking=True,
+        first_token_seconds=1.1,
+        reasoning_tokens_per_second=65,
+        answer_tokens_per_second=55,
+    ),
+    Take(
+        "nb05-balls-gpt-5",
+        "gpt-5",
+        BALLS,
+        _BALLS_GPT,
+        _BALLS_GPT_REASONING,
+        first_token_seconds=2.4,  # a summary arrives after the reasoning it summarizes
+        reasoning_tokens_per_second=120,
+        answer_tokens_per_second=80,
+    ),
+    Take(
+        "nb05-balls-gemini-2.5-flash",
+        "gemini-2.5-flash",
+        BALLS,
+        _BALLS_GEMINI,
+        _BALLS_GEMINI_REASONING,
+        first_token_seconds=0.5,
+        reasoning_tokens_per_second=140,
+        answer_tokens_per_second=110,
     ),
     Take(
         "nb05-apples-qwen3.6-plus-off",
