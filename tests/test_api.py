@@ -383,9 +383,9 @@ def test_a_real_extra_field_near_an_option_name_is_not_a_typo(server: LoopbackSe
     server.enqueue(ScriptedResponse.from_sse(openai_events([], ["ok"])))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ask(server, enable_search=True, max_tokens=50, thinking={"type": "enabled"})
+        ask(server, max_tokens=50, thinking={"type": "enabled"})
     body = server.requests[0].json()
-    assert (body["enable_search"], body["max_tokens"], body["thinking"]) == (True, 50, {"type": "enabled"})
+    assert (body["max_tokens"], body["thinking"]) == (50, {"type": "enabled"})
 
 
 def test_misspelled_options_warn_in_stream_and_athink_too(server: LoopbackServer) -> None:

@@ -37,13 +37,19 @@ from ._types import (
     AnswerWasReasoning,
     Done,
     ReasoningDelta,
+    Round,
+    SearchResult,
     ThinkEvent,
     ThinkResult,
     Timings,
+    ToolCall,
+    ToolCallFinished,
+    ToolCallStarted,
     Usage,
     UsageUpdate,
 )
 from .batch import BatchJob, BatchResult, batch, load_batch_output, submit_batch
+from .tools.loop import ToolLoopError
 
 __version__ = "0.1.0"
 
@@ -99,6 +105,8 @@ __all__ = [
     "RateLimitError",
     "ReasoningDelta",
     "ResponseFormatError",
+    "Round",
+    "SearchResult",
     "StreamInterruptedError",
     "StreamStoppedError",
     "ThinkEvent",
@@ -109,6 +117,10 @@ __all__ = [
     "ThinkbookError",
     "ThinkbookWarning",
     "Timings",
+    "ToolCall",
+    "ToolCallFinished",
+    "ToolCallStarted",
+    "ToolLoopError",
     "Usage",
     "UsageUpdate",
     "__version__",

@@ -13,6 +13,7 @@ import os
 import queue
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,8 +24,9 @@ from ._endpoints import Endpoint, resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
 from ._fallback import ILLUSTRATIVE_REPLAY
+from ._images import attach_images, image_inputs
 from ._notices import notice
-from ._protocols.base import Effort
+from ._protocols.base import BodyInput, Effort
 from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
 from ._request import (
     Message,
@@ -32,9 +34,13 @@ from ._request import (
     build_messages,
     check_effort,
     check_thinking_options,
+    check_tool_choice,
     prepare_request,
 )
+from ._search import note_no_sources, search_fields
+from ._tool_run import CONFIRM_NEEDS_A_VIEW, Confirm, new_run, partial_of, run_batches, tool_options, with_view_approval
 from ._types import Done, ThinkEvent, ThinkResult
+from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS, ToolOptions
 
 Prompt = str | Sequence[Mapping[str, Any]]
 
@@ -60,6 +66,13 @@ def _prepare(
     extra_body: Mapping[str, Any],
     dialect: str | None = None,
     effort: Effort | None = None,
+    tools: Sequence[Any] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+    confirm: Confirm = False,
+    enable_search: bool | None = None,
+    search_options: Mapping[str, Any] | None = None,
+    images: Sequence[Any] | None = None,
 ) -> PreparedRequest:
     if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be a non-negative integer, got {max_retries!r}")
@@ -68,7 +81,13 @@ def _prepare(
         raise ConfigurationError(f"display must be None, True, False or 'static', got {display!r}")
     extra_body = _without_misspelled_options(extra_body)
     check_effort(effort, enable_thinking, thinking_budget)  # before the endpoint: offline replays check it too
-    messages = build_messages(prompt, system)
+    # Tools, search and images are checked before anything else can fail on the network side.
+    options = tool_options(tools, max_tool_rounds=max_tool_rounds, confirm=confirm)
+    if options is not None and options.confirm_in_view and display is False:
+        raise ConfigurationError(CONFIRM_NEEDS_A_VIEW)
+    check_tool_choice(tool_choice, [tool.spec() for tool in options.tools] if options else [])
+    search = search_fields(enable_search or None, search_options)  # False is the default: nothing sent
+    messages = attach_images(build_messages(prompt, system), image_inputs(images))
     try:
         endpoint = resolve_endpoint(
             model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, dialect=dialect, env=os.environ
@@ -76,13 +95,18 @@ def _prepare(
     except MissingAPIKeyError as missing:
         if base_url or region or api_key:
             raise
-        return _offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
+        replayed = _offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
+        if options is None:
+            return replayed
+        return _offline_rounds(
+            replayed, options, messages, model, enable_thinking, thinking_budget, preserve_thinking, missing
+        )
     if not base_url and _catalog_hints.get() and lookup(model) is None:
         notice(
             f"{model} is not in thinkbook's catalog: sent as is to {endpoint.base_url} ({endpoint.provider}), "
             "its thinking options unchecked; for another server pass --base-url URL"
         )
-    return prepare_request(
+    request = prepare_request(
         endpoint,
         model,
         messages,
@@ -91,6 +115,36 @@ def _prepare(
         preserve_thinking=preserve_thinking,
         effort=effort,
         extra_body=extra_body,
+        tools=options,
+        tool_choice=tool_choice,
+        search=search,
+    )
+    if search.get("enable_search") and not getattr(request.endpoint.wire_protocol, "search_sources", False):
+        note_no_sources(request.endpoint.protocol)
+    return request
+
+
+def _offline_rounds(
+    replayed: PreparedRequest,
+    options: ToolOptions,
+    messages: list[Message],
+    model: str,
+    enable_thinking: bool | None,
+    thinking_budget: int | None,
+    preserve_thinking: bool | None,
+    missing: MissingAPIKeyError,
+) -> PreparedRequest:
+    """An offline tool loop: every round replays its own recording, found by the history so far
+    (the tool results' ids tell the rounds apart, see ``_replay.find_recording``)."""
+
+    def next_round(history: list[Message]) -> PreparedRequest:
+        request = _offline_replay(model, history, enable_thinking, thinking_budget, preserve_thinking, missing)
+        return _offline_rounds(
+            request, options, history, model, enable_thinking, thinking_budget, preserve_thinking, missing
+        )
+
+    return replace(
+        replayed, tools=options, body_input=BodyInput(model=model, messages=list(messages)), rebuild=next_round
     )
 
 
@@ -112,7 +166,8 @@ def catalog_hints() -> Iterator[None]:
 # The keyword options of think() and friends: an extra keyword close to one of these is a typo.
 OPTION_NAMES = (
     "model", "base_url", "api_key", "protocol", "region", "dialect", "enable_thinking", "thinking_budget",
-    "preserve_thinking", "effort", "system", "max_retries", "timeout", "display", "lang",
+    "preserve_thinking", "effort", "system", "max_retries", "timeout", "display", "lang", "tools", "tool_choice",
+    "max_tool_rounds", "confirm", "enable_search", "search_options", "images",
 )  # fmt: skip
 
 
@@ -283,7 +338,7 @@ def _offline_replay_speed() -> float:
 async def _collect(
     engine: Engine, run: StreamRun, max_retries: int, timeout: float | None, live: LiveDisplay | None = None
 ) -> ThinkResult:
-    async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
+    async for batch in run_batches(engine, run, max_retries=max_retries, timeout=timeout):
         if live is not None:
             live.on_batch(batch)
         last = batch[-1]
@@ -331,7 +386,7 @@ async def _drive(
             result = await _collect(engine, run, max_retries, timeout, live)
         except asyncio.CancelledError:
             if live is not None:
-                await asyncio.to_thread(live.finish, run.partial(), stopped=True)
+                await asyncio.to_thread(live.finish, partial_of(run), stopped=True)
             if on_end is not None:
                 on_end(None, None, run)
             raise
@@ -361,9 +416,13 @@ def _start(
     record: bool = False,
     on_end: EndHook | None = None,
 ) -> tuple[concurrent.futures.Future[ThinkResult], StreamRun]:
-    """Show ``live`` (if any), start the stream on the engine, and wire the Stop button to it."""
+    """Show ``live`` (if any), start the stream on the engine, and wire the Stop button to it.
+
+    ``confirm=True`` is wired to ``live`` here; without a view that can ask it fails before
+    anything is shown or sent."""
     engine = engine or default_engine()
-    run = StreamRun(request)
+    request = with_view_approval(request, live)
+    run = new_run(request)
     if record:
         run.recording = []
     if live is not None:
@@ -400,7 +459,7 @@ def run_blocking(
         except KeyboardInterrupt:
             future.cancel()
             _wait_quietly(run)
-            raise ThinkInterrupted(run.partial()) from None
+            raise ThinkInterrupted(partial_of(run)) from None
 
 
 def _wait_quietly(run: StreamRun) -> None:
@@ -434,7 +493,7 @@ async def run_async(
         # The stream was stopped from outside (the view's Stop button): not a cancellation of
         # the caller's task.
         await asyncio.to_thread(_wait_quietly, run)
-        raise StreamStoppedError("stopped with the Stop button", partial=run.partial()) from None
+        raise StreamStoppedError("stopped with the Stop button", partial=partial_of(run)) from None
 
 
 class ThinkHandle:
@@ -460,7 +519,7 @@ class ThinkHandle:
 
     @property
     def partial(self) -> ThinkResult | None:
-        return self._run.partial()
+        return partial_of(self._run)
 
     @property
     def run(self) -> StreamRun:
@@ -536,7 +595,7 @@ async def _pump(
 ) -> None:
     """On the engine loop: hand each batch to ``put``, then the error or ``None`` for the end."""
     try:
-        async for batch in engine.stream_batches(run, max_retries=max_retries, timeout=timeout):
+        async for batch in run_batches(engine, run, max_retries=max_retries, timeout=timeout):
             put(batch)
     except asyncio.CancelledError:
         raise
@@ -553,7 +612,7 @@ def iter_events(
 ) -> Iterator[ThinkEvent]:
     """Yield events from synchronous code; closing the iterator early cancels the stream."""
     engine = engine or default_engine()
-    run = StreamRun(request)
+    run = new_run(with_view_approval(request, None))
     inbox: queue.SimpleQueue[list[ThinkEvent] | BaseException | None] = queue.SimpleQueue()
     future = engine.submit(_pump(engine, run, max_retries, timeout, inbox.put))
     try:
@@ -570,7 +629,7 @@ def iter_events(
     except KeyboardInterrupt:
         future.cancel()
         _wait_quietly(run)
-        raise ThinkInterrupted(run.partial()) from None
+        raise ThinkInterrupted(partial_of(run)) from None
     finally:
         if not run.settled.is_set():
             future.cancel()
@@ -582,7 +641,7 @@ async def aiter_events(
 ) -> AsyncIterator[ThinkEvent]:
     """Yield events in the caller's event loop while the engine loop does the I/O."""
     engine = engine or default_engine()
-    run = StreamRun(request)
+    run = new_run(with_view_approval(request, None))
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[list[ThinkEvent] | BaseException | None] = asyncio.Queue()
     future = engine.submit(
@@ -625,6 +684,13 @@ def think(
     timeout: float | None = None,
     display: Display = None,
     lang: str | None = None,
+    tools: Sequence[Any] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+    confirm: Confirm = False,
+    enable_search: bool = False,
+    search_options: Mapping[str, Any] | None = None,
+    images: Sequence[Any] | None = None,
     **extra_body: Any,
 ) -> ThinkResult:
     """Ask a thinking model and wait for the whole streamed answer.
@@ -649,6 +715,30 @@ def think(
     (None follows the locale), like ``%%think --lang``.
     Extra keyword arguments go into the request body unchanged (one close to an option name, such
     as ``enable_thinkng``, warns and is left out).
+
+    Tools: ``tools=[fn, ...]`` (Python functions, sync or async, described to the model from their
+    signature, type hints and docstring; or OpenAI-format tool dicts) lets the model call them.
+    Each round streams (reasoning, then the calls), the calls run (arguments validated first; an
+    exception, a timeout or a name the model made up becomes an error result the model sees), and
+    the next request carries the calls, their results and the round's reasoning, until a round
+    answers without calls. ``max_tool_rounds`` rounds with calls and still no answer raise
+    :class:`~thinkbook.tools.loop.ToolLoopError` (``.partial`` has every round). A call to a tool
+    given as a dict ends the loop: the result's ``tool_calls`` hold the calls for you to run.
+    ``tool_choice``: None (the server decides), ``"auto"``, ``"none"``, ``"required"`` or a tool's
+    name. ``confirm=True`` asks in the view before each call (it needs a view: with
+    ``display=False`` it is a ConfigurationError); ``confirm=fn`` asks ``fn(call) -> bool`` instead
+    (anywhere, ``stream()`` included). The result: ``.tool_calls`` (every call with its
+    ``.arguments``, ``.result`` or ``.error``, ``.seconds``), ``.rounds`` (one per request),
+    ``.usage`` summed over the rounds, ``.reasoning`` all of it in order, ``.answer`` the last.
+
+    Web search (Bailian): ``enable_search=True`` and ``search_options={"search_strategy": "max",
+    "enable_source": True, ...}``. On the native protocol (``protocol="dashscope"``) the sources
+    come back in ``.search_results``; the OpenAI-compatible protocol returns none (said once).
+    Another provider's server refuses it with a ConfigurationError before anything is sent.
+
+    Images (vision models): ``images=[...]``, each a path, ``bytes``, an ``http(s)`` URL, a PIL
+    image or a matplotlib ``Figure``; they go before the prompt's text in its (last) user message.
+    Each is checked (PNG, JPEG, GIF or WEBP, at most 3.75 MB) before anything is sent.
 
     Ctrl-C (or the kernel's interrupt button) stops the stream and raises
     :class:`ThinkInterrupted` whose ``.partial`` holds what arrived.
@@ -678,6 +768,13 @@ async def athink(
     timeout: float | None = None,
     display: Display = None,
     lang: str | None = None,
+    tools: Sequence[Any] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+    confirm: Confirm = False,
+    enable_search: bool = False,
+    search_options: Mapping[str, Any] | None = None,
+    images: Sequence[Any] | None = None,
     **extra_body: Any,
 ) -> ThinkResult:
     """Async :func:`think`. Cancelling the awaiting task closes the HTTP stream."""
@@ -703,6 +800,13 @@ def submit(
     timeout: float | None = None,
     display: Display = None,
     lang: str | None = None,
+    tools: Sequence[Any] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+    confirm: Confirm = False,
+    enable_search: bool = False,
+    search_options: Mapping[str, Any] | None = None,
+    images: Sequence[Any] | None = None,
     **extra_body: Any,
 ) -> ThinkHandle:
     """Start :func:`think` in the background and return a :class:`ThinkHandle` at once.
@@ -733,6 +837,13 @@ def stream(
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
+    tools: Sequence[Any] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+    confirm: Confirm = False,
+    enable_search: bool = False,
+    search_options: Mapping[str, Any] | None = None,
+    images: Sequence[Any] | None = None,
     **extra_body: Any,
 ) -> Iterator[ThinkEvent]:
     """Yield :class:`ReasoningDelta`, :class:`AnswerDelta`, :class:`UsageUpdate`, ... then
@@ -762,6 +873,13 @@ def astream(
     system: str | None = None,
     max_retries: int = 2,
     timeout: float | None = None,
+    tools: Sequence[Any] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+    confirm: Confirm = False,
+    enable_search: bool = False,
+    search_options: Mapping[str, Any] | None = None,
+    images: Sequence[Any] | None = None,
     **extra_body: Any,
 ) -> AsyncIterator[ThinkEvent]:
     """Async :func:`stream`: ``async for event in astream(...)``. Input is checked right away."""

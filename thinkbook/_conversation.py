@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ._api import _prepare, check_lang, run_async, run_blocking
 from ._display import Display
 from ._endpoints import check_dialect
+from ._errors import ConfigurationError
+from ._images import content_with_images, image_inputs
 from ._protocols import FALLBACK, get_protocol
 from ._protocols.base import Effort, WireProtocol
-from ._request import Message, PreparedRequest, check_effort
+from ._request import Message, PreparedRequest, check_effort, check_tool_choice
+from ._search import search_fields
+from ._tool_run import CONFIRM_NEEDS_A_VIEW, Confirm, tool_options
 from ._types import ThinkResult
+from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS, tool_turns
 
 
 class Conversation:
@@ -25,6 +32,15 @@ class Conversation:
     thoughts; the opaque state always goes back, and each protocol sends only its own.
     ``effort`` (``"low"``, ``"medium"``, ``"high"``) applies to every turn, as in :func:`think`.
     A turn that fails or is interrupted is not added: ``messages`` always holds complete turns.
+
+    Tools, web search and images work as in :func:`think`: ``tools``, ``tool_choice``,
+    ``max_tool_rounds``, ``confirm``, ``enable_search`` and ``search_options`` apply to every turn,
+    ``send(text, images=[...])`` to one. A turn that called tools keeps its tool turns in
+    ``messages`` (each round's assistant message with its ``tool_calls`` and one ``tool`` message
+    per result) before the final answer. Those assistant turns keep their ``reasoning_content``
+    even without ``preserve_thinking``: DeepSeek answers 400 for a tool-calling turn sent back
+    without it. Calls left for you to run (a tool given as a dict) are not kept: the turn is
+    recorded as its text.
 
     >>> chat = Conversation("qwen3.7-plus", preserve_thinking=True)  # doctest: +SKIP
     >>> chat.send("我需要为一个日均千万消息的电商系统选择消息队列,请推荐")  # doctest: +SKIP
@@ -47,6 +63,12 @@ class Conversation:
         system: str | None = None,
         display: Display = None,
         lang: str | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        confirm: Confirm = False,
+        enable_search: bool = False,
+        search_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
@@ -61,6 +83,20 @@ class Conversation:
         self.system = system
         self.display = display
         self.lang = check_lang(lang)  # the labels of each turn's view ("en", "zh"; None: the locale's)
+        # Checked now, so a bad tool or search option fails at construction, not at the first send.
+        options = tool_options(tools, max_tool_rounds=max_tool_rounds, confirm=confirm)
+        if options is not None and options.confirm_in_view and display is False:
+            raise ConfigurationError(CONFIRM_NEEDS_A_VIEW)
+        check_tool_choice(tool_choice, [tool.spec() for tool in options.tools] if options else [])
+        search_fields(enable_search or None, search_options)
+        self.tools = options.tools if options is not None else ()
+        self.tool_choice = tool_choice
+        self.max_tool_rounds = max_tool_rounds
+        self.confirm = confirm
+        self.enable_search = enable_search
+        self.search_options = dict(search_options) if search_options else None
+        # The user content of the last prepared turn (its images included), for record_turn.
+        self._prepared: tuple[str, str | list[dict[str, Any]]] | None = None
         self.messages: list[Message] = []
         self.results: list[ThinkResult] = []
         # The protocol of the last prepared turn: it writes that turn's history entry.
@@ -75,18 +111,20 @@ class Conversation:
         self.messages = [{"role": "system", "content": self.system}] if self.system else []
         self.results = []
 
-    def _outgoing(self, text: str) -> list[Message]:
+    def _outgoing(self, content: str | list[dict[str, Any]]) -> list[Message]:
         history = copy.deepcopy(self.messages)
         if not self.preserve_thinking:
             for message in history:
-                message.pop("reasoning_content", None)  # STATE_KEY stays: build_body decides
-        history.append({"role": "user", "content": text})
+                if not message.get("tool_calls"):  # see the class docstring
+                    message.pop("reasoning_content", None)  # STATE_KEY stays: build_body decides
+        history.append({"role": "user", "content": content})
         return history
 
     def prepare_turn(
         self,
         text: str,
         *,
+        images: Sequence[Any] | None = None,
         max_retries: int = 2,
         timeout: float | None = None,
         api_key: str | None = None,
@@ -96,10 +134,14 @@ class Conversation:
 
         Run it however you like (the ``%%think --chat`` magic runs it in the background), then
         hand the finished result to :meth:`record_turn`. ``api_key`` overrides the
-        conversation's key for this turn only. Bad input raises ConfigurationError here.
+        conversation's key for this turn only. ``images`` go with this turn's text (and stay in
+        the history). Bad input raises ConfigurationError here.
         """
+        if not isinstance(text, str):
+            raise ConfigurationError(f"a turn is text, got {type(text).__name__}")
+        content = content_with_images(text, image_inputs(images))
         request = _prepare(
-            self._outgoing(text),
+            self._outgoing(content),
             model=self.model,
             base_url=self.base_url,
             api_key=api_key or self._api_key,
@@ -115,14 +157,30 @@ class Conversation:
             timeout=timeout,
             display=self.display,
             extra_body=extra_body,
+            tools=self.tools or None,
+            tool_choice=self.tool_choice,
+            max_tool_rounds=self.max_tool_rounds,
+            confirm=self.confirm,
+            enable_search=self.enable_search or None,
+            search_options=self.search_options,
         )
         self._wire = request.endpoint.wire_protocol
+        self._prepared = (text, content)
         return request
 
     def record_turn(self, text: str, result: ThinkResult) -> ThinkResult:
-        """Add a finished turn: the user's ``text`` and the assistant's answer with its reasoning."""
-        self.messages.append({"role": "user", "content": text})
-        self.messages.append(self._protocol_of(result).assistant_message(result))
+        """Add a finished turn: the user's ``text`` (with the images it was prepared with), the
+        tool turns of a loop, and the assistant's answer with its reasoning."""
+        prepared = self._prepared
+        content = prepared[1] if prepared is not None and prepared[0] == text else text
+        self._prepared = None
+        self.messages.append({"role": "user", "content": content})
+        self.messages.extend(tool_turns(result))
+        final = result
+        if len(result.rounds) > 1:
+            # The earlier rounds' reasoning went back with their tool calls; the answer's is its own.
+            final = replace(result, reasoning=result.rounds[-1].reasoning)
+        self.messages.append(self._protocol_of(result).assistant_message(final))
         self.results.append(result)
         return result
 
@@ -146,17 +204,31 @@ class Conversation:
         """How many complete turns (question and answer) the chat holds."""
         return sum(1 for m in self.messages if m["role"] == "assistant")
 
-    def send(self, text: str, *, max_retries: int = 2, timeout: float | None = None, **extra_body: Any) -> ThinkResult:
-        """Send the next user turn and wait for the answer."""
-        request = self.prepare_turn(text, max_retries=max_retries, timeout=timeout, **extra_body)
+    def send(
+        self,
+        text: str,
+        *,
+        images: Sequence[Any] | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        **extra_body: Any,
+    ) -> ThinkResult:
+        """Send the next user turn (with ``images``, if any) and wait for the answer."""
+        request = self.prepare_turn(text, images=images, max_retries=max_retries, timeout=timeout, **extra_body)
         result = run_blocking(request, max_retries=max_retries, timeout=timeout, display=self.display, lang=self.lang)
         return self.record_turn(text, result)
 
     async def asend(
-        self, text: str, *, max_retries: int = 2, timeout: float | None = None, **extra_body: Any
+        self,
+        text: str,
+        *,
+        images: Sequence[Any] | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        **extra_body: Any,
     ) -> ThinkResult:
         """Async :meth:`send`."""
-        request = self.prepare_turn(text, max_retries=max_retries, timeout=timeout, **extra_body)
+        request = self.prepare_turn(text, images=images, max_retries=max_retries, timeout=timeout, **extra_body)
         result = await run_async(
             request, max_retries=max_retries, timeout=timeout, display=self.display, lang=self.lang
         )

@@ -30,7 +30,14 @@ from typing import Any
 
 from ._errors import ConfigurationError
 
-__all__ = ["MAX_IMAGE_BYTES", "ImageInput", "content_with_images", "image_input", "image_inputs"]
+__all__ = [
+    "MAX_IMAGE_BYTES",
+    "ImageInput",
+    "attach_images",
+    "content_with_images",
+    "image_input",
+    "image_inputs",
+]
 
 # Bailian's vision guide limits a base64-encoded image to 10 MB; Anthropic to 5 MB of base64
 # (3.75 MB raw). The stricter common bound keeps a notebook portable across providers.
@@ -181,3 +188,24 @@ def content_with_images(text: str, images: Sequence[ImageInput]) -> str | list[d
     if not images:
         return text
     return [*(image.content_part() for image in images), {"type": "text", "text": text}]
+
+
+def attach_images(messages: list[dict[str, Any]], images: Sequence[ImageInput]) -> list[dict[str, Any]]:
+    """``messages`` with ``images`` put in the last user message, before its text (a copy when
+    there are images; the messages themselves when there are none)."""
+    if not images:
+        return messages
+    for position in range(len(messages) - 1, -1, -1):
+        message = messages[position]
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        parts = [image.content_part() for image in images]
+        if isinstance(content, str):
+            new_content: list[dict[str, Any]] | str = content_with_images(content, images)
+        elif isinstance(content, list):
+            new_content = [*parts, *content]
+        else:
+            break
+        return [*messages[:position], {**message, "content": new_content}, *messages[position + 1 :]]
+    raise ConfigurationError("images= needs a user message to go with: the messages have none")

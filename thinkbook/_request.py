@@ -9,15 +9,18 @@ not a positive integer, ``enable_thinking=False`` on a thinking-only model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from ._catalog import lookup
 from ._checks import check_encodable, check_fields, check_json_field, is_blank
-from ._endpoints import Endpoint
+from ._endpoints import Endpoint, for_images
 from ._errors import ConfigurationError, warn_user
 from ._protocols.base import EFFORTS, BodyInput, Effort, ThinkingOptions
+
+if TYPE_CHECKING:
+    from .tools.loop import ToolOptions
 
 Message = dict[str, Any]
 
@@ -34,9 +37,38 @@ class PreparedRequest:
     # A replayed request: its recording's ``source`` (where the answer comes from); None when live.
     replay_source: str | None = None
     thinking_enabled: bool | None = None
+    # What the body was built from, so a tool loop's next round can rebuild it for a longer
+    # history (see with_messages); None for a request given as a finished body (a replay).
+    body_input: BodyInput | None = field(default=None, repr=False)
+    extra_body: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # The tools and how their loop runs; None: one request, no loop.
+    tools: ToolOptions | None = field(default=None, repr=False)
+    # Builds the next round's request instead (offline replay: each round is its own recording).
+    rebuild: Callable[[list[Message]], PreparedRequest] | None = field(default=None, repr=False, compare=False)
 
     def headers(self) -> dict[str, str]:
         return self.endpoint.headers()
+
+    @property
+    def messages(self) -> list[Message]:
+        """The history this request sends (neutral form), when it was built from one."""
+        return list(self.body_input.messages) if self.body_input is not None else []
+
+    def with_messages(self, messages: list[Message]) -> PreparedRequest:
+        """The same request with another history: the next round of a tool loop.
+
+        The body is rebuilt by the protocol (so each protocol translates the tool turns its own
+        way) and the extra body fields merged again; everything else stays.
+        """
+        if self.rebuild is not None:
+            return self.rebuild(messages)
+        if self.body_input is None:
+            raise ConfigurationError("this request was given as a finished body: it cannot continue a tool loop")
+        body_input = replace(self.body_input, messages=list(messages))
+        body = self.endpoint.wire_protocol.build_body(body_input)
+        if self.extra_body:
+            body = _merge(body, self.extra_body)
+        return replace(self, body=body, body_input=body_input)
 
 
 def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None = None) -> list[Message]:
@@ -204,9 +236,19 @@ def prepare_request(
     preserve_thinking: bool | None = None,
     effort: Effort | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    tools: ToolOptions | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    search: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
     """Build the streaming request body for ``endpoint``'s protocol (its ``build_body``), after
-    the checks every protocol shares. Always streams."""
+    the checks every protocol shares. Always streams.
+
+    ``tools`` (checked, see :mod:`thinkbook.tools`), ``tool_choice`` (checked here against them)
+    and ``search`` (``_search.search_fields``) go to the protocol in the neutral spelling of
+    ``_protocols/base.py``; a protocol that leaves them out of the body has no such feature, and
+    that is said here, before anything is sent. A history holding images goes to the protocol's
+    images endpoint (``_endpoints.for_images``).
+    """
     thinking = thinking_options(model, enable_thinking, thinking_budget, preserve_thinking, effort)
     extra_body = extra_body or {}
     for key in ("stream", "model"):
@@ -219,18 +261,87 @@ def prepare_request(
                 "messages as the prompt instead (think([...messages...], model=...))"
             )
     check_fields(extra_body)
-    body = endpoint.wire_protocol.build_body(
-        BodyInput(
-            model=model,
-            messages=messages,
-            thinking=thinking,
-            dialect=endpoint.dialect,
-            provider=endpoint.provider,
-            url=endpoint.url,
-            dialect_guessed=endpoint.dialect_guessed,
-            base_url=endpoint.base_url,
-        )
+    specs = tuple(tool.spec() for tool in tools.tools) if tools is not None else ()
+    choice = check_tool_choice(tool_choice, specs)
+    if has_images(messages):
+        endpoint = for_images(endpoint)
+    body_input = BodyInput(
+        model=model,
+        messages=messages,
+        thinking=thinking,
+        dialect=endpoint.dialect,
+        provider=endpoint.provider,
+        url=endpoint.url,
+        dialect_guessed=endpoint.dialect_guessed,
+        base_url=endpoint.base_url,
+        tools=specs,
+        tool_choice=choice,
+        search=dict(search) if search else None,
     )
+    wire = endpoint.wire_protocol
+    body = wire.build_body(body_input)
+    _check_placed(body, wire.title, wants_tools=bool(specs), wants_search=bool(search and search.get("enable_search")))
     if extra_body:
         body = _merge(body, extra_body)
-    return PreparedRequest(endpoint=endpoint, model=model, body=body, thinking_enabled=thinking.enable)
+    return PreparedRequest(
+        endpoint=endpoint,
+        model=model,
+        body=body,
+        thinking_enabled=thinking.enable,
+        body_input=body_input,
+        extra_body=dict(extra_body),
+        tools=tools if specs else None,
+    )
+
+
+_CHOICES = ("auto", "none", "required")
+
+
+def check_tool_choice(choice: object, specs: Sequence[Mapping[str, Any]]) -> str | dict[str, Any] | None:
+    """``tool_choice=`` checked: None, ``"auto"``, ``"none"``, ``"required"``, a tool's name, or
+    ``{"type": "function", "function": {"name": ...}}`` naming one of the tools (a name becomes
+    that dict)."""
+    if choice is None:
+        return None
+    names = [spec["function"]["name"] for spec in specs]
+    if not specs:
+        raise ConfigurationError("tool_choice was given without tools: pass tools=[...] too, or drop tool_choice")
+    if isinstance(choice, str):
+        if choice in _CHOICES:
+            return choice
+        if choice in names:
+            return {"type": "function", "function": {"name": choice}}
+    elif isinstance(choice, Mapping):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if choice.get("type") == "function" and name in names:
+            return {"type": "function", "function": {"name": name}}
+    known = ", ".join(repr(name) for name in names)
+    raise ConfigurationError(
+        f"tool_choice must be None, 'auto', 'none', 'required', or the name of one of the tools ({known}); "
+        f"got {choice!r:.80}"
+    )
+
+
+def has_images(messages: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether any message carries an image part (the neutral ``image_url`` form)."""
+    return any(
+        isinstance(part, Mapping) and part.get("type") == "image_url"
+        for message in messages
+        if isinstance(message.get("content"), list)
+        for part in message["content"]
+    )
+
+
+def _check_placed(body: Mapping[str, Any], title: str, *, wants_tools: bool, wants_search: bool) -> None:
+    """A protocol that cannot express tools or search must refuse them; one that silently left
+    them out would send a request that quietly ignores what was asked."""
+    parameters = body.get("parameters")
+    inner: Mapping[str, Any] = parameters if isinstance(parameters, Mapping) else {}
+    if wants_tools and "tools" not in body and "tools" not in inner:
+        raise ConfigurationError(f"tools are not supported on {title} yet: pick another protocol, or drop tools")
+    if wants_search and "enable_search" not in body and "enable_search" not in inner:
+        raise ConfigurationError(
+            f"enable_search is Bailian's web search, which {title} does not have: ask a Bailian model "
+            "(protocol='dashscope' returns the sources too), or drop enable_search"
+        )

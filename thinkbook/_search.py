@@ -20,6 +20,7 @@ from typing import Any
 
 from ._errors import ConfigurationError
 from ._markdown import is_safe_url
+from ._notices import notice
 from ._types import SearchResult
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "SEARCH_STRATEGIES",
     "SearchResult",
     "link_citations",
+    "note_no_sources",
     "parse_search_results",
     "search_fields",
     "sources_markdown",
@@ -100,6 +102,21 @@ def search_fields(
     if options:
         fields["search_options"] = options
     return fields
+
+
+_said_no_sources: set[str] = set()
+
+
+def note_no_sources(protocol: str) -> None:
+    """Said once per protocol: its web search answers without the sources it used."""
+    if protocol in _said_no_sources:
+        return
+    _said_no_sources.add(protocol)
+    notice(
+        f"web search on protocol={protocol!r} (OpenAI-compatible) answers without its sources: thinkbook cannot show "
+        "or link them. Bailian's native protocol returns them: protocol='dashscope' (base URL ending in /api/v1)",
+        topic=("search sources", protocol),
+    )
 
 
 def _safe_url(url: object) -> str:

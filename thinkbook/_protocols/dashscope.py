@@ -307,6 +307,12 @@ class DashScopeProtocol(WireProtocol):
     def new_parser(self) -> DashScopeChunkParser:
         return DashScopeChunkParser()
 
+    #: where a request with images goes (see ``thinkbook._endpoints.for_images``): only the
+    #: multimodal-generation service takes ``{"image": ...}`` content.
+    images_path: ClassVar[str] = MULTIMODAL_GENERATION_PATH
+    #: web search returns its sources here (``output.search_info``); chat completions has none
+    search_sources: ClassVar[bool] = True
+
     def recorded_history(self, body: Mapping[str, Any]) -> list[Message]:
         native = body.get("input")
         return super().recorded_history(native) if isinstance(native, Mapping) else []
@@ -314,10 +320,6 @@ class DashScopeProtocol(WireProtocol):
     def recorded_thinking(self, body: Mapping[str, Any]) -> ThinkingOptions:
         parameters = body.get("parameters")
         return super().recorded_thinking(parameters if isinstance(parameters, Mapping) else {})
-
-    #: where a request with images goes (see ``thinkbook._endpoints.for_images``): only the
-    #: multimodal-generation service takes ``{"image": ...}`` content.
-    images_path: ClassVar[str] = MULTIMODAL_GENERATION_PATH
 
 
 PROTOCOL = DashScopeProtocol()

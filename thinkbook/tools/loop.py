@@ -25,7 +25,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ThinkbookError
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
     "ToolLoopError",
+    "ToolOptions",
     "combine_rounds",
     "run_tool_loop",
     "tool_messages",
@@ -60,6 +61,22 @@ DEFAULT_MAX_TOOL_ROUNDS = 8
 Message = dict[str, Any]
 StreamRound = Callable[[list[Message]], AsyncIterator[list[ThinkEvent]]]
 Approve = Callable[[ToolCall], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class ToolOptions:
+    """A request's tools, checked, and how its loop runs (``think(tools=..., max_tool_rounds=...)``).
+
+    ``approve`` is asked before each call of a runnable tool (``confirm=`` given as a function);
+    ``confirm_in_view`` asks the view instead (``confirm=True``), which the front end wires when
+    it draws one.
+    """
+
+    tools: tuple[Tool, ...]
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+    tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT
+    approve: Approve | None = None
+    confirm_in_view: bool = False
 
 
 class ToolLoopError(ThinkbookError):
