@@ -131,10 +131,10 @@ def test_tool_messages_are_refused_with_a_clear_error(message: dict[str, Any]) -
         body(messages=[{"role": "user", "content": "q"}, message])
 
 
-def test_tool_call_arguments_that_are_no_object_are_refused() -> None:
-    # Tool loops are translated now (tests/protocols/test_gemini_tools.py); Gemini's args is an object.
-    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "[1, 2]"}}
-    with pytest.raises(ConfigurationError, match="not a JSON object"):
+def test_a_tool_call_without_a_function_is_refused_clearly() -> None:
+    # Tool loops are translated now (tests/protocols/test_gemini_tools.py); a malformed call is not.
+    call = {"id": "c1", "type": "function"}
+    with pytest.raises(ConfigurationError, match="needs an 'id' and a 'function'"):
         body(messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": None, "tool_calls": [call]}])
 
 

@@ -269,3 +269,16 @@ def test_the_tool_turn_goes_back_whole_even_with_preserve_thinking_off() -> None
 def test_a_result_for_an_unknown_call_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="answers no earlier tool call"):
         body([USER, {"role": "tool", "tool_call_id": "nope", "content": "x"}])
+
+
+def test_broken_arguments_from_the_model_go_as_an_empty_object() -> None:
+    call = {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": '}}
+    history = [
+        USER,
+        {"role": "assistant", "content": None, "reasoning_content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_0", "content": "error: the arguments are not valid JSON"},
+    ]
+    assert body(history)["contents"][1] == {
+        "role": "model",
+        "parts": [{"functionCall": {"name": "get_weather", "args": {}}}],
+    }

@@ -249,7 +249,7 @@ def contents_and_system(request: BodyInput) -> tuple[list[dict[str, Any]], dict[
                 # Within a tool loop the model turn goes back whole, as received (thought-signatures docs).
                 content = message.get("content")
                 text = _text_of(content if content is not None else "", where)
-                sent, ids = model_parts_with_calls(_kept_parts(message, where, True), text, turn_calls, where)
+                sent, ids = model_parts_with_calls(_kept_parts(message, where, True), text, turn_calls)
                 calls.update(ids)
                 contents.append({"role": "model", "parts": sent})
                 continue

@@ -87,7 +87,7 @@ def _call_state(call: NeutralCall) -> Mapping[str, Any]:
 
 
 def model_parts_with_calls(
-    kept: list[dict[str, Any]] | None, text: str, calls: Sequence[NeutralCall], where: str
+    kept: list[dict[str, Any]] | None, text: str, calls: Sequence[NeutralCall]
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str | None]]]:
     """The model turn of a round that called tools, and its calls by ``tool_call_id`` ->
     (function name, Gemini's call id or None) for the ``functionResponse`` parts after it.
@@ -111,7 +111,7 @@ def model_parts_with_calls(
     ids: dict[str, tuple[str, str | None]] = {}
     for call in calls:
         state = _call_state(call)
-        function_call: dict[str, Any] = {"name": call.name, "args": call_arguments(call, where)}
+        function_call: dict[str, Any] = {"name": call.name, "args": call_arguments(call)}
         gemini_id = state.get("id") if isinstance(state.get("id"), str) else None
         if gemini_id is not None:
             function_call = {"id": gemini_id, **function_call}
