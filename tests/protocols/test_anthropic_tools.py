@@ -324,17 +324,22 @@ def test_a_tool_turn_without_state_sends_text_and_tool_use() -> None:
     ("message", "match"),
     [
         ({"role": "tool", "content": "x"}, "tool_call_id"),
-        (
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "[1]"}}],
-            },
-            "not a JSON object",
-        ),
         ({"role": "assistant", "content": None, "function_call": {"name": "f"}}, "old 'function_call'"),
     ],
 )
 def test_bad_tool_history_is_a_configuration_error(message: dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigurationError, match=match):
         body([USER, message])
+
+
+@pytest.mark.parametrize("arguments", ['{"city": "Par', "[1, 2]", "null"])
+def test_broken_arguments_from_the_model_do_not_stop_the_loop(arguments: str) -> None:
+    # The loop answered such a call with an error result; the next request must still be sendable.
+    call = {"id": "c", "type": "function", "function": {"name": "get_weather", "arguments": arguments}}
+    history = [
+        USER,
+        {"role": "assistant", "content": None, "reasoning_content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c", "content": "error: the arguments of get_weather are not valid JSON"},
+    ]
+    got = body(history)["messages"]
+    assert got[1]["content"] == [{"type": "tool_use", "id": "c", "name": "get_weather", "input": {}}]

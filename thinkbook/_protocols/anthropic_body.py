@@ -214,7 +214,7 @@ def convert_messages(messages: list[Message], *, preserve: bool | None, name: st
             blocks = _assistant_blocks(message, content, preserve=True if calls else preserve, name=name, where=where)
             if calls:
                 head = [{"type": "text", "text": blocks}] if isinstance(blocks, str) and blocks else []
-                blocks = [*(head if isinstance(blocks, str) else blocks), *tool_use_blocks(calls, where)]
+                blocks = [*(head if isinstance(blocks, str) else blocks), *tool_use_blocks(calls)]
             if blocks:
                 out.append({"role": "assistant", "content": blocks})
         else:

@@ -72,11 +72,9 @@ def tool_fields(
     return fields
 
 
-def tool_use_blocks(calls: Sequence[NeutralCall], where: str) -> list[dict[str, Any]]:
+def tool_use_blocks(calls: Sequence[NeutralCall]) -> list[dict[str, Any]]:
     """The assistant turn's calls as ``tool_use`` blocks (``input`` is a JSON object)."""
-    return [
-        {"type": "tool_use", "id": call.id, "name": call.name, "input": call_arguments(call, where)} for call in calls
-    ]
+    return [{"type": "tool_use", "id": call.id, "name": call.name, "input": call_arguments(call)} for call in calls]
 
 
 class ToolUseBlocks:

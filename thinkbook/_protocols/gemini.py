@@ -10,9 +10,13 @@ since the previous one (googleapis/python-genai ``types.py``):
 
 * ``candidates[0].content.parts[]``: a part with ``"thought": true`` is thought-summary text,
   any other ``text`` is answer text;
+* a ``functionCall`` part is a requested call, sent whole: one ``tool_calls`` delta with its
+  ``args`` as JSON text and its ``thoughtSignature`` (and ``id``) as the call's own state
+  (:mod:`.gemini_tools`);
 * ``candidates[0].finishReason`` (``STOP``, ``MAX_TOKENS``, ``SAFETY``...) ends the response:
-  it becomes ``finish_reason`` lower-cased (``"stop"``, ``"max_tokens"``, ``"safety"``); there is
-  no ``[DONE]``;
+  it becomes ``finish_reason`` lower-cased (``"stop"``, ``"max_tokens"``, ``"safety"``), and
+  ``"tool_calls"`` for a ``STOP`` after function calls (Gemini has no finish reason of its own
+  for them); there is no ``[DONE]``;
 * ``usageMetadata`` is cumulative (each chunk carries the totals so far): ``promptTokenCount``
   (cache included) -> prompt tokens, ``candidatesTokenCount`` + ``thoughtsTokenCount`` ->
   completion tokens (the answer count excludes thoughts, thinkbook's includes them),
@@ -45,7 +49,9 @@ from .._usage import MAX_TOKENS
 from .._wire import WireChunk, loads_json
 from .base import EFFORTS, BodyInput, ErrorFields, Message, ProviderSpec, ThinkingOptions, WireProtocol
 from .gemini_body import contents_and_system, model_id, thinking_config
+from .gemini_tools import call_delta, tool_fields
 from .openai import error_status, response_format_error
+from .tool_specs import refuse_search
 
 __all__ = ["PROTOCOL", "GeminiChunkParser", "GeminiProtocol"]
 
@@ -120,7 +126,7 @@ class GeminiChunkParser:
     'stop'
     """
 
-    __slots__ = ("_answer_seen", "_parts", "_run", "_run_thought", "_signed", "_thought_seen")
+    __slots__ = ("_answer_seen", "_calls", "_parts", "_run", "_run_thought", "_signed", "_thought_seen")
 
     def __init__(self) -> None:
         self._parts: list[dict[str, Any]] = []  # the turn's parts so far, run of plain text excluded
@@ -129,6 +135,7 @@ class GeminiChunkParser:
         self._signed = False
         self._thought_seen = False
         self._answer_seen = False
+        self._calls = 0  # functionCall parts seen
 
     def parse(self, event: ServerSentEvent) -> WireChunk | None:
         """Decode one event (see the class docstring)."""
@@ -150,6 +157,7 @@ class GeminiChunkParser:
 
         reasoning = content = ""
         finish: str | None = None
+        tool_calls: list[dict[str, Any]] | None = None
         candidates = obj.get("candidates")
         if candidates and type(candidates) is list:
             candidate = candidates[0]
@@ -166,10 +174,15 @@ class GeminiChunkParser:
                                 reasoning += text
                             else:
                                 content += text
+                        elif "functionCall" in part:
+                            delta = call_delta(part, self._calls)
+                            if delta is not None:
+                                self._calls += 1
+                                tool_calls = [*(tool_calls or ()), delta]
                         self._keep(part, text)
                 reason = candidate.get("finishReason")
                 if reason and type(reason) is str:
-                    finish = reason.lower()
+                    finish = "tool_calls" if reason == "STOP" and self._calls else reason.lower()
         else:
             feedback = obj.get("promptFeedback")
             if type(feedback) is dict and feedback.get("blockReason"):
@@ -187,7 +200,7 @@ class GeminiChunkParser:
         request_id = obj.get("responseId")
         if type(request_id) is not str or not request_id:
             request_id = None
-        if not (reasoning or content or finish or usage or model or request_id):
+        if not (reasoning or content or finish or usage or model or request_id or tool_calls):
             if obj and not any(key in obj for key in _RESPONSE_KEYS):
                 raise response_format_error(data, EXPECTED)
             return None
@@ -196,6 +209,7 @@ class GeminiChunkParser:
         if content:
             self._answer_seen = True
         chunk = WireChunk(reasoning, content, usage, finish, model, request_id)
+        chunk.tool_calls = tool_calls
         if (
             usage is not None
             and usage.reasoning_tokens
@@ -302,11 +316,15 @@ class GeminiProtocol(WireProtocol):
         return headers
 
     def build_body(self, request: BodyInput) -> dict[str, Any]:
-        """``contents``, ``systemInstruction`` and ``generationConfig.thinkingConfig``."""
+        """``contents``, ``systemInstruction``, ``tools`` / ``toolConfig`` and
+        ``generationConfig.thinkingConfig``."""
+        refuse_search(request.search, self.title)
+        tools = tool_fields(request.tools, request.tool_choice)
         contents, system = contents_and_system(request)
         body: dict[str, Any] = {"contents": contents}
         if system is not None:
             body["systemInstruction"] = system
+        body.update(tools)
         body["generationConfig"] = {"thinkingConfig": thinking_config(request.model, request.thinking)}
         return body
 

@@ -1,6 +1,6 @@
-"""The request side of the Gemini protocol: history to ``contents``, thinking options to
-``generationConfig.thinkingConfig``. A helper of :mod:`thinkbook._protocols.gemini` (no
-``PROTOCOL`` here, so the registry skips this module).
+"""The request side of the Gemini protocol: history to ``contents`` (a tool loop's turns through
+:mod:`.gemini_tools`), thinking options to ``generationConfig.thinkingConfig``. A helper of
+:mod:`thinkbook._protocols.gemini` (no ``PROTOCOL`` here, so the registry skips this module).
 
 Thinking knobs (ai.google.dev/gemini-api/docs/thinking; googleapis/python-genai ``ThinkingConfig``
 and ``ThinkingLevel``):
@@ -30,6 +30,8 @@ from urllib.parse import unquote_to_bytes
 
 from .._errors import ConfigurationError
 from .base import BodyInput, ThinkingOptions, state_of
+from .gemini_tools import model_parts_with_calls, response_part
+from .tool_specs import neutral_calls, tool_result_text
 
 __all__ = ["EFFORT_BUDGETS", "contents_and_system", "model_id", "thinking_config"]
 
@@ -180,30 +182,37 @@ def _parts(content: object, where: str) -> list[dict[str, Any]]:
     return parts
 
 
-def _model_parts(message: Mapping[str, Any], where: str, preserve: bool | None) -> list[dict[str, Any]] | None:
-    """The parts of an earlier assistant turn: its own state (signatures) when it still matches.
+def _kept_parts(message: Mapping[str, Any], where: str, preserve: bool | None) -> list[dict[str, Any]] | None:
+    """An earlier assistant turn's parts as received (its state), when they still match its text.
 
     The state always goes back (the signatures are the protocol's, not reasoning text); its
     unsigned thought-summary parts only with ``preserve_thinking=True``, as thinkbook sends
     earlier reasoning text back only then. Parts that carry a signature are never touched.
     """
     state = state_of(message, "gemini")
+    if state is None:
+        return None
     content = message.get("content")
-    if state is not None:
-        parts = state.get("parts")
-        if not isinstance(parts, list) or not all(isinstance(part, dict) for part in parts):
-            raise ConfigurationError(
-                f"{where}: its thinkbook_state is damaged (no list of parts): drop the thinkbook_state key"
-            )
-        answer = "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought"))
-        # An answer edited since it was received no longer matches its signatures: send the text.
-        if content is None or answer == _text_of(content, where):
-            if preserve is not True:
-                parts = [p for p in parts if p.get("thought") is not True or "thoughtSignature" in p]
-            if parts:
-                return parts
-    if message.get("tool_calls") or message.get("function_call"):
-        raise ConfigurationError(f"{where}: tool calls are not supported by the gemini protocol yet")
+    parts = state.get("parts")
+    if not isinstance(parts, list) or not all(isinstance(part, dict) for part in parts):
+        raise ConfigurationError(
+            f"{where}: its thinkbook_state is damaged (no list of parts): drop the thinkbook_state key"
+        )
+    answer = "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought"))
+    # An answer edited since it was received no longer matches its signatures: send the text.
+    if content is not None and answer != _text_of(content, where):
+        return None
+    if preserve is not True:
+        parts = [p for p in parts if p.get("thought") is not True or "thoughtSignature" in p]
+    return parts or None
+
+
+def _model_parts(message: Mapping[str, Any], where: str, preserve: bool | None) -> list[dict[str, Any]] | None:
+    """The parts of an earlier assistant turn without tool calls: its state, else its text."""
+    kept = _kept_parts(message, where, preserve)
+    if kept:
+        return kept
+    content = message.get("content")
     text = _text_of(content if content is not None else "", where)
     # Gemini refuses empty parts; an empty earlier answer is left out rather than sent as "".
     return [{"text": text}] if text else None
@@ -217,21 +226,40 @@ def contents_and_system(request: BodyInput) -> tuple[list[dict[str, Any]], dict[
     """
     contents: list[dict[str, Any]] = []
     system: list[dict[str, Any]] = []
+    calls: dict[str, tuple[str, str | None]] = {}  # tool_call_id -> (function name, Gemini's id)
+    results: list[dict[str, Any]] | None = None  # the functionResponse parts of the open user turn
     for index, message in enumerate(request.messages):
         role = message.get("role")
         where = f"message {index} ({role})"
+        if role == "tool":
+            call_id, output = tool_result_text(message, where)
+            if results is None:
+                results = []
+                contents.append({"role": "user", "parts": results})
+            results.append(response_part(call_id, output, calls, where))
+            continue
+        results = None
         if role in ("system", "developer"):
             system.extend(_parts(message.get("content"), where))
         elif role == "user":
             contents.append({"role": "user", "parts": _parts(message.get("content"), where)})
         elif role == "assistant":
+            turn_calls = neutral_calls(message, where)
+            if turn_calls:
+                # Within a tool loop the model turn goes back whole, as received (thought-signatures docs).
+                content = message.get("content")
+                text = _text_of(content if content is not None else "", where)
+                sent, ids = model_parts_with_calls(_kept_parts(message, where, True), text, turn_calls)
+                calls.update(ids)
+                contents.append({"role": "model", "parts": sent})
+                continue
             parts = _model_parts(message, where, request.thinking.preserve)
             if parts:
                 contents.append({"role": "model", "parts": parts})
         else:
             raise ConfigurationError(
-                f"{where}: the gemini protocol takes system, developer, user and assistant messages "
-                "(tool results are not supported yet)"
+                f"{where}: unknown role {role!r}; the gemini protocol takes system, developer, user, assistant "
+                "and tool messages"
             )
     if not any(content["role"] == "user" for content in contents):
         raise ConfigurationError("the gemini protocol needs at least one user message")

@@ -164,21 +164,20 @@ def neutral_calls(message: Mapping[str, Any], where: str) -> list[NeutralCall]:
     return out
 
 
-def call_arguments(call: NeutralCall, where: str) -> dict[str, Any]:
-    """A call's arguments as the JSON object the protocols that want an object need (empty
-    text is no arguments). Arguments that are not a JSON object cannot be sent there."""
+def call_arguments(call: NeutralCall) -> dict[str, Any]:
+    """A call's arguments as the JSON object the protocols that want an object need.
+
+    Empty text is no arguments. Text that is not a JSON object (the model's own broken output:
+    the tool loop already answered that call with an error the model sees) goes as ``{}``: the
+    next request must stay sendable, and the raw text is in that error result.
+    """
     if not call.arguments.strip():
         return {}
     try:
         value = json.loads(call.arguments)
     except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise ConfigurationError(
-            f"{where}: the arguments of tool call {call.id} ({call.name}) are not a JSON object: "
-            f"{call.arguments[:80]!r}; this protocol sends them as an object"
-        )
-    return value
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def tool_result_text(message: Mapping[str, Any], where: str) -> tuple[str, str]:
