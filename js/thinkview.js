@@ -288,7 +288,7 @@ function render({ model, el }) {
     if (nodes.length !== kids.length || nodes.some((n, i) => kids[i] !== n)) tl.replaceChildren(...nodes);
   }
   function fold() {
-    const d = h("details", "tb-reason tb-more"), f = { d, s: h("summary", "", d), b: h("div", "tb-rtext", d), user: false, auto: null };
+    const d = h("details", "tb-reason tb-cont"), f = { d, s: h("summary", "", d), b: h("div", "tb-rtext", d), user: false, auto: null };
     d.dataset.tb = "reasoning-more";
     f.s.addEventListener("click", () => (f.user = true));
     return f;

@@ -63,11 +63,11 @@ def test_citations_become_links_outside_code() -> None:
     answer = "今天晴[1]，明天雨[ref_1]。Unsafe [2], unknown [9].\n\n`a[1]` and\n```\nx = y[1]\n```\nafter [1]"
     linked = link_citations(answer, SOURCES)
     assert linked.startswith(
-        "今天晴[\\[1\\]](https://weather.example.cn/hz)，明天雨[\\[1\\]](https://weather.example.cn/hz)"
+        "今天晴[&#91;1&#93;](https://weather.example.cn/hz)，明天雨[&#91;1&#93;](https://weather.example.cn/hz)"
     )
     assert "Unsafe [2], unknown [9]" in linked  # no safe URL / no such source: left alone
     assert "`a[1]`" in linked and "x = y[1]\n" in linked  # code is never touched
-    assert linked.endswith("after [\\[1\\]](https://weather.example.cn/hz)")
+    assert linked.endswith("after [&#91;1&#93;](https://weather.example.cn/hz)")
     assert link_citations("already [1](https://x.example)", SOURCES) == "already [1](https://x.example)"
 
 

@@ -305,6 +305,8 @@ def test_sources_are_shown_under_the_answer_and_citations_link_to_them(comms: An
     result = ThinkResult(reasoning="r", answer="Cold [1], windy [ref_2].", search_results=sources)
     view = ThinkView.from_result(result, lang="en")
     assert '<a href="https://weather.example/paris"' in view.answer_html and "[2]" not in view.answer_html
+    # The link reads "[1]" (not display math: "\\[1\\]" is TeX for a displayed 1).
+    assert ">[1]</a>" in view.answer_html and "<math" not in view.answer_html
     assert view.answer_markdown == result.answer  # the copy is what the model wrote
     assert "Météo &lt;Paris&gt;" in view.sources_html and "<ol>" in view.sources_html
     links = [attrs["href"] for tag, attrs in tags_of(view.sources_html) if tag == "a"]

@@ -170,7 +170,8 @@ def link_citations(answer: str, results: Iterable[SearchResult]) -> str:
 
     def link(match: re.Match[str]) -> str:
         url = urls.get(int(match.group(1)))
-        return f"[\\[{match.group(1)}\\]]({url})" if url else match.group(0)
+        # Brackets as entities: "\\[1\\]" would be TeX display math to the renderer.
+        return f"[&#91;{match.group(1)}&#93;]({url})" if url else match.group(0)
 
     def outside_code(text: str) -> str:
         pieces, last = [], 0

@@ -4,13 +4,16 @@ Traffic to the browser is append-only and batched:
 
 * **deltas**: custom messages ``{"t": "d", "s": seq, "r": reasoning, "b": [finished block html],
   "a": tail html, "st": status, "c": counters}``, at most every ``batch_interval`` (50 ms), or
-  ``max_batch_interval`` when little text is waiting; counters ride along once a second;
+  ``max_batch_interval`` when little text is waiting; counters ride along once a second. A tool
+  loop adds ``"tl": [changed timeline items]`` and ``"ar": 1`` (the answer so far moved into the
+  timeline: clear it first); a plain answer never carries them (see :mod:`thinkbook._view_timeline`);
 * **snapshots**: the synced traits (``reasoning``, ``answer_html`` = the finished blocks,
   ``answer_tail`` = the open block, ``seq``, ``status``, ``counters`` ...) updated together, at
   most every ``snapshot_interval`` and only once the content has grown by ``snapshot_growth``
   since the last one (so their bytes stay a fraction of the text), plus once at the end. A
   view that appears late, a reload or a dropped delta heals from them; headless runs (nbclient)
-  save them.
+  save them. ``timeline``, ``sources_html`` (web sources, sanitized) and ``images`` (thumbnails)
+  are synced traits too.
 
 Events may be pushed from any thread (the engine's): :meth:`ThinkView.push` only accumulates
 them, under a short lock. Rendering happens in :meth:`ThinkView.flush`, called by whoever drives
@@ -24,8 +27,6 @@ fraction of the stream's.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import locale
 import os
 import threading
@@ -43,8 +44,6 @@ from ._counters import token_weight
 from ._fallback import FinalState, plain_text, static_html
 from ._live_markdown import LiveMarkdown, _utf16_units
 from ._markdown import render_markdown
-from ._pricing import estimate_cost
-from ._replay import at_recorded_pace
 from ._search import link_citations, sources_markdown
 from ._types import (
     AnswerDelta,
@@ -53,11 +52,12 @@ from ._types import (
     ReasoningDelta,
     ThinkEvent,
     ThinkResult,
-    ToolCall,
     ToolCallFinished,
     ToolCallStarted,
     UsageUpdate,
 )
+from ._view_actions import ViewActions
+from ._view_counters import final_counters, live_counters, sum_usage
 from ._view_images import thumbnails
 from ._view_timeline import Timeline, final_timeline
 
@@ -85,10 +85,17 @@ def default_lang() -> str:
     return "en"
 
 
-class ThinkView(anywidget.AnyWidget):
+class ThinkView(ViewActions, anywidget.AnyWidget):
     """Live view of one thinking model answer. See the module docstring for the wire protocol.
 
     >>> view = ThinkView.from_result(result)  # doctest: +SKIP
+
+    A tool loop shows as a timeline: reasoning, tool call cards (name, arguments, result or
+    error, time; a spinner while running, folded when done), more reasoning, ..., the answer,
+    and the web sources under it (``result.search_results``, citations linked). ``images=``
+    shows input thumbnails above the reasoning (:meth:`show_images`). For ``confirm=True``,
+    pass ``approve=view.approve``: each call waits for the Run / Skip buttons on its card
+    (:meth:`approval`; the click reaches a kernel that is not blocked in a synchronous cell).
     """
 
     _esm = _js_dir() / "thinkview.js"
@@ -251,7 +258,7 @@ class ThinkView(anywidget.AnyWidget):
                     case UsageUpdate(usage):
                         self._round_usage = {**usage.to_dict(), "answer_tokens": usage.answer_tokens}
                         self._round_usage.pop("raw", None)
-                        self._usage = _sum_usage(self._usage_before, self._round_usage)
+                        self._usage = sum_usage(self._usage_before, self._round_usage)
                         self._usage_changed = True
                     case ToolCallStarted(call):
                         self._tool_round_ends()
@@ -457,54 +464,20 @@ class ThinkView(anywidget.AnyWidget):
     # --- counters --------------------------------------------------------------------------
 
     def _live_counters(self) -> dict[str, Any]:
-        now = self._clock()
-        timings: dict[str, float | None] = {
-            "time_to_first_token": None,
-            "thinking_seconds": None,
-            "total_seconds": None,
-            "tokens_per_second": None,
-            "elapsed": round(now - self._started, 2),
-        }
-        firsts = [t for t in (self._first_reasoning, self._first_answer) if t is not None]
-        if firsts:
-            timings["time_to_first_token"] = round(min(firsts) - self._started, 2)
-        if self._first_reasoning is not None:
-            timings["thinking_seconds"] = round((self._first_answer or now) - self._first_reasoning, 2)
-        if self.replay_speed is not None:
-            timings = {k: _paced(v, self.replay_speed) for k, v in timings.items()}
-        return {
-            "exact": False,
-            "usage": self._usage,
-            "estimate": {
-                "reasoning_tokens": round(self._reasoning_weight),
-                "answer_tokens": round(self._answer_weight),
-            },
-            "timings": timings,
-            "cost": None,
-        }
+        return live_counters(
+            now=self._clock(),
+            started=self._started,
+            first_reasoning=self._first_reasoning,
+            first_answer=self._first_answer,
+            replay_speed=self.replay_speed,
+            usage=self._usage,
+            weights=(self._reasoning_weight, self._answer_weight),
+        )
 
     def _final_counters(self, result: ThinkResult | None) -> dict[str, Any]:
-        counters = self._live_counters()
-        if result is None:
-            return counters
-        timings = result.timings
-        if self.replay_speed is not None:
-            timings = at_recorded_pace(timings, self.replay_speed)
-        if result.reasoning_hidden and not result.reasoning:
-            counters["reasoning_hidden"] = True
-        counters["timings"] = {
-            **timings.to_dict(),
-            "time_to_first_token": timings.time_to_first_token,
-            "elapsed": timings.total_seconds,
-        }
-        if result.usage is not None:
-            usage = {**result.usage.to_dict(), "answer_tokens": result.usage.answer_tokens}
-            usage.pop("raw", None)
-            counters["usage"] = usage
-            counters["exact"] = True
-            cost = estimate_cost(result.model or self.header.get("model"), result.usage)
-            counters["cost"] = cost.to_dict() if cost else None
-        return counters
+        return final_counters(
+            self._live_counters(), result, replay_speed=self.replay_speed, model=self.header.get("model")
+        )
 
     # --- ending ----------------------------------------------------------------------------
 
@@ -578,61 +551,7 @@ class ThinkView(anywidget.AnyWidget):
         if content.get("t") == "stop" and self._on_stop is not None:
             self._on_stop()
         elif content.get("t") == "approve":  # a Run / Skip click on a card waiting for approval
-            with self._lock:
-                answered = self._timeline.answer(content.get("i"), content.get("ok"))
-            if answered:
-                self._wake()
-
-    # --- tool calls that wait for the user (confirm=True) -----------------------------------
-
-    def approval(self, call: ToolCall) -> concurrent.futures.Future[bool]:
-        """Show ``call`` as a card with Run / Skip buttons; the future says which was clicked.
-
-        Thread-safe, and never blocks. The future is True for Run, False for Skip, and False when
-        the view ends first (a stream that stopped runs nothing more). The click only reaches the
-        kernel while it can receive widget messages: a call running in the background (``--bg``,
-        ``background=True``) or an awaited ``athink`` (ipykernel >= 7.4); a cell blocked in a
-        synchronous ``think()`` receives it only when it ends.
-        """
-        with self._lock:
-            if self._ended:
-                declined: concurrent.futures.Future[bool] = concurrent.futures.Future()
-                declined.set_result(False)
-                return declined
-            future = self._timeline.ask(call, self._reasoning_units())
-        self._wake()
-        return future
-
-    async def approve(self, call: ToolCall) -> bool:
-        """The tool loop's ``approve`` hook (``Callable[[ToolCall], Awaitable[bool]]``) for ``confirm=True``.
-
-        >>> result = await athink(prompt, tools=[get_weather], approve=view.approve)  # doctest: +SKIP
-
-        Awaits the user's Run (True) or Skip (False) in this view (see :meth:`approval`). A
-        cancelled wait (the stream was stopped) leaves the card to the view's end, which marks it.
-        """
-        return await asyncio.wrap_future(self.approval(call))
-
-    def set_waker(self, wake: Callable[[], object] | None) -> None:
-        """``wake()`` asks whoever drives this view to flush soon (``LiveDisplay`` schedules its
-        worker); used when something other than pushed events changes the view (an approval)."""
-        self._waker = wake
-
-    def _wake(self) -> None:
-        if self._waker is not None:
-            self._waker()
-        else:  # nobody drives this view: flush off the caller's thread (it may be the engine loop)
-            flush = threading.Thread(target=self.flush, kwargs={"answer": False}, name="thinkbook-wake", daemon=True)
-            flush.start()
-
-    def show_images(self, images: Sequence[object]) -> None:
-        """Show ``images`` (what ``think(images=...)`` takes) as thumbnails above the reasoning.
-
-        Kept small in saved notebooks: scaled down to 192 px with Pillow when it is installed;
-        without it, images up to 150 KB are embedded as they are and bigger ones are named, not
-        shown (see :mod:`thinkbook._view_images`).
-        """
-        self.images = thumbnails(images)
+            self._approval_message(content)
 
     # --- finished output ---------------------------------------------------------------------
 
@@ -720,24 +639,6 @@ class ThinkView(anywidget.AnyWidget):
         view.push([AnswerDelta(result.answer)] if result.answer else [])
         view.end(result)
         return view
-
-
-def _sum_usage(before: dict[str, Any] | None, now: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Live usage of a tool loop: the finished rounds' plus the current round's."""
-    if before is None or now is None:
-        return now if before is None else dict(before)
-
-    def add(a: Any, b: Any) -> Any:
-        return b if a is None else a if b is None else a + b
-
-    return {key: add(before.get(key), now.get(key)) for key in {**before, **now}}
-
-
-def _paced(value: float | None, speed: float) -> float | None:
-    """A live timing at the recording's pace (none at all when the replay has no pauses)."""
-    if value is None or speed <= 0:
-        return None
-    return round(value * speed, 2)
 
 
 def _one_line(error: BaseException) -> str:
