@@ -379,3 +379,60 @@ def test_ctrl_c_mid_tool_raises_think_interrupted_with_the_loop_so_far(server: L
     assert partial is not None and partial.reasoning == "hold on"
     assert [c.name for c in partial.tool_calls] == ["blocking_lookup"]
     assert len(server.requests) == 1
+
+
+def _in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Views are drawn as in a notebook (recorded comms, no front end); returns the views made."""
+    from thinkbook import _api
+    from thinkbook._display import LiveDisplay
+
+    views: list[Any] = []
+
+    def live_for(request: Any, display: Any, lang: str | None = None) -> LiveDisplay:
+        live = LiveDisplay(request, lang=lang)
+        views.append(live.view)
+        return live
+
+    monkeypatch.setattr(_api, "_live_for", live_for)
+    monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: None)
+    return views
+
+
+def test_confirm_true_asks_in_the_view_and_runs_only_what_the_user_ran(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from thinkbook.testing import recording_comms
+
+    views = _in_a_notebook(monkeypatch)
+    server.enqueue(openai_tool_round("", OSLO_ROME), openai_answer("", "ok"))
+    with recording_comms():
+        handle = thinkbook.submit(
+            QUESTION, model="qwen-plus", dialect="bailian", base_url=server.url + "/v1", api_key=FAKE_KEY,
+            tools=[get_weather], confirm=True, display=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (views and len(views[0]._timeline._approvals) == 2):
+            time.sleep(0.02)
+        view = views[0]
+        assert len(view._timeline._approvals) == 2, "the two calls never asked"
+        assert server.requests and len(server.requests) == 1  # nothing ran, nothing sent back yet
+        for position in sorted(view._timeline._approvals):
+            oslo = "Oslo" in json.dumps(view._timeline.items[position])
+            view._handle_message(view, {"t": "approve", "i": position, "ok": oslo}, [])  # Run Oslo, Skip Rome
+        result = handle.result(timeout=10)
+    oslo, rome = result.tool_calls
+    assert oslo.result == {"city": "Oslo", "temp_c": 21} and oslo.error is None
+    assert rome.result is None and rome.error == "the user declined this call"
+
+
+def test_confirm_true_refuses_a_blocking_cell_before_sending(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blocking think() holds the kernel: the click would only arrive after the cell, so never."""
+    _in_a_notebook(monkeypatch)
+    with pytest.raises(ConfigurationError, match="athink"):
+        thinkbook.think(
+            QUESTION, model="qwen-plus", base_url=server.url + "/v1", api_key=FAKE_KEY, tools=[get_weather],
+            confirm=True, display=True,
+        )  # fmt: skip
+    assert server.requests == []

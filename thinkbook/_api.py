@@ -421,7 +421,7 @@ def _start(
     ``confirm=True`` is wired to ``live`` here; without a view that can ask it fails before
     anything is shown or sent."""
     engine = engine or default_engine()
-    request = with_view_approval(request, live)
+    request = with_view_approval(request, live, can_receive=can_stop)
     run = new_run(request)
     if record:
         run.recording = []

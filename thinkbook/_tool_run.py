@@ -152,14 +152,26 @@ CONFIRM_NEEDS_A_VIEW = (
 )
 
 
-def with_view_approval(request: PreparedRequest, live: LiveDisplay | None) -> PreparedRequest:
-    """``request`` with ``confirm=True`` wired to the view that shows it (its
-    ``confirm_tool_call(call)`` coroutine, asked on the engine loop); without a view that can
-    ask, a ConfigurationError before anything is sent."""
+CONFIRM_NEEDS_A_FREE_KERNEL = (
+    "confirm=True asks in the view, and a blocking think() keeps the kernel from receiving the Run / Skip "
+    "click until the cell ends (it would wait forever): use `await thinkbook.athink(...)` or "
+    "thinkbook.submit(...) (or %%think --bg), or pass confirm=a function (call) -> bool"
+)
+
+
+def with_view_approval(
+    request: PreparedRequest, live: LiveDisplay | None, *, can_receive: bool = True
+) -> PreparedRequest:
+    """``request`` with ``confirm=True`` wired to the view that shows it (its ``approve(call)``
+    coroutine, asked on the engine loop). Without a view, or when the kernel cannot receive the
+    click while the call runs (``can_receive=False``: a blocking cell), a ConfigurationError
+    before anything is sent."""
     options = request.tools
     if options is None or not options.confirm_in_view:
         return request
-    ask = getattr(live.view, "confirm_tool_call", None) if live is not None else None
+    ask = getattr(live.view, "approve", None) if live is not None else None
     if ask is None or not callable(ask):
         raise ConfigurationError(CONFIRM_NEEDS_A_VIEW)
+    if not can_receive:
+        raise ConfigurationError(CONFIRM_NEEDS_A_FREE_KERNEL)
     return replace(request, tools=replace(options, approve=_approver(ask)))
