@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._protocols.base import STATE_KEY
 from .._types import ToolCall
 
 if TYPE_CHECKING:  # pydantic loads with the first tool, not with every stream's accumulator
@@ -80,6 +81,10 @@ class ToolCallAssembler:
                     self._pieces[index].append(arguments)
                 elif isinstance(arguments, Mapping):  # a few servers send the object itself
                     self._pieces[index].append(json.dumps(arguments, ensure_ascii=False))
+            # The call's own opaque state (a Gemini thoughtSignature): sent back with the call.
+            state = delta.get(STATE_KEY)
+            if isinstance(state, Mapping):
+                call.state = dict(state)
 
     def __bool__(self) -> bool:
         return bool(self._calls)
