@@ -25,7 +25,7 @@ from ._errors import ConfigurationError, ThinkbookError, redact
 from ._panel_common import StaticFallback, _FinalDisplay, _start_stream, _usage_dict, model_choices, session_totals
 from ._panel_export import chat_markdown, totals_line
 from ._panel_hints import unsent_line, user_bubble
-from ._panel_retire import Settler, TranscriptSibling, saved_pointer, settle
+from ._panel_retire import Looks, Settler, TranscriptSibling, saved_pointer, settle
 from ._panel_settings import SETTINGS, ChatControls, configure, normalize
 from ._panel_static import chat_static
 from ._protocols.base import Effort
@@ -110,6 +110,7 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
         self._display_handles: list[Any] = []
         self._sibling_handles: list[Any] = []
         self._settler = Settler()
+        self._looks = Looks()
         self._from_browser = False  # send() called for the prompt box
         self.turns_box = ipywidgets.VBox(layout=ipywidgets.Layout(max_height="70vh", overflow="auto"))
         self.turns_box.add_class("tb-chat-log")
@@ -248,7 +249,9 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
         with self._lock:
             if self._static or turn.static is not None or turn not in self._turns:
                 return
-            turn.static = settle(turn.view, functools.partial(_put_after, turn.box, turn.box.children[0]))
+            turn.static = settle(
+                turn.view, functools.partial(_put_after, turn.box, turn.box.children[0]), looks=self._looks
+            )
 
     def stop(self) -> None:
         """Stop the streaming turn (its partial text stays on screen but is not added to the chat)."""
@@ -309,7 +312,7 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
                 box = ipywidgets.VBox([bubble])
                 box.add_class("tb-turn")
                 turn = _Turn(text, view, box)
-                turn.static = settle(view, functools.partial(_put_after, box, bubble))
+                turn.static = settle(view, functools.partial(_put_after, box, bubble), looks=self._looks)
                 turns.append(turn)
             self._turns = turns
             self.turns_box.children = tuple(t.box for t in turns)
@@ -336,7 +339,15 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
             if self._current is not None:
                 raise ConfigurationError("a turn is still streaming: wait for it or stop it first")
             parts = [w for turn in self._turns for w in (*turn.box.children, turn.view, turn.box)]
-            widgets = [*parts, *self._unsent, self.turns_box, self.controls, self]
+            widgets = [
+                *parts,
+                *self._unsent,
+                self.turns_box,
+                self.controls,
+                self,
+                self._looks.layout,
+                self._looks.style,
+            ]
         self._settler.drop()
         if self._go_static(widgets):
             self._empty_siblings()

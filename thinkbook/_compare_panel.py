@@ -31,7 +31,7 @@ from ._errors import ConfigurationError, ThinkbookError
 from ._notices import notice
 from ._panel_batcher import _Batcher, _coalesce, _ColumnDisplay, _share_budget
 from ._panel_common import StaticFallback, _failed_view, _start_stream, _usage_dict
-from ._panel_retire import Settler, settle
+from ._panel_retire import Looks, Settler, settle
 from ._panel_static import column_text, columns_table, summary_table
 from ._panel_summary import SUMMARY_COLUMNS, _best, _markdown_table, _table_cells
 from ._pricing import estimate_cost
@@ -267,7 +267,8 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
 
     def _settle_columns(self) -> None:
         """``finalize="widget"``: the finished columns' live views give way to their static renderings."""
-        statics = [settle(view, _no_put, keep=True) for view in self.views]
+        looks = Looks()
+        statics = [settle(view, _no_put, keep=True, looks=looks) for view in self.views]
         for widget in statics:
             widget.add_class("tb-compare-col")
         if statics:
