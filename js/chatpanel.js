@@ -76,6 +76,18 @@ const FOLLOW = new Map();
 // The chat log (the panel's turns, drawn by JupyterLab next to this widget) keeps the newest turn's
 // end, its counters, in sight as it grows, as chat apps do; not once the user scrolled up to read,
 // until they scroll back down. Survives the redraw when a turn ends (the panel's output is rewritten).
+// A finished turn is its static rendering (an HTML widget: its one-line queue script does not run
+// there): hand each to the view module's queue (js/thinkview.js), which adds the Copy buttons.
+export function wireSettled(log) {
+  const q = globalThis.__tbq;
+  if (!log || !q || !q.__tb) return; // the view module is not loaded in this page yet
+  for (const v of log.querySelectorAll(".tb-settled .tb-static")) {
+    if (v.__tb) continue;
+    const s = [...v.children].find((c) => c.tagName === "SCRIPT" && c.type !== "application/json");
+    if (s) q.push(s);
+  }
+}
+
 export function follow(el, uid) {
   const st = FOLLOW.get(uid) || { stick: true, top: 0 };
   if (uid) FOLLOW.set(uid, st);
@@ -87,7 +99,10 @@ export function follow(el, uid) {
     if (st.stick) log.scrollTop = log.scrollHeight;
     else if (Date.now() < restoreUntil) log.scrollTop = st.top;
   };
-  const later = () => frame || (frame = (globalThis.requestAnimationFrame || ((f) => setTimeout(f, 16)))(end));
+  const later = () => {
+    wireSettled(log);
+    frame || (frame = (globalThis.requestAnimationFrame || ((f) => setTimeout(f, 16)))(end));
+  };
   const onScroll = () => {
     if (!st.stick && Date.now() < restoreUntil) return;
     st.stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
@@ -101,6 +116,7 @@ export function follow(el, uid) {
     log.addEventListener("scroll", onScroll, { passive: true });
     obs = new MutationObserver(later);
     obs.observe(log, { childList: true, subtree: true, characterData: true });
+    wireSettled(log);
     end();
   };
   attach();

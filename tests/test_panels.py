@@ -88,11 +88,14 @@ def test_chat_turns_accumulate_in_the_conversation(server: LoopbackServer, comms
     assert panel.controls.preserve_thinking is False
     second = server.requests[1].json()
     assert [m["content"] for m in second["messages"]] == ["你好", "**第一** 个回答", "继续"]
-    # each assistant turn is a ThinkView under a user bubble
+    # each assistant turn streams in a ThinkView under a user bubble; once over, its static rendering takes
+    # its place (no live widget, no widget state, for a finished turn) and the view is retired
     assert len(panel.turns_box.children) == 2
     turn = panel.turns_box.children[0]
-    assert isinstance(turn.children[1], ThinkView) and turn.children[1].status == "done"
-    assert "<strong>第一</strong>" in turn.children[1].answer_html
+    assert not isinstance(turn.children[1], ThinkView) and "tb-settled" in turn.children[1]._dom_classes
+    assert "<strong>第一</strong>" in turn.children[1].value and 'data-tb="reasoning"' in turn.children[1].value
+    assert panel._turns[0].view.status == "done" and panel._turns[0].view.comm is None
+    assert "<strong>第一</strong>" in panel._turns[0].view.final_state().answer_html
     totals = panel.controls.totals
     assert totals["turns"] == 2 and totals["total_tokens"] == 60 and totals["reasoning_tokens"] == 20
     assert panel.controls.turns == 2
@@ -116,7 +119,8 @@ def test_chat_can_be_continued_in_code_and_refreshed(server: LoopbackServer, com
     assert len(panel.turns_box.children) == 1
     panel.refresh()
     assert len(panel.turns_box.children) == 2 and panel.totals["turns"] == 2
-    assert panel.turns_box.children[1].children[1].answer_markdown == "a2"
+    assert panel._turns[1].view.final_state().answer_markdown == "a2"
+    assert "a2" in panel.turns_box.children[1].children[1].value  # drawn as its static rendering
 
 
 def test_send_from_the_browser_and_stop(server: LoopbackServer, comms: Any) -> None:
@@ -129,8 +133,9 @@ def test_send_from_the_browser_and_stop(server: LoopbackServer, comms: Any) -> N
     panel.controls._handle_custom_msg({"t": "stop"}, [])
     assert panel.wait(5) is None
     assert server.wait_for_disconnect()
-    view = panel.turns_box.children[0].children[1]
+    view = panel._turns[0].view.final_state()
     assert view.status == "stopped" and "词0" in view.answer_markdown
+    assert "词0" in panel.turns_box.children[0].children[1].value  # settled at once: sent from the browser
     assert panel.conversation.turns == 0  # a stopped turn is not part of the chat
     assert not panel.busy and not panel.controls.busy
 
@@ -166,7 +171,7 @@ def test_failed_turn_shows_the_error_and_is_not_recorded(server: LoopbackServer,
     panel = chat(server)
     panel.send("hi")
     assert panel.wait(5) is None
-    view = panel.turns_box.children[0].children[1]
+    view = panel._turns[0].view.final_state()
     assert view.status == "error" and ("401" in view.error or "bad key" in view.error)
     assert panel.conversation.turns == 0 and panel.controls.notice
 
@@ -418,6 +423,7 @@ def test_six_columns_stream_together_in_one_message_per_tick(engine: Any, comms:
     with LoopbackServer(lambda request: slow_answer(120, 0.01, model=request.json()["model"])) as server:
         models = ["qwen-plus", "qwen-flash", "qwen-turbo", "qwen3.6-plus", "qwen3.5-plus", "qwen3-max"]
         panel = ComparePanel("q", models, base_url=url(server), api_key=FAKE_KEY, finalize="widget")
+        view_ids = {id(view): view.comm.comm_id for view in panel.views}  # (retired once over)
         panel.wait(20)
     by_id = {c.comm_id: c for c in comms}
     hub = by_id[panel.summary_widget.comm.comm_id].custom_messages()
@@ -426,7 +432,7 @@ def test_six_columns_stream_together_in_one_message_per_tick(engine: Any, comms:
     for view in panel.views:
         assert view.status == "done" and view.channel
         deltas = [m["d"][view.channel] for m in hub if view.channel in m["d"]]
-        deltas += by_id[view.comm.comm_id].custom_messages()  # the last one comes with the view's end
+        deltas += by_id[view_ids[id(view)]].custom_messages()  # the last one comes with the view's end
         assert [d["s"] for d in deltas] == list(range(1, len(deltas) + 1))
         assert "".join(d.get("r", "") for d in deltas) == view.reasoning == "想"
         blocks, tail = "", ""

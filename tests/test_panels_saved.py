@@ -125,35 +125,44 @@ def test_saved_compare_panel_is_static_html_with_every_column_and_the_summary(sa
     assert "alpha thinks" not in text  # the reasoning is in the HTML only: one copy in the file
 
 
+def _outputs(cell: Any) -> list[Any]:
+    return [o for o in cell.outputs if o.output_type in ("display_data", "execute_result")]
+
+
 def test_saved_state_keeps_no_widget_code_or_text_of_a_finished_panel(saved: Any) -> None:
     state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     esm = [s["state"].get("_esm", "") for s in state.values() if s["model_name"] == "AnyModel"]
     anywidget_js = [e for e in esm if len(e) > 200]
-    # the live chat panel (cell 2) keeps its widgets: its controls' and its one turn's code; nothing else
-    assert len(anywidget_js) <= 2, [e[:60] for e in anywidget_js]
+    # the live chat panel (cell 2) keeps its controls' code; its finished turn is static HTML, no ThinkView
+    assert len(anywidget_js) <= 1, [e[:60] for e in anywidget_js]
     dumped = json.dumps(state, ensure_ascii=False)
     assert "finished &lt;chat&gt;" not in dumped and "beta thinks" not in dumped  # retired widgets forgot it
     assert "sk-SAVED-SECRET-123" not in json.dumps([c.outputs for c in saved.cells] + [saved.metadata])
 
 
-def test_saved_live_chat_panel_keeps_its_widget_and_a_current_fallback(saved: Any) -> None:
-    data = _displayed(saved.cells[2]).data  # displayed in one cell, updated when the next cell's turn ended
-    assert WIDGET in data  # waiting for the next message: still a live widget while the kernel lives
-    page, text = data["text/html"], data["text/plain"]
-    assert "first &lt;question&gt;" in page
+def test_saved_live_chat_panel_keeps_its_widget_and_its_transcript_next_to_it(saved: Any) -> None:
+    # displayed in one cell, updated when the next cell's turn ended: the panel, then its transcript
+    panel, transcript = _outputs(saved.cells[2])
+    assert WIDGET in panel.data  # waiting for the next message: still a live widget while the kernel lives
+    assert "Finish chat" in panel.data["text/html"] and "next output" in panel.data["text/plain"]
+    assert WIDGET not in transcript.data  # what a reopened notebook shows in place of "model not found"
+    page, text = transcript.data["text/html"], transcript.data["text/plain"]
+    assert page.startswith('<div class="tb-chat-saved">') and "first &lt;question&gt;" in page
     assert '<details data-tb="reasoning"><summary>' in page and "alpha thinks &lt;img" in page
     assert "<strong>alpha</strong> says <em>hi</em>" in page
     assert "Session: 1 turn ·" in page and "Tokens: input 5" in page
     assert "<img" not in page and "<question>" not in page
     assert "You: first <question>" in text and "**alpha** says *hi*" in text
+    assert "alpha thinks" not in panel.data["text/html"]  # one copy of the transcript in the file
 
 
 def test_saved_finished_chat_is_static(saved: Any) -> None:
-    data = _displayed(saved.cells[4]).data
-    assert WIDGET not in data
-    page = data["text/html"]
+    panel, emptied = _outputs(saved.cells[4])
+    assert WIDGET not in panel.data
+    page = panel.data["text/html"]
     assert "finished &lt;chat&gt;" in page and "<strong>alpha</strong> says <em>hi</em>" in page
     assert "Session: 1 turn ·" in page and "<img" not in page
+    assert emptied.data == {"text/plain": ""}  # the transcript is the panel's own output now: once
 
 
 def answer(reasoning: str, text: str, delay: float = 0.02) -> ScriptedResponse:
@@ -221,6 +230,10 @@ def test_a_panel_kept_live_with_finalize_widget(engine: Any, comms: Any) -> None
         and "<caption>Summary" in final["text/html"]
         and panel.comm is not None
     )
+    # the panel stays live, its finished columns are their static renderings (no ThinkView left to save)
+    assert [type(w).__name__ for w in panel.grid.children] == ["HTML", "HTML"]
+    assert all("tb-compare-col" in w._dom_classes and ">a</p>" in w.value for w in panel.grid.children)
+    assert all(v.comm is None for v in panel.views) and panel.views[0].answer_markdown == "a"
     with pytest.raises(ConfigurationError, match="finalize"):
         ComparePanel("q", ["a", "b"], finalize="html")  # type: ignore[arg-type]
 

@@ -63,7 +63,7 @@ def test_ticking_thinking_as_told_then_replays_and_the_unsent_entry_goes(offline
         result = panel.wait(30)
     assert result is not None and result.answer and result.reasoning
     (turn,) = panel.turns_box.children  # the unsent entry made way for the sent turn
-    assert 'data-tb="unsent"' not in turn.children[0].value and turn.children[1].status == "done"
+    assert 'data-tb="unsent"' not in turn.children[0].value and panel._turns[0].view.final_state().status == "done"
 
 
 def test_no_recording_at_all_points_to_the_list(offline: None, comms: Any) -> None:

@@ -10,6 +10,7 @@ in the background on the shared engine.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import json
 import threading
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from ._errors import ConfigurationError, ThinkbookError, redact
 from ._panel_common import StaticFallback, _FinalDisplay, _start_stream, _usage_dict, model_choices, session_totals
 from ._panel_export import chat_markdown, totals_line
 from ._panel_hints import unsent_line, user_bubble
+from ._panel_retire import Looks, Settler, TranscriptSibling, saved_pointer, settle
 from ._panel_settings import SETTINGS, ChatControls, configure, normalize
 from ._panel_static import chat_static
 from ._protocols.base import Effort
@@ -38,7 +40,13 @@ class _Turn:
         self.box = box
         self.future: concurrent.futures.Future[ThinkResult] | None = None
         self.run: StreamRun | None = None
+        self.from_browser = False  # sent from the prompt box: no cell runs, settle at once
+        self.static: ipywidgets.HTML | None = None  # the view's static rendering, once settled
         self.handled = threading.Event()  # the panel has taken the turn's outcome (chat, totals, outputs)
+
+
+def _put_after(box: ipywidgets.VBox, bubble: ipywidgets.Widget, view: ipywidgets.Widget) -> None:
+    box.children = (bubble, view)
 
 
 def _user_bubble(text: str, lang: str, unsent: str | None = None) -> ipywidgets.HTML:
@@ -47,7 +55,7 @@ def _user_bubble(text: str, lang: str, unsent: str | None = None) -> ipywidgets.
     return bubble
 
 
-class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     """A multi-turn chat with a thinking model inside one output.
 
     The turns scroll as a conversation, each assistant turn a ThinkView (fold, answer, counters);
@@ -100,6 +108,10 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._current: _Turn | None = None
         self._session: list[ThinkResult] = []
         self._display_handles: list[Any] = []
+        self._sibling_handles: list[Any] = []
+        self._settler = Settler()
+        self._looks = Looks()
+        self._from_browser = False  # send() called for the prompt box
         self.turns_box = ipywidgets.VBox(layout=ipywidgets.Layout(max_height="70vh", overflow="auto"))
         self.turns_box.add_class("tb-chat-log")
         conv = self.conversation
@@ -184,6 +196,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             live = _FinalDisplay(request, lang=self.lang, on_final=lambda: self._turn_final(turn))
             turn = _Turn(text, live.view, ipywidgets.VBox([_user_bubble(text, self.lang), live.view]))
             turn.box.add_class("tb-turn")
+            turn.from_browser = self._from_browser
             self._turns.append(turn)
             unsent, self._unsent = self._unsent, []
             kept = tuple(box for box in self.turns_box.children if box not in unsent)
@@ -229,6 +242,16 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def _turn_final(self, turn: _Turn) -> None:
         if turn.future is not None and turn.future.cancelled():
             self._update_displays()
+        self._settler.later(lambda: self._settle(turn), now=turn.from_browser)
+
+    def _settle(self, turn: _Turn) -> None:
+        """The finished turn's live view gives way to its static rendering (see :mod:`._panel_retire`)."""
+        with self._lock:
+            if self._static or turn.static is not None or turn not in self._turns:
+                return
+            turn.static = settle(
+                turn.view, functools.partial(_put_after, turn.box, turn.box.children[0]), looks=self._looks
+            )
 
     def stop(self) -> None:
         """Stop the streaming turn (its partial text stays on screen but is not added to the chat)."""
@@ -248,6 +271,8 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             raise TimeoutError("the turn is still streaming")
         turn.run.settled.wait(timeout)
         turn.handled.wait(timeout)  # its done-callback (chat, totals, outputs) may still be running
+        if threading.current_thread() is threading.main_thread():
+            self._settler.run()
         self._resend_from_main_thread()
         if turn.future.cancelled() or turn.future.exception() is not None:
             return None
@@ -256,6 +281,7 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def clear(self) -> None:
         """Stop any stream and forget the chat (the system prompt and the session totals stay)."""
         self.stop()
+        self._settler.drop()
         with self._lock:
             self.conversation.reset()
             old, self._turns = self._turns, []
@@ -267,6 +293,8 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         for turn in old:
             if turn.future is None or turn.future.done():
                 turn.view.close()
+            if turn.static is not None:
+                turn.static.close()
         for box in unsent:
             box.close()
 
@@ -280,18 +308,24 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             for message, result in zip(users, self.conversation.results, strict=False):
                 text = str(message.get("content", ""))
                 view = ThinkView.from_result(result, lang=self.lang)
-                box = ipywidgets.VBox([_user_bubble(text, self.lang), view])
+                bubble = _user_bubble(text, self.lang)
+                box = ipywidgets.VBox([bubble])
                 box.add_class("tb-turn")
-                turns.append(_Turn(text, view, box))
+                turn = _Turn(text, view, box)
+                turn.static = settle(view, functools.partial(_put_after, box, bubble), looks=self._looks)
+                turns.append(turn)
             self._turns = turns
             self.turns_box.children = tuple(t.box for t in turns)
             self._update_totals()
         self._update_displays()
 
-    def _fallback(self) -> tuple[str, str]:
+    def _transcript(self) -> tuple[str, str]:
         with self._lock:
             turns = [(turn.text, turn.view) for turn in self._turns]
         return chat_static(turns, totals_line(self.totals, self.lang), self.lang)
+
+    def _pointer(self) -> tuple[str, str]:
+        return saved_pointer(self.lang)
 
     def freeze(self) -> None:
         """End the chat in the notebook: its output becomes the static transcript, its widgets close.
@@ -304,9 +338,19 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         with self._lock:
             if self._current is not None:
                 raise ConfigurationError("a turn is still streaming: wait for it or stop it first")
-            parts = [w for turn in self._turns for w in (*turn.box.children, turn.box)]
-            widgets = [*parts, *self._unsent, self.turns_box, self.controls, self]
-        self._go_static(widgets)
+            parts = [w for turn in self._turns for w in (*turn.box.children, turn.view, turn.box)]
+            widgets = [
+                *parts,
+                *self._unsent,
+                self.turns_box,
+                self.controls,
+                self,
+                self._looks.layout,
+                self._looks.style,
+            ]
+        self._settler.drop()
+        if self._go_static(widgets):
+            self._empty_siblings()
 
     # --- totals and export ------------------------------------------------------------------------
 
@@ -378,7 +422,11 @@ class ChatPanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
     def _send_from_browser(self, text: str) -> None:
         """Send the prompt box's message; one that cannot go stays in the chat, saying why and what to do."""
         try:
-            self.send(text)
+            self._from_browser = True
+            try:
+                self.send(text)
+            finally:
+                self._from_browser = False
         except (ThinkbookError, ValueError) as error:
             line = unsent_line(error, self.settings(), self.conversation._outgoing(text), self.lang)
             box = _user_bubble(text, self.lang, unsent=line)

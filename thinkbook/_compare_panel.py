@@ -31,6 +31,7 @@ from ._errors import ConfigurationError, ThinkbookError
 from ._notices import notice
 from ._panel_batcher import _Batcher, _coalesce, _ColumnDisplay, _share_budget
 from ._panel_common import StaticFallback, _failed_view, _start_stream, _usage_dict
+from ._panel_retire import Looks, Settler, settle
 from ._panel_static import column_text, columns_table, summary_table
 from ._panel_summary import SUMMARY_COLUMNS, _best, _markdown_table, _table_cells
 from ._pricing import estimate_cost
@@ -209,6 +210,7 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             self._columns = [self._prepare_column(i, config) for i, config in enumerate(self.configs)]
         if replays:
             _say_replays(replays, len(self.configs))
+        self._settler = Settler()
         self.summary_widget.rows = self._rows()
         self.grid = ipywidgets.GridBox(
             [c.view for c in self._columns],
@@ -260,7 +262,17 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         if self.finalize == "static":
             self._go_static([*self.views, self.summary_widget, self.grid, self])
         else:
+            self._settler.later(self._settle_columns)
             self._update_displays()
+
+    def _settle_columns(self) -> None:
+        """``finalize="widget"``: the finished columns' live views give way to their static renderings."""
+        looks = Looks()
+        statics = [settle(view, _no_put, keep=True, looks=looks) for view in self.views]
+        for widget in statics:
+            widget.add_class("tb-compare-col")
+        if statics:
+            self.grid.children = tuple(statics)
 
     def _fallback(self) -> tuple[str, str]:
         labels = ("提示词", "对比结果") if self.lang == "zh" else ("Prompt", "Summary")
@@ -383,6 +395,8 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 column.handled.wait(timeout)  # its done-callback may still be running
         self._maybe_summarize()
         self._maybe_finalize()
+        if threading.current_thread() is threading.main_thread():
+            self._settler.run()
         self._resend_from_main_thread()
         return self.results
 
@@ -403,6 +417,10 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         except ImportError as missing:
             raise ImportError("to_dataframe() needs pandas: pip install pandas (or use to_markdown())") from missing
         return pandas.DataFrame(self.summary()).set_index("label")
+
+
+def _no_put(_widget: object) -> None:
+    """(The grid takes every column's static widget at once.)"""
 
 
 def _say_replays(replays: Sequence[ReplayNote], columns: int) -> None:

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import chat, { follow, totalsText } from "../chatpanel.js";
+import chat, { follow, totalsText, wireSettled } from "../chatpanel.js";
 import compare, { cellText } from "../comparepanel.js";
 import thinkview from "../thinkview.js";
 
@@ -143,6 +143,23 @@ describe("ChatPanel controls", () => {
     expect(effort.disabled).toBe(true); // thinking off: no effort
     model.set("caps", { ...CAPS["deepseek-r1"], effort: false });
     expect(effort.closest(".tb-field").hidden).toBe(true);
+  });
+
+  it("hands each finished (static) turn of the chat log to the view module once, for its Copy buttons", () => {
+    const log = document.createElement("div");
+    log.innerHTML = '<div class="tb-settled"><div class="tb-view tb-static"><div class="tb-answer">hi</div>' +
+      '<script type="application/json" class="tb-md">"**hi**"</script><script>queue()</script></div></div>';
+    const pushed = [], saved = globalThis.__tbq;
+    globalThis.__tbq = { __tb: 1, push: (s) => (pushed.push(s), (s.parentNode.__tb = 1)) };
+    try {
+      wireSettled(log);
+      wireSettled(log); // (a later mutation: already wired)
+    } finally {
+      globalThis.__tbq = saved;
+    }
+    expect(pushed.length).toBe(1);
+    expect(pushed[0].type).toBe("");
+    expect(pushed[0].parentNode.classList.contains("tb-static")).toBe(true);
   });
 
   it("Enter sends, Shift+Enter does not; Send becomes Stop while streaming", () => {

@@ -6,7 +6,8 @@ with one turn that the user finished (``freeze()``), and a ChatPanel left live. 
 JupyterLab, looks at the live page (the compare panel is static HTML once over), saves it, shuts
 the kernel down and reopens the file in a new page: the finished panels show their columns,
 folded reasoning, answers, counters and summary (no "model not found"), the live chat shows the
-widget error JupyterLab always shows for a widget whose kernel is gone. Then the saved file and
+widget error JupyterLab always shows for a widget whose kernel is gone, and its transcript (the
+cell's next output, hidden while the live panel is drawn) under it. Then the saved file and
 the same notebook executed headless (``jupyter nbconvert --to notebook --execute``) go through
 ``jupyter nbconvert --to html``, opened from ``file://``; and that HTML with style attributes,
 ``<style>``, classes, ids and scripts stripped as GitHub does. Every page is screenshotted into
@@ -191,6 +192,17 @@ def test_saved_panels_read_in_lab_nbconvert_and_github(lab: Any, tmp_path: Path)
     check_static_compare(cells.nth(1))
     check_static_chat(cells.nth(2).locator(".tb-static.tb-chat"), "Hello from the finished chat")
     cells.nth(3).locator(".tb-chat .tb-chat-controls").wait_for(timeout=30_000)
+    # the live chat's finished turn is its static rendering, with the Copy buttons the live view had
+    settled = cells.nth(3).locator(".tb-chat .tb-settled .tb-static")
+    settled.wait_for(timeout=30_000)
+    assert "beta answer with code" in settled.inner_text()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and settled.locator("button.tb-btn").count() == 0:
+        time.sleep(0.2)
+    assert settled.locator("button.tb-btn").count() >= 1, settled.inner_html()[:1500]
+    # its transcript (the cell's next output) is in the page but hidden next to the live panel
+    saved_copy = cells.nth(3).locator(".tb-chat-saved")
+    assert saved_copy.count() == 1 and not saved_copy.is_visible()
     page.screenshot(path=str(OUTPUT_DIR / "saved-panels-live.png"), full_page=True)
 
     # --- save, shut the kernel down, reopen ---------------------------------------------------
@@ -204,8 +216,11 @@ def test_saved_panels_read_in_lab_nbconvert_and_github(lab: Any, tmp_path: Path)
         time.sleep(0.2)
     outputs = saved_outputs(path)
     assert [WIDGET in o.get("data", {}) for o in outputs[1]] == [False], "the compare panel saved a widget"
-    assert [WIDGET in o.get("data", {}) for o in outputs[2]] == [False], "the finished chat saved a widget"
+    # (the finished chat: its transcript, and the emptied output that held it while the chat was live)
+    assert [WIDGET in o.get("data", {}) for o in outputs[2]] == [False, False], "the finished chat saved a widget"
     assert any(WIDGET in o.get("data", {}) for o in outputs[3]), "the live chat is a widget"
+    transcripts = [o for o in outputs[3] if "tb-chat-saved" in "".join(o.get("data", {}).get("text/html", ""))]
+    assert len(transcripts) == 1 and WIDGET not in transcripts[0]["data"], "the live chat's transcript output"
     saved = path.read_text()
     (OUTPUT_DIR / "saved-panels.ipynb").write_text(saved)  # to look at
     assert "sk-test" not in json.dumps(outputs) + json.dumps(json.loads(saved)["metadata"])
@@ -231,6 +246,12 @@ def test_saved_panels_read_in_lab_nbconvert_and_github(lab: Any, tmp_path: Path)
     while time.monotonic() < deadline and not re.search(r"model not found", live_output.inner_text()):
         time.sleep(0.3)
     assert "model not found" in live_output.inner_text(), live_output.inner_html()[:2000]
+    # ... and its turns so far read under it (the transcript output; panels.css is not loaded here)
+    transcript = rcells.nth(3).locator(".tb-chat-saved")
+    assert transcript.is_visible() and "Hello from the live chat" in transcript.inner_text()
+    assert "beta answer with code" in transcript.inner_text() and "Session: 1 turn ·" in transcript.inner_text()
+    fold = transcript.locator("details")
+    assert fold.count() == 1 and fold.first.get_attribute("open") is None
     reopened.screenshot(path=str(OUTPUT_DIR / "saved-panels-reopened.png"), full_page=True)
 
     # --- nbconvert HTML, from the Lab-saved file and from a headless run -----------------------
@@ -256,6 +277,7 @@ def test_saved_panels_read_in_lab_nbconvert_and_github(lab: Any, tmp_path: Path)
             body = view.locator("body")
             check_static_compare(body)
             assert "Hello from the finished chat" in body.inner_text()
+            assert "Hello from the live chat" in body.inner_text()  # the live chat's transcript output
             assert "Session: 1 turn ·" in body.inner_text()
             view.screenshot(path=str(OUTPUT_DIR / f"saved-panels-{label}.png"), full_page=True)
             view.close()
