@@ -62,7 +62,7 @@ def test_the_new_protocols_thinking_fields_are_read(tmp_path: Path) -> None:
     table = {entry.file: entry for entry in recordings(tmp_path)}
     assert table["a1.jsonl"].thinking == "on, budget 2048"
     assert table["a2.jsonl"].thinking == "on, effort low"
-    assert table["a3.jsonl"].thinking == "off"  # the Messages API thinks only when asked
+    assert table["a3.jsonl"].thinking == "model default"  # it asked nothing
     assert table["g1.jsonl"].thinking == "on, budget 1024"
     assert table["g2.jsonl"].thinking == "off"
     assert table["r1.jsonl"].thinking == "model default, effort high"

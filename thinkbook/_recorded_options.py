@@ -34,12 +34,9 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def recorded_thinking(protocol: str, request: dict[str, Any]) -> RecordedThinking:
-    """The thinking options of a recorded request body of ``protocol``.
-
-    An Anthropic request without a ``thinking`` field did not think (the Messages API thinks only
-    when asked); elsewhere a missing option means the model's default.
-    """
+def recorded_thinking(request: dict[str, Any]) -> RecordedThinking:
+    """The thinking options of a recorded request body, read from the fields it holds (every
+    protocol's spelling: no branch on a protocol's name); a missing option is the model's default."""
     options = {**_dict(request.get("parameters")), **request}  # DashScope native nests them
     enable = options.get("enable_thinking")
     enable = enable if isinstance(enable, bool) else None
@@ -54,8 +51,6 @@ def recorded_thinking(protocol: str, request: dict[str, Any]) -> RecordedThinkin
         kind = thinking.get("type")
         enable = True if kind in ("enabled", "adaptive") else False if kind == "disabled" else enable
         budget = _int(thinking.get("budget_tokens")) or budget
-    elif protocol == "anthropic" and enable is None:
-        enable = False
     config = _dict(_dict(options.get("generationConfig")).get("thinkingConfig"))
     if config:  # Gemini
         gemini_budget = _int(config.get("thinkingBudget"))

@@ -82,12 +82,12 @@ class Recording:
     def enable_thinking(self) -> bool | None:
         """Whether the recorded request asked for thinking (None: it left it to the model's default),
         in its protocol's spelling (Anthropic ``thinking``, Gemini ``thinkingConfig``...)."""
-        return _recorded_options.recorded_thinking(self.protocol, self.request).enable
+        return _recorded_options.recorded_thinking(self.request).enable
 
     @property
     def effort(self) -> str | None:
         """The effort level the recorded request asked for, if any."""
-        return _recorded_options.recorded_thinking(self.protocol, self.request).effort
+        return _recorded_options.recorded_thinking(self.request).effort
 
     @property
     def preserve_thinking(self) -> bool:
@@ -96,7 +96,7 @@ class Recording:
 
     @property
     def thinking_budget(self) -> int | None:
-        return _recorded_options.recorded_thinking(self.protocol, self.request).budget
+        return _recorded_options.recorded_thinking(self.request).budget
 
 
 def _text_of(content: Any) -> str:
