@@ -73,7 +73,7 @@ def test_native_search_fields_go_in_parameters_and_sources_come_back(server: Loo
     assert result.to_dict()["search_results"][0]["icon"] == "https://weather.example.com/i.png"
     assert (
         _search.link_citations(result.answer, result.search_results)
-        == "明天晴 [\\[1\\]](https://weather.example.com/hz)。"
+        == "明天晴 [&#91;1&#93;](https://weather.example.com/hz)。"  # entity brackets: not TeX
     )
 
 
