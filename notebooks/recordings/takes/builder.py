@@ -306,7 +306,8 @@ def tool_loop(
     functions), so the results, and the errors a raising tool gives, are the ones the notebook's
     loop computes; each later round's history is what :func:`tool_messages` sends.
     """
-    by_name = {tool.name: tool for tool in (tool_options(tools).tools if tools else ())}  # type: ignore[union-attr]
+    checked = tool_options(tools)
+    by_name = {tool.name: tool for tool in checked.tools} if checked is not None else {}
     history: list[dict[str, Any]] = build_messages(prompt)
     takes: list[Take] = []
     for number, (said, calls) in enumerate(rounds, start=1):

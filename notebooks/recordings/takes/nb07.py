@@ -20,25 +20,22 @@ from takes.builder import Call, Take, tool_loop
 NOTEBOOK = Path(__file__).resolve().parents[2] / "07-tools-and-search.ipynb"
 
 
-def _cells(tag: str) -> dict[str, Any]:
-    """The namespace of the notebook's code cells tagged ``tag`` (``plt.show()`` left out)."""
+def _cells(*tags: str) -> dict[str, Any]:
+    """The namespace of the notebook's code cells tagged with one of ``tags``, run in order
+    (``plt.show()`` left out: they run off screen)."""
     namespace: dict[str, Any] = {}
     for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if tag in cell.metadata.get("tags", []):
-            exec(cell.source.replace("plt.show()", ""), namespace)  # noqa: S102 - our own notebook's cells
+        if set(tags) & set(cell.metadata.get("tags", [])):
+            exec(cell.source.replace("plt.show()", ""), namespace)
     return namespace
 
 
 def _figure() -> Any:
-    """The notebook's figure, drawn off screen from its ``tools`` and ``figure`` cells."""
+    """The notebook's figure, drawn off screen (the same PNG bytes the notebook sends)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    namespace = _cells("tools")
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if "figure" in cell.metadata.get("tags", []):
-            exec(cell.source.replace("plt.show()", ""), namespace)  # noqa: S102 - our own notebook's cells
-    return namespace["fig"]
+    return _cells("tools", "figure")["fig"]
 
 
 _TOOLS = _cells("tools")
@@ -85,7 +82,9 @@ _JIN_ROUNDS = [
     ),
 ]
 _JIN_REASONING = "1.5 kg ≈ 3.31 lb。核对：1 kg ≈ 2.2046 lb，1.5 × 2.2046 ≈ 3.31，没错。"
-_JIN_ANSWER = "3 斤 = 1.5 千克 ≈ **3.31 磅**。\n\n（换算工具不认识“斤”，所以先按 1 斤 = 0.5 千克换成千克，再换算成磅。）"
+_JIN_ANSWER = (
+    "3 斤 = 1.5 千克 ≈ **3.31 磅**。\n\n（换算工具不认识“斤”，所以先按 1 斤 = 0.5 千克换成千克，再换算成磅。）"
+)
 
 WEATHER_TOOL = {
     "type": "function",
