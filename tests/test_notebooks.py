@@ -54,6 +54,13 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "the model's answer is right",
     ),
     "05-compare-models.ipynb": ("MiniMax-M2.5", "answer 3/10  right", "failed (its column says why)", "(fastest)"),
+    "07-tools-and-search.ipynb": (
+        "3 rounds, 3 tool calls",  # the loop ran every round from its recordings
+        "ValueError: unknown unit 'jin'",  # the failing tool's error, as the model saw it
+        "tool_calls -> get_weather",  # a dict tool hands the call back
+        "cited sources: [1, 2, 3] | all returned: True",
+        "Replayed from an illustrative recording (not model output)",
+    ),
     "08-batch-eval.ipynb": (
         "illustrative recordings, not a measurement",
         "requests sent by the rerun: 0; rows from the cache: 100 of 100",

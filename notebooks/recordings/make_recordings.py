@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE))
 
 from takes.builder import Take, write  # noqa: E402
 
-MODULES = ("nb02", "nb03", "nb04", "nb05", "nb06", "nb08")
+MODULES = ("nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08")
 
 
 def all_takes() -> list[Take]:

@@ -15,6 +15,12 @@ the shapes each provider documents (see ``tests/fixtures/<protocol>/README.md`` 
   ``thoughtsTokenCount``, ``finishReason: STOP`` on the last.
 
 Each function takes the take's pieces with their times and returns ``(seconds, bytes)`` pairs.
+
+:func:`dashscope` writes Bailian's *native* stream (``protocol="dashscope"``), which a take asks for
+to show web search with its sources: ``id:`` / ``event:result`` / ``:HTTP_STATUS/200`` events whose
+``output.choices[0].message`` holds the text pieces, ``finish_reason`` the string ``"null"`` until
+the last event, the cumulative ``usage`` on every event, no ``[DONE]``; with search, the first
+packet holds only ``output.search_info.search_results`` and ``usage.plugins.search.count`` is 1.
 """
 
 from __future__ import annotations
@@ -180,6 +186,45 @@ def gemini(name: str, model: str, reasoning: Pieces, answer: Pieces, usage: dict
         if number == 1 and reasoning:
             part["thoughtSignature"] = _opaque(name)
         out.append(chunk(at, part, finish=number == len(answer)))
+    return out
+
+
+def dashscope(
+    request_id: str, reasoning: Pieces, answer: Pieces, usage: dict[str, int], sources: list[dict[str, Any]] | None
+) -> Timed:
+    out: Timed = []
+    thought = said = 0
+    reasoning_tokens = usage["reasoning_tokens"]
+    answer_tokens = usage["completion_tokens"] - reasoning_tokens
+
+    def event(at: float, message: dict[str, str], finish: str = "null", **output: Any) -> tuple[float, bytes]:
+        counted: dict[str, Any] = {
+            "total_tokens": usage["prompt_tokens"] + thought + said,
+            "output_tokens": thought + said,
+            "input_tokens": usage["prompt_tokens"],
+            "output_tokens_details": {"reasoning_tokens": thought},
+        }
+        if sources is not None:
+            counted["plugins"] = {"search": {"count": 1, "strategy": "turbo"}}
+        choice = {"message": {"content": "", "reasoning_content": "", "role": "assistant", **message}}
+        body = {
+            "output": {"choices": [{**choice, "finish_reason": finish}], **output},
+            "usage": counted,
+            "request_id": request_id,
+        }
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return at, f"id:{len(out) + 1}\nevent:result\n:HTTP_STATUS/200\ndata:{text}\n\n".encode()
+
+    start = reasoning[0][0] if reasoning else answer[0][0]
+    if sources is not None:
+        out.append(event(start, {}, search_info={"search_results": sources}))
+    for number, (at, piece) in enumerate(reasoning, start=1):
+        thought = round(reasoning_tokens * number / len(reasoning))
+        out.append(event(at, {"reasoning_content": piece}))
+    for number, (at, piece) in enumerate(answer, start=1):
+        said = round(answer_tokens * number / len(answer))
+        out.append(event(at, {"content": piece}))
+    out.append(event(answer[-1][0], {}, "stop"))
     return out
 
 
