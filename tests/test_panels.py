@@ -446,3 +446,27 @@ def test_six_columns_stream_together_in_one_message_per_tick(engine: Any, comms:
         assert "词119" in view.answer_html and view.seq == deltas[-1]["s"]
         assert view.header["label"] == view.header["model"]
     assert FAKE_KEY not in synced_state(comms)
+
+
+def test_chat_panel_turns_can_call_tools(server: LoopbackServer) -> None:
+    """ChatPanel(tools=...) runs the notebook's functions in a turn, like think(tools=...)."""
+    from wire_tools import openai_answer, openai_tool_round
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers.
+
+        Args:
+            a: the first
+            b: the second
+        """
+        return a + b
+
+    server.enqueue(openai_tool_round("Use the tool.", [("call_1", "add", {"a": 2, "b": 3})]), openai_answer("", "5"))
+    with recording_comms():
+        chat = ChatPanel("m", base_url=server.url + "/v1", api_key="sk-test-0123456789", tools=[add])
+        result = chat.send("2+3?").result(timeout=30)
+        chat.wait(30)
+    assert result.answer == "5" and [(c.name, c.result) for c in result.tool_calls] == [("add", 5)]
+    assert [m["role"] for m in chat.conversation.messages] == ["user", "assistant", "tool", "assistant"]
+    with pytest.raises(ConfigurationError, match="confirm=a function"):
+        ChatPanel("m", base_url=server.url + "/v1", tools=[add], confirm=True)

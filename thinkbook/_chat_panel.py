@@ -13,7 +13,7 @@ import concurrent.futures
 import functools
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets  # type: ignore[import-untyped]
@@ -29,8 +29,9 @@ from ._panel_retire import Looks, Settler, TranscriptSibling, saved_pointer, set
 from ._panel_settings import SETTINGS, ChatControls, configure, normalize
 from ._panel_static import chat_static
 from ._protocols.base import Effort
-from ._types import ThinkResult
+from ._types import ThinkResult, ToolCall
 from ._view import ThinkView, _one_line, default_lang
+from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS
 
 
 class _Turn:
@@ -91,11 +92,25 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
         max_retries: int = 2,
         timeout: float | None = None,
         engine: Engine | None = None,
+        tools: Sequence[Any] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        confirm: Callable[[ToolCall], Any] | bool = False,
+        enable_search: bool = False,
+        search_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.lang = lang or default_lang()
+        if confirm is True:
+            # A turn's view lives inside the panel, where Run / Skip cards are not wired yet.
+            raise ConfigurationError(
+                "ChatPanel(confirm=True) is not supported: pass confirm=a function (call) -> bool to decide "
+                "each tool call, or use thinkbook.athink(..., confirm=True) for Run / Skip buttons"
+            )
         self.conversation = conversation or Conversation(
             model, base_url=base_url, api_key=api_key, protocol=protocol, region=region, system=system, display=False,
-            enable_thinking=enable_thinking, thinking_budget=thinking_budget, effort=effort,
+            enable_thinking=enable_thinking, thinking_budget=thinking_budget, effort=effort, tools=tools,
+            tool_choice=tool_choice, max_tool_rounds=max_tool_rounds, confirm=confirm, enable_search=enable_search,
+            search_options=search_options,
         )  # fmt: skip
         self.conversation.display = False
         self._api_key = api_key

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.utils.text import dedent
 from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 
@@ -39,6 +39,7 @@ from ._errors import ConfigurationError, ThinkbookError, ThinkbookWarning
 from ._magic_args import MagicOptions, parse_line, think_arguments
 from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
+from ._magic_tools import MagicExtras, expand_line, extras_from
 from ._notices import notices_to
 from ._protocols import protocols
 from ._recordings_index import recordings
@@ -46,6 +47,7 @@ from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
 from ._spellings import in_flag_words
 from ._template import render_template
+from ._tool_run import tool_options
 
 
 @dataclass
@@ -126,6 +128,7 @@ class ThinkMagics(Magics):
 
     @think_arguments
     @line_cell_magic
+    @no_var_expand  # expand_line does it, keeping --image {fig} a name (_magic_tools)
     def think(self, line: str, cell: str | None = None) -> ThinkHandle | None:
         """Ask a thinking model: the cell is the prompt; the reasoning and answer stream into a view.
 
@@ -134,6 +137,7 @@ class ThinkMagics(Magics):
         returns a handle at once and the view's Stop button works. A recording plays back with
         the line magic: %think --replay FILE [--speed X].
         """
+        line = expand_line(self.shell, line)
         words = line.split()
         if "-h" in words or "--help" in words:  # %%think -m qwen-plus --help over a question, too
             self._line_command("--help")
@@ -200,12 +204,13 @@ class ThinkMagics(Magics):
         prompt = cell if options.raw else render_template(cell, self._namespace)
         if is_blank(prompt):
             raise ConfigurationError("the cell is empty: write the question under the %%think line")
+        extras = extras_from(options, self._namespace)
         if options.chat is not None:
-            name, state = self._chat_turn(options)
+            name, state = self._chat_turn(options, extras)
             key = self._api_key(state.api_key_env)
             with warnings_as_lines(), catalog_hints():
                 request = state.conversation.prepare_turn(
-                    prompt, max_retries=self.max_retries, timeout=timeout, api_key=key
+                    prompt, images=extras.images or None, max_retries=self.max_retries, timeout=timeout, api_key=key
                 )
             return Plan(options, request, prompt, (name, state), self.max_retries, timeout)
         with warnings_as_lines(), catalog_hints():
@@ -226,6 +231,7 @@ class ThinkMagics(Magics):
                 timeout=timeout,
                 display=False,
                 extra_body={},
+                **extras.keywords(),
             )
         return Plan(options, request, prompt, None, self.max_retries, timeout)
 
@@ -377,7 +383,7 @@ class ThinkMagics(Magics):
             raise ConfigurationError(f"--api-key-env {variable}: the environment variable {variable} is not set")
         return check_api_key(key, variable)
 
-    def _chat_turn(self, options: MagicOptions) -> tuple[str, ChatState]:
+    def _chat_turn(self, options: MagicOptions, extras: MagicExtras) -> tuple[str, ChatState]:
         """The chat this cell continues (or starts), with the cell's options applied.
 
         Options given on a turn change the chat's settings from then on. The chat is a copy until
@@ -404,6 +410,8 @@ class ThinkMagics(Magics):
                 effort=options.effort,
                 system=options.system,
                 display=False,
+                tools=extras.tools or None,
+                **{k: v for k, v in extras.keywords().items() if k in ("enable_search", "search_options")},
             )
             return name, ChatState(chat, options.api_key_env or self.api_key_env)
         chat = copy.copy(existing.conversation)
@@ -423,6 +431,10 @@ class ThinkMagics(Magics):
                 setattr(chat, attribute, value)
         if options.system is not None:
             chat.set_system(options.system)
+        if extras.tools:  # given on a later turn: the chat may call them from now on
+            chat.tools = tool_options(extras.tools).tools  # type: ignore[union-attr]
+        if extras.search:
+            chat.enable_search, chat.search_options = True, extras.keywords().get("search_options")
         return name, ChatState(chat, options.api_key_env or existing.api_key_env)
 
     def _line_command(self, line: str) -> None:

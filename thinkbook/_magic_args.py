@@ -23,6 +23,7 @@ from IPython.core.error import UsageError
 from ._checks import is_blank
 from ._endpoints import check_dialect
 from ._errors import ConfigurationError, redact
+from ._magic_tools import ARGUMENTS as TOOL_ARGUMENTS
 from ._protocols import protocols
 from ._protocols.base import EFFORTS, Effort
 
@@ -55,6 +56,11 @@ Comparing: %%think --compare qwen-plus,qwen-plus:off,qwen3.6-plus:budget=2000 se
 --protocol apply to every column (--think, --no-think, --budget and --effort too, where an item
 sets nothing itself). If one column
 cannot be sent (e.g. qwq-plus:off), the whole cell is refused and nothing is sent.
+
+Tools, search, images: --tools get_weather,query_db lets the model call those functions of the
+notebook (only them; the view shows each call); --search turns on Bailian's web search (sources and
+[n] citations with --protocol dashscope; --search-strategy turbo|max|agent|agent_max, --citations);
+--image fig.png or --image {fig} (a matplotlib figure in a variable) sends an image to a vision model.
 
 Gateways: the thinking options are spelled for the server the URL points at (Bailian's
 enable_thinking, vLLM's chat_template_kwargs on a local address...). Behind LiteLLM or another
@@ -98,6 +104,7 @@ _ARGUMENTS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--replay",), {"metavar": "FILE", "help": "play a recording back (the cell is not sent)"}),
     (("--speed",), {"metavar": "X", "help": "replay speed: 2 = twice as fast, 0 = no pauses"}),
     (("--compare",), {"metavar": "M1,M2,...", "help": "send the cell to 2-6 models side by side (see below)"}),
+    *TOOL_ARGUMENTS,  # --tools, --search, --search-strategy, --citations, --image (_magic_tools)
     (
         ("--batch",),
         {
@@ -171,6 +178,12 @@ class MagicOptions:
     speed: float | None = None
     compare: tuple[dict[str, Any], ...] | None = None
     batch: str | None = None
+    # Resolved against the notebook in _magic_tools.extras_from.
+    tools: str | None = None
+    search: bool = False
+    search_strategy: str | None = None
+    citations: bool = False
+    image: tuple[str, ...] = ()
 
     def given(self) -> dict[str, Any]:
         """The options that were given, for the output metadata (no secrets: keys never pass here)."""
@@ -224,6 +237,11 @@ def parse_line(parser: argparse.ArgumentParser, line: str) -> MagicOptions:
         speed=_number("--speed", args.speed, positive=False),
         compare=parse_compare(args.compare),
         batch=args.batch,
+        tools=args.tools,
+        search=args.search,
+        search_strategy=args.search_strategy,
+        citations=args.citations,
+        image=tuple(args.image or ()),
     )
     _check_combinations(options)
     return options
@@ -248,6 +266,10 @@ def _refuse_blank_values(args: argparse.Namespace) -> None:
 def _check_combinations(options: MagicOptions) -> None:
     if options.compare is not None:
         _check_compare(options)
+    extras = [flag for flag, given in (("--tools", options.tools), ("--image", options.image)) if given]
+    if extras and (options.compare is not None or options.batch is not None or options.replay is not None):
+        mode = "--compare" if options.compare is not None else "--batch" if options.batch is not None else "--replay"
+        raise ConfigurationError(f"{extras[0]} works on a single cell or a --chat turn, not with {mode}")
     if options.new and options.chat is None:
         raise ConfigurationError("--new starts a chat over: give its name with --chat NAME")
     if options.chat is not None and not options.chat.strip():

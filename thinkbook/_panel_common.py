@@ -27,6 +27,7 @@ from ._engine import Engine, StreamRun
 from ._panel_static import retire
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
+from ._tool_run import new_run
 from ._types import ThinkResult, Usage
 from ._view import ThinkView
 
@@ -109,7 +110,7 @@ def _start_stream(
     on_stop: Callable[[], object],
 ) -> tuple[concurrent.futures.Future[ThinkResult], StreamRun]:
     """Run ``request`` into ``live.view`` in the background (like ``_api._start``, never displaying)."""
-    run = StreamRun(request)
+    run = new_run(request)  # a tool loop's run when the request has tools (ChatPanel(tools=...))
     live.view.begin(can_stop=True, on_stop=on_stop)
     future = engine.submit(_drive(engine, run, max_retries, timeout, live))
     return future, run
