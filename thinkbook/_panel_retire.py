@@ -46,7 +46,14 @@ class Looks:
 def static_widget(view: ThinkView, looks: Looks | None = None) -> ipywidgets.HTML:
     """The finished ``view`` as an HTML widget: its static rendering (already sanitized), nothing live."""
     shared = {"layout": looks.layout, "style": looks.style} if looks is not None else {}
-    widget = ipywidgets.HTML(view.static_bundle()["text/html"], **shared)
+    page = view.static_bundle()["text/html"]
+    label = view.header.get("label")
+    if isinstance(label, str) and label:  # a compare column's title (its configuration) stays on top
+        model = view.header.get("model")
+        if isinstance(model, str) and model and label.startswith(model):  # not twice (as the live view)
+            page = page.replace(f'<b class="tb-model">{html.escape(model)}</b>', "", 1)
+        page = f'<div class="tb-col-label" data-tb="col-label"><b>{html.escape(label)}</b></div>{page}'
+    widget = ipywidgets.HTML(page, **shared)
     widget.add_class("tb-settled")
     return widget
 

@@ -69,7 +69,6 @@ _ = chat.wait(30)
 COMPARE_ELEMENTS: list[tuple[str, str, float]] = [
     ("column title", '[data-tb="col-label"]', 4.5),
     ("answer", '[data-tb="answer"] p', 4.5),
-    ("column status", '[data-tb="status"]', 3.0),
     ("counters", '[data-tb="counters"]', 3.0),
     ("summary caption", '[data-tb="summary"] caption', 4.5),
     ("summary header", '[data-tb="summary"] thead th', 4.5),
@@ -87,7 +86,8 @@ CHAT_ELEMENTS: list[tuple[str, str, float]] = [
     ("button", ".tb-chat-controls .tb-btn", 4.5),
     ("totals", '[data-tb="totals"]', 3.0),
 ]
-PANELS = {"compare": (".tb-compare", COMPARE_ELEMENTS), "chat": (".tb-chat", CHAT_ELEMENTS)}
+# The live chat panel (its saved transcript, hidden next to it, is another .tb-chat).
+PANELS = {"compare": (".tb-compare", COMPARE_ELEMENTS), "chat": (".jupyter-widgets.tb-chat", CHAT_ELEMENTS)}
 
 _COLUMNS_JS = """() => [...document.querySelectorAll('.tb-compare .tb-compare-col')].map((e) => {
   const r = e.getBoundingClientRect(), g = e.parentElement.getBoundingClientRect();
@@ -111,8 +111,9 @@ def _check(theme: str, result: dict[str, Any], elements: list[tuple[str, str, fl
 def test_panels_are_readable_in_light_and_dark_themes_and_stack_when_narrow(lab: Any) -> None:
     page = lab.run_notebook([SETUP, COMPARE, CHAT])
     page.locator('.tb-compare [data-tb="summary"]').wait_for(state="visible", timeout=60_000)
-    page.locator('.tb-chat [data-tb="status"].tb-st-done').first.wait_for(timeout=60_000)
-    page.locator('.tb-compare [data-tb="status"].tb-st-done').nth(1).wait_for(timeout=60_000)
+    # Finished turns and columns settle into their static rendering (no status line; counters).
+    page.locator('.jupyter-widgets.tb-chat .tb-turn .tb-static [data-tb="counters"]').first.wait_for(timeout=60_000)
+    page.locator('.tb-compare .tb-static [data-tb="counters"]').nth(1).wait_for(timeout=60_000)
     assert lab.page_errors == []
 
     measured: dict[str, Any] = {}
