@@ -1,5 +1,7 @@
 """ThinkView in a tool loop: the timeline in deltas and synced state, approvals, sources, images, static HTML."""
 
+# ruff: noqa: F811  (tests take test_view's fixtures as parameters of the same names)
+
 from __future__ import annotations
 
 import asyncio
@@ -8,58 +10,19 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from test_view import FakeClock, clock, comms, custom, drive, make_view  # noqa: F401  (clock, comms: fixtures)
 
 from thinkbook import AnswerDelta, ConfigurationError, Done, ReasoningDelta, ThinkResult, Timings, Usage, UsageUpdate
 from thinkbook._display import request_images
 from thinkbook._types import Round, SearchResult, ToolCall, ToolCallFinished, ToolCallStarted
 from thinkbook._view import ThinkView
-from thinkbook.testing import RecordingComm, recording_comms
 
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def comms() -> Iterator[list[RecordingComm]]:
-    with recording_comms() as created:
-        yield created
-
-
-def make_view(clock: FakeClock, **options: Any) -> ThinkView:
-    view = ThinkView(model="qwen-plus", enable_thinking=True, clock=clock, lang="en", **options)
-    view.begin()
-    return view
-
-
-def drive(view: ThinkView, clock: FakeClock, events: list[Any], step: float = 0.01) -> None:
-    for event in events:
-        clock.now += step
-        view.push([event])
-        if view.due_in() <= 0:
-            view.flush()
-
-
-def custom(view: ThinkView) -> list[dict[str, Any]]:
-    assert isinstance(view.comm, RecordingComm)
-    return view.comm.custom_messages()
 
 
 R1 = "I need the weather in Paris. 天气 🌦 first."
