@@ -132,3 +132,13 @@ def test_conversation_searches_every_turn(server: LoopbackServer) -> None:
     assert chat.send("a").search_results[0].url == "https://weather.example.com/hz"
     chat.send("b")
     assert all(r.json()["parameters"]["enable_search"] is True for r in server.requests)
+
+
+def test_bailian_responses_searches_through_its_web_search_tool() -> None:
+    """Bailian's Responses API takes search as a built-in tool, not enable_search: it is placed, not refused."""
+    from thinkbook._endpoints import resolve_endpoint
+    from thinkbook._request import build_messages, prepare_request
+
+    endpoint = resolve_endpoint("qwen-plus", protocol="responses", env={"DASHSCOPE_API_KEY": "sk-" + "x" * 20})
+    body = prepare_request(endpoint, "qwen-plus", build_messages("今天的新闻？"), search={"enable_search": True}).body
+    assert {"type": "web_search"} in body["tools"] and "enable_search" not in body

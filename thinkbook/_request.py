@@ -340,7 +340,9 @@ def _check_placed(body: Mapping[str, Any], title: str, *, wants_tools: bool, wan
     inner: Mapping[str, Any] = parameters if isinstance(parameters, Mapping) else {}
     if wants_tools and "tools" not in body and "tools" not in inner:
         raise ConfigurationError(f"tools are not supported on {title} yet: pick another protocol, or drop tools")
-    if wants_search and "enable_search" not in body and "enable_search" not in inner:
+    # Bailian's Responses API searches through its built-in web_search tool instead of a field.
+    search_tool = any(isinstance(t, Mapping) and t.get("type") == "web_search" for t in body.get("tools") or ())
+    if wants_search and "enable_search" not in body and "enable_search" not in inner and not search_tool:
         raise ConfigurationError(
             f"enable_search is Bailian's web search, which {title} does not have: ask a Bailian model "
             "(protocol='dashscope' returns the sources too), or drop enable_search"
