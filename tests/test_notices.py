@@ -200,3 +200,14 @@ def test_a_real_problem_in_a_kernel_is_still_a_warning(kernel_run: Any) -> None:
     typo = kernel_run.cells[2]
     warned = "".join(o.text for o in _outputs(typo, "stream") if o.name == "stderr")
     assert "ThinkbookWarning" in warned and "did you mean enable_thinking=" in warned
+
+
+def test_a_summary_names_every_missing_key_variable() -> None:
+    """A panel with a Bailian column and a Claude column replays both: both variables are named."""
+    notes = [
+        ReplayNote("DASHSCOPE_API_KEY", "illustrative, not model output", "a.jsonl"),
+        ReplayNote("ANTHROPIC_API_KEY", "illustrative, not model output", "b.jsonl"),
+    ]
+    text = replays_summary(notes, shown=None, what="2 of the 2 columns", live="models")
+    assert text.startswith("no DASHSCOPE_API_KEY / ANTHROPIC_API_KEY set: 2 of the 2 columns replay")
+    assert text.endswith("Set DASHSCOPE_API_KEY or ANTHROPIC_API_KEY to ask the live models.")

@@ -288,19 +288,26 @@ def collected_replay_notes() -> Iterator[list[ReplayNote]]:
         _replay_notes.reset(token)
 
 
-def replays_summary(notes: list[ReplayNote], *, shown: int = 3) -> str:
-    """One sentence for several offline replays in one cell: how many, from what kind of file."""
-    variable = notes[0].variable
+def replays_summary(
+    notes: Sequence[ReplayNote], *, shown: int | None = 3, what: str | None = None, live: str = "model"
+) -> str:
+    """One sentence for several offline replays (a cell's calls, a panel's columns): how many, from
+    what kind of file, and every key variable that would make them live (Claude columns name
+    ``ANTHROPIC_API_KEY``, not Bailian's). ``shown``: file names listed per kind (None: all)."""
+    variables = list(dict.fromkeys(note.variable for note in notes))
     files: dict[str, list[str]] = {}
     for note in notes:
         files.setdefault(note.provenance, []).append(note.file)
     kinds = []
     for kind, names in files.items():
-        more = f" and {len(names) - shown} more" if len(names) > shown else ""
-        kinds.append(f"{kind}: {', '.join(names[:shown])}{more}")
+        listed = names if shown is None else names[:shown]
+        more = f" and {len(names) - len(listed)} more" if len(names) > len(listed) else ""
+        kinds.append(f"{kind}: {', '.join(listed)}{more}")
+    missing = " / ".join(variables)
+    counted = what or f"{len(notes)} calls in this cell"
     return (
-        f"no {variable} set: {len(notes)} calls in this cell replay recorded answers ({'; '.join(kinds)}). "
-        f"Set {variable} to ask the live model."
+        f"no {missing} set: {counted} replay recorded answers ({'; '.join(kinds)}). "
+        f"Set {' or '.join(variables)} to ask the live {live}."
     )
 
 

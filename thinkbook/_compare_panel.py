@@ -24,7 +24,7 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
-from ._api import ReplayNote, _prepare, collected_replay_notes
+from ._api import ReplayNote, _prepare, collected_replay_notes, replays_summary
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError
@@ -425,12 +425,4 @@ def _no_put(_widget: object) -> None:
 
 def _say_replays(replays: Sequence[ReplayNote], columns: int) -> None:
     """One line for all the columns that replay offline (not one warning per column)."""
-    variable = replays[0].variable
-    files: dict[str, list[str]] = {}
-    for note in replays:
-        files.setdefault(note.provenance, []).append(note.file)
-    what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in files.items())
-    notice(
-        f"no {variable} set: {len(replays)} of the {columns} columns replay recorded answers ({what}). "
-        f"Set {variable} to ask the live models."
-    )
+    notice(replays_summary(replays, shown=None, what=f"{len(replays)} of the {columns} columns", live="models"))
