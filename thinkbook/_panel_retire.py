@@ -21,12 +21,14 @@ from __future__ import annotations
 import html
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets  # type: ignore[import-untyped]
 from ipywidgets.widgets.widget_string import HTMLStyle  # type: ignore[import-untyped]
 
 from ._display import retire_view
+from ._fallback import static_html
 from ._panel_static import retire
 from ._view import ThinkView
 
@@ -46,13 +48,14 @@ class Looks:
 def static_widget(view: ThinkView, looks: Looks | None = None) -> ipywidgets.HTML:
     """The finished ``view`` as an HTML widget: its static rendering (already sanitized), nothing live."""
     shared = {"layout": looks.layout, "style": looks.style} if looks is not None else {}
-    page = view.static_bundle()["text/html"]
+    state = view.final_state()
+    heading = ""
     label = view.header.get("label")
     if isinstance(label, str) and label:  # a compare column's title (its configuration) stays on top
-        model = view.header.get("model")
-        if isinstance(model, str) and model and label.startswith(model):  # not twice (as the live view)
-            page = page.replace(f'<b class="tb-model">{html.escape(model)}</b>', "", 1)
-        page = f'<div class="tb-col-label" data-tb="col-label"><b>{html.escape(label)}</b></div>{page}'
+        heading = f'<div class="tb-col-label" data-tb="col-label"><b>{html.escape(label)}</b></div>'
+        if state.model and label.startswith(state.model):  # the model is not named twice (as live)
+            state = replace(state, model=None)
+    page = heading + static_html(state, copy_buttons=True)  # what view.static_bundle() renders
     widget = ipywidgets.HTML(page, **shared)
     widget.add_class("tb-settled")
     return widget
