@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,6 +78,13 @@ display(done)
 done.send("finished <chat>")
 _ = done.wait(30)
 done.freeze()
+"""
+
+_SAVED_COMPARE_AGAIN = """\
+again = ComparePanel("Which is larger, 9.11 or 9.9? (again)", ["alpha", "beta", "broken"], base_url=url, lang="en",
+                     api_key="sk-SAVED-SECRET-123")
+display(again)
+_ = again.wait(30)
 server.stop()
 """
 
@@ -87,7 +95,14 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Any:
     nbclient = pytest.importorskip("nbclient")
     cells = [
         nbformat.v4.new_code_cell(s)
-        for s in (_SAVED_SETUP, _SAVED_COMPARE, _SAVED_CHAT, _SAVED_CHAT_TURN, _SAVED_FINISHED_CHAT)
+        for s in (
+            _SAVED_SETUP,
+            _SAVED_COMPARE,
+            _SAVED_CHAT,
+            _SAVED_CHAT_TURN,
+            _SAVED_FINISHED_CHAT,
+            _SAVED_COMPARE_AGAIN,
+        )
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     path = tmp_path_factory.mktemp("saved-panels")
@@ -138,6 +153,16 @@ def test_saved_state_keeps_no_widget_code_or_text_of_a_finished_panel(saved: Any
     dumped = json.dumps(state, ensure_ascii=False)
     assert "finished &lt;chat&gt;" not in dumped and "beta thinks" not in dumped  # retired widgets forgot it
     assert "sk-SAVED-SECRET-123" not in json.dumps([c.outputs for c in saved.cells] + [saved.metadata])
+
+
+def test_saved_state_holds_one_comparison_however_many_ran(saved: Any) -> None:
+    """Retired widgets' comm ids are reused by the next ones of their class: the second comparison (and
+    the chats' turns) overwrite the first's saved states instead of adding their own."""
+    state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    kinds = Counter(s["state"].get("_anywidget_id") or s["model_name"] for s in state.values())
+    assert kinds["thinkbook._view.ThinkView"] == 3  # three columns at a time; the chats' turns took retired ids
+    assert kinds["thinkbook._compare_panel.CompareSummary"] == 1 and kinds["GridBoxModel"] == 1
+    assert "again" in json.dumps([c.outputs for c in saved.cells[5:]])  # (the second one did run)
 
 
 def test_saved_live_chat_panel_keeps_its_widget_and_its_transcript_next_to_it(saved: Any) -> None:
@@ -257,3 +282,49 @@ def test_a_frozen_chat_is_static_and_refuses_new_messages(engine: Any, comms: An
         panel.send("more")
     assert panel.conversation.turns == 1  # the conversation goes on in code
     assert re.search(r"Session: 1 turn\b", final["text/plain"])
+
+
+@pytest.fixture
+def pool(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An empty pool of retired comm ids (the process-wide one holds whatever earlier tests retired)."""
+    from thinkbook import _widget_ids
+
+    fresh = _widget_ids.RetiredIds()
+    monkeypatch.setattr(_widget_ids, "RETIRED", fresh)
+    return fresh
+
+
+def _opened(comms: list[RecordingComm], since: int) -> set[str]:
+    return {c.comm_id for c in comms[since:]}
+
+
+def test_a_second_comparison_opens_its_widgets_under_the_first_ones_retired_ids(
+    engine: Any, comms: list[RecordingComm], pool: Any
+) -> None:
+    with LoopbackServer(lambda request: answer("r", "a")) as server:
+        first = ComparePanel("q", ["qwen-plus", "qwen-flash"], base_url=server.url + "/v1", api_key=FAKE_KEY)
+        first.wait(10)
+        assert all(w.comm is None for w in (first, first.grid, first.summary_widget, *first.views))
+        first_ids = _opened(comms, 0)
+        assert len(pool) == len(first_ids) >= 8  # panel, grid, summary, 2 views and their 3 layouts
+        opened = len(comms)
+        second = ComparePanel("q2", ["qwen-plus", "qwen-flash"], base_url=server.url + "/v1", api_key=FAKE_KEY)
+        second_ids = {w.comm.comm_id for w in (second, second.grid, second.summary_widget, *second.views)}
+        assert _opened(comms, opened) == first_ids and second_ids < first_ids and len(pool) == 0
+        second.wait(10)
+    assert first.views[0].answer_markdown == "a" and second.views[1].answer_markdown == "a"  # each its own text
+    assert "q2" in second._bundle()[0]["text/html"] and "q2" not in first._bundle()[0]["text/html"]
+
+
+def test_an_id_is_reused_only_once_its_widget_is_closed(pool: Any, comms: list[RecordingComm]) -> None:
+    import ipywidgets
+
+    from thinkbook._widget_ids import close_and_release, fresh
+
+    live = fresh(ipywidgets.HTML, "live")
+    pool.give(live)  # still open: never handed out
+    assert len(pool) == 0 and fresh(ipywidgets.HTML, "other").comm.comm_id != live.comm.comm_id
+    close_and_release(live)  # closes it and its own layout and style
+    again = fresh(ipywidgets.HTML, "again")
+    assert again.comm.comm_id == live._model_id and again.value == "again"
+    assert isinstance(fresh(ipywidgets.Button), ipywidgets.Button) and len(pool) == 2  # (layout and style wait)

@@ -31,6 +31,7 @@ from ._panel_static import chat_static
 from ._protocols.base import Effort
 from ._types import ThinkResult, ToolCall
 from ._view import ThinkView, _one_line, default_lang
+from ._widget_ids import fresh, reused_id
 from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS
 
 
@@ -50,8 +51,8 @@ def _put_after(box: ipywidgets.VBox, bubble: ipywidgets.Widget, view: ipywidgets
     box.children = (bubble, view)
 
 
-def _user_bubble(text: str, lang: str, unsent: str | None = None) -> ipywidgets.HTML:
-    bubble = ipywidgets.HTML(user_bubble(text, lang, unsent))
+def _user_bubble(text: str, lang: str, looks: Looks, unsent: str | None = None) -> ipywidgets.HTML:
+    bubble = fresh(ipywidgets.HTML, user_bubble(text, lang, unsent), layout=looks.layout, style=looks.style)
     bubble.add_class("tb-user-wrap")
     return bubble
 
@@ -127,10 +128,12 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
         self._settler = Settler()
         self._looks = Looks()
         self._from_browser = False  # send() called for the prompt box
-        self.turns_box = ipywidgets.VBox(layout=ipywidgets.Layout(max_height="70vh", overflow="auto"))
+        self.turns_box = fresh(ipywidgets.VBox, layout=fresh(ipywidgets.Layout, max_height="70vh", overflow="auto"))
         self.turns_box.add_class("tb-chat-log")
         conv = self.conversation
-        self.controls = ChatControls(
+        self.controls = fresh(
+            ChatControls,
+            layout=self._looks.layout,
             lang=self.lang,
             choices=model_choices(),
             regions=sorted(REGION_HOSTS),
@@ -139,7 +142,7 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
             region=conv.region or "",
             base_url=redact(conv.base_url or ""),
         )
-        super().__init__(children=[self.turns_box, self.controls])
+        super().__init__(children=[self.turns_box, self.controls], layout=self._looks.layout, **reused_id(type(self)))
         self.add_class("tb-chat")
         self.configure(
             enable_thinking=enable_thinking if conversation is None else conv.enable_thinking,
@@ -209,7 +212,10 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
                 text, max_retries=self.max_retries, timeout=self.timeout, api_key=self._api_key
             )
             live = _FinalDisplay(request, lang=self.lang, on_final=lambda: self._turn_final(turn))
-            turn = _Turn(text, live.view, ipywidgets.VBox([_user_bubble(text, self.lang), live.view]))
+            box = fresh(
+                ipywidgets.VBox, [_user_bubble(text, self.lang, self._looks), live.view], layout=self._looks.layout
+            )
+            turn = _Turn(text, live.view, box)
             turn.box.add_class("tb-turn")
             turn.from_browser = self._from_browser
             self._turns.append(turn)
@@ -323,8 +329,8 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
             for message, result in zip(users, self.conversation.results, strict=False):
                 text = str(message.get("content", ""))
                 view = ThinkView.from_result(result, lang=self.lang)
-                bubble = _user_bubble(text, self.lang)
-                box = ipywidgets.VBox([bubble])
+                bubble = _user_bubble(text, self.lang, self._looks)
+                box = fresh(ipywidgets.VBox, [bubble], layout=self._looks.layout)
                 box.add_class("tb-turn")
                 turn = _Turn(text, view, box)
                 turn.static = settle(view, functools.partial(_put_after, box, bubble), looks=self._looks)
@@ -444,7 +450,7 @@ class ChatPanel(TranscriptSibling, StaticFallback, ipywidgets.VBox):  # type: ig
                 self._from_browser = False
         except (ThinkbookError, ValueError) as error:
             line = unsent_line(error, self.settings(), self.conversation._outgoing(text), self.lang)
-            box = _user_bubble(text, self.lang, unsent=line)
+            box = _user_bubble(text, self.lang, self._looks, unsent=line)
             box.add_class("tb-unsent-wrap")
             with self._lock:
                 self._unsent.append(box)

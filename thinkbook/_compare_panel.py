@@ -39,6 +39,7 @@ from ._protocols.base import Effort
 from ._request import PreparedRequest
 from ._types import ThinkResult
 from ._view import ThinkView, _js_dir, _one_line, default_lang
+from ._widget_ids import fresh, reused_id
 
 __all__ = ["CompareConfig", "ComparePanel", "CompareSummary", "_Batcher", "_ColumnDisplay", "_coalesce"]
 
@@ -204,7 +205,9 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._started = False
         self._finalized = False
         self._display_handles: list[Any] = []
-        self.summary_widget = CompareSummary(lang=self.lang, prompt=prompt)
+        # Every widget opens under a retired one's comm id (_widget_ids): a headless run saves one
+        # comparison's worth of widget state, however many comparisons the notebook holds.
+        self.summary_widget = fresh(CompareSummary, lang=self.lang, prompt=prompt, layout=fresh(ipywidgets.Layout))
         self._batcher = _Batcher(self.summary_widget)
         with collected_replay_notes() as replays:
             self._columns = [self._prepare_column(i, config) for i, config in enumerate(self.configs)]
@@ -212,14 +215,19 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             _say_replays(replays, len(self.configs))
         self._settler = Settler()
         self.summary_widget.rows = self._rows()
-        self.grid = ipywidgets.GridBox(
+        self.grid = fresh(
+            ipywidgets.GridBox,
             [c.view for c in self._columns],
-            layout=ipywidgets.Layout(
-                grid_template_columns="repeat(auto-fit, minmax(min(100%, 22rem), 1fr))", grid_gap="0.5rem"
+            layout=fresh(
+                ipywidgets.Layout,
+                grid_template_columns="repeat(auto-fit, minmax(min(100%, 22rem), 1fr))",
+                grid_gap="0.5rem",
             ),
         )
         self.grid.add_class("tb-compare-grid")
-        super().__init__(children=[self.grid, self.summary_widget])
+        super().__init__(
+            children=[self.grid, self.summary_widget], layout=fresh(ipywidgets.Layout), **reused_id(type(self))
+        )
         self.add_class("tb-compare")
         if start:
             self.start()

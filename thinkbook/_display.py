@@ -12,13 +12,12 @@ view in JupyterLab and Notebook 7 without a kernel, in nbconvert HTML and on Git
 widget state for it, so it costs about its text.
 
 A headless run (nbclient) keeps the last state of every comm it saw, closed or not; the comm ids of
-retired views are therefore reused by the next views, so a notebook keeps one small emptied
-state per view that streamed at the same time as another, not one per view.
+retired views are therefore reused by the next views (:mod:`thinkbook._widget_ids`), so a notebook
+keeps one small emptied state per view that streamed at the same time as another, not one per view.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +26,7 @@ from ._replay import at_recorded_pace, replay_speed
 from ._request import PreparedRequest
 from ._types import ThinkEvent, ThinkResult
 from ._view_worker import ViewWorker, default_worker
+from ._widget_ids import release
 
 if TYPE_CHECKING:  # the widget stack (anywidget, ipywidgets) loads only when something is drawn
     from ._view import Finalize, ThinkView
@@ -63,32 +63,10 @@ class _StaticOutput:
         return dict(self._bundle)
 
 
-class _RetiredIds:
-    """Comm ids of retired views, handed to new views (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ids: list[str] = []
-
-    def take(self) -> str | None:
-        with self._lock:
-            return self._ids.pop() if self._ids else None
-
-    def give(self, model_id: str) -> None:
-        with self._lock:
-            if model_id not in self._ids:
-                self._ids.append(model_id)
-
-
-_retired_ids = _RetiredIds()
-
-
 def retire_view(view: ThinkView) -> None:
     """Close a finished view whose output now shows its static rendering; reuse its comm id."""
-    model_id = view.model_id if view.comm is not None else None
     view.retire()
-    if model_id:
-        _retired_ids.give(model_id)
+    release(view)
 
 
 def request_images(request: PreparedRequest) -> list[str]:
@@ -131,10 +109,6 @@ class LiveDisplay:
         thinking = request.endpoint.wire_protocol.recorded_thinking(request.body)
         replay = request.endpoint.base_url if request.endpoint.base_url.startswith("replay:") else None
         self.request = request
-        options: dict[str, Any] = {}
-        reused = _retired_ids.take()
-        if reused is not None:
-            options["model_id"] = reused
         self.view = ThinkView(
             model=request.model,
             enable_thinking=thinking.enable,
@@ -144,7 +118,6 @@ class LiveDisplay:
             replay_speed=replay_speed(request.endpoint.url) if replay else None,
             finalize=finalize,
             images=request_images(request) if images is None else images,
-            **options,
         )
         self._handle: Any = None
         self._worker = worker or default_worker()

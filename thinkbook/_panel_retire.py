@@ -31,6 +31,7 @@ from ._display import retire_view
 from ._fallback import static_html
 from ._panel_static import retire
 from ._view import ThinkView
+from ._widget_ids import fresh
 
 
 class Looks:
@@ -41,13 +42,13 @@ class Looks:
     """
 
     def __init__(self) -> None:
-        self.layout = ipywidgets.Layout()
-        self.style = HTMLStyle()
+        self.layout = fresh(ipywidgets.Layout)
+        self.style = fresh(HTMLStyle)
 
 
 def static_widget(view: ThinkView, looks: Looks | None = None) -> ipywidgets.HTML:
     """The finished ``view`` as an HTML widget: its static rendering (already sanitized), nothing live."""
-    shared = {"layout": looks.layout, "style": looks.style} if looks is not None else {}
+    looks = looks or Looks()
     state = view.final_state()
     heading = ""
     label = view.header.get("label")
@@ -56,7 +57,7 @@ def static_widget(view: ThinkView, looks: Looks | None = None) -> ipywidgets.HTM
         if state.model and label.startswith(state.model):  # the model is not named twice (as live)
             state = replace(state, model=None)
     page = heading + static_html(state, copy_buttons=True)  # what view.static_bundle() renders
-    widget = ipywidgets.HTML(page, **shared)
+    widget = fresh(ipywidgets.HTML, page, layout=looks.layout, style=looks.style)
     widget.add_class("tb-settled")
     return widget
 

@@ -24,6 +24,7 @@ from ipywidgets import Widget  # type: ignore[import-untyped]
 
 from ._fallback import LABELS, counters_line, static_html, thought_summary
 from ._view import ThinkView
+from ._widget_ids import close_and_release
 
 # The smallest valid anywidget module: what a retired widget's saved state keeps instead of its JS.
 _RETIRED_ESM = "export default { render() {} };"
@@ -108,7 +109,8 @@ def retire(widgets: Iterable[Any]) -> None:
     before closing, the front end's copy of each widget is told to forget its JavaScript, CSS and
     text (a raw ``update`` of the widget protocol; the Python side keeps its values, so
     ``panel.views[0].answer_markdown`` still reads). References to other widgets (layouts,
-    children) stay: the front end would fail to resolve an empty one.
+    children) stay: the front end would fail to resolve an empty one. Their comm ids (and those of
+    their layouts and styles) go to the next widgets of the same class (:mod:`._widget_ids`).
     """
     for widget in widgets:
         if getattr(widget, "comm", None) is None:
@@ -124,7 +126,7 @@ def retire(widgets: Iterable[Any]) -> None:
                 forget[name] = "" if isinstance(value, str) else [] if isinstance(value, list) else {}
         if forget:
             widget._send({"method": "update", "state": forget, "buffer_paths": []})
-        widget.close()
+        close_and_release(widget)
 
 
 def _bulky(value: Any) -> bool:

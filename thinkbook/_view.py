@@ -60,6 +60,7 @@ from ._view_actions import ViewActions
 from ._view_counters import final_counters, live_counters, sum_usage
 from ._view_images import thumbnails
 from ._view_timeline import Timeline, final_timeline
+from ._widget_ids import reused_id
 
 Finalize = Literal["widget", "static"]
 
@@ -148,7 +149,7 @@ class ThinkView(ViewActions, anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         shown = thumbnails(images)  # checked before any widget exists: a bad image is a ConfigurationError
-        super().__init__(**kwargs)
+        super().__init__(**{**reused_id(type(self)), **kwargs})  # a retired view's comm id (see _widget_ids)
         if shown:
             self.images = shown
         self.header = {
