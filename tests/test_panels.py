@@ -14,6 +14,7 @@ from thinkbook import Conversation, ThinkbookWarning, clear_prices, set_price
 from thinkbook._chat_panel import ChatPanel
 from thinkbook._compare_panel import ComparePanel
 from thinkbook._errors import ConfigurationError
+from thinkbook._fallback import static_html
 from thinkbook._panel_common import capabilities, session_totals
 from thinkbook._view import ThinkView
 from thinkbook.testing import LoopbackServer, RecordedRequest, RecordingComm, ScriptedResponse, recording_comms
@@ -360,6 +361,25 @@ def test_compare_offline_says_once_that_its_columns_replay(
     assert len(lines) == 1, lines
     assert lines[0].startswith("no DASHSCOPE_API_KEY set: 2 of the 2 columns replay recorded answers")
     assert "qwen-plus-whoami.jsonl" in lines[0] and "qwen-plus-budget50.native.jsonl" in lines[0]
+
+
+def test_compare_summary_tells_replayed_timings_at_the_recordings_pace(
+    engine: Any, comms: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A replay at 16x measures a 16th of the recorded times: the summary scales them back, as its column does."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "16")
+    with pytest.warns(ThinkbookWarning):
+        panel = ComparePanel(
+            "你是谁", [{"model": "qwen-plus", "enable_thinking": True}, {"model": "qwen-plus", "thinking_budget": 50}]
+        )
+    panel.wait(20)
+    for row, result, view in zip(panel.summary(), panel.results, panel.views, strict=True):
+        assert result is not None and result.timings.total_seconds is not None
+        assert row["total_seconds"] == pytest.approx(result.timings.total_seconds * 16, rel=0.01)
+        assert row["time_to_first_token"] == pytest.approx(result.timings.time_to_first_token * 16, rel=0.01)
+        shown = re.search(r"first token ([0-9.]+)s", static_html(view.final_state()))
+        assert shown and float(shown.group(1)) == pytest.approx(row["time_to_first_token"], abs=0.051)
 
 
 def test_compare_needs_two_to_six_configurations() -> None:

@@ -36,6 +36,7 @@ from ._panel_static import column_text, columns_table, summary_table
 from ._panel_summary import SUMMARY_COLUMNS, _best, _markdown_table, _table_cells
 from ._pricing import estimate_cost
 from ._protocols.base import Effort
+from ._replay import at_recorded_pace
 from ._request import PreparedRequest
 from ._types import ThinkResult
 from ._view import ThinkView, _js_dir, _one_line, default_lang
@@ -363,6 +364,9 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             result, config = column.result, column.config
             usage = _usage_dict(result.usage if result else None)
             timings = result.timings if result else None
+            speed = column.view.replay_speed
+            if timings is not None and speed is not None:  # a replay: told at the recording's pace, as its column is
+                timings = at_recorded_pace(timings, speed)
             cost = estimate_cost((result.model if result else None) or config.model, result.usage if result else None)
             rows.append({
                 "label": config.title,
