@@ -388,8 +388,8 @@ def _in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     views: list[Any] = []
 
-    def live_for(request: Any, display: Any, lang: str | None = None) -> LiveDisplay:
-        live = LiveDisplay(request, lang=lang)
+    def live_for(request: Any, display: Any, lang: str | None = None, *, background: bool = False) -> LiveDisplay:
+        live = LiveDisplay(request, lang=lang, quiet=False)
         views.append(live.view)
         return live
 

@@ -83,7 +83,23 @@ def test_a_finished_view_is_static_html_with_metadata(executed: Any) -> None:
     assert all(isinstance(v, int | float) and round(v, 3) == v for v in info["timings"].values())
 
 
-def test_no_widget_state_holds_a_finished_views_text_and_ids_are_reused(executed: Any) -> None:
+@pytest.fixture(scope="module")
+def drawn() -> Any:
+    """The same views where the client says it draws widgets (THINKBOOK_WIDGETS=1, as a browser would)."""
+    again = "server.enqueue(ScriptedResponse.from_sse(events))\n" + ASK
+    return run_notebook("%env THINKBOOK_WIDGETS=1\n" + SETUP, ASK, again, FAILING, "print(r.answer)")
+
+
+def test_a_headless_run_makes_no_widget_and_saves_no_widget_state(executed: Any) -> None:
+    """nbclient asks with allow_stdin false: no front end draws, so the views never open a comm (_headless)."""
+    assert "widgets" not in executed.metadata
+    outputs = [o for cell in executed.cells for o in cell.get("outputs", []) if o.output_type == "display_data"]
+    assert len(outputs) == 3 and not [o for o in outputs if WIDGET in o.data]
+    assert all('<details data-tb="reasoning">' in o.data["text/html"] for o in outputs)
+
+
+def test_no_widget_state_holds_a_finished_views_text_and_ids_are_reused(drawn: Any) -> None:
+    executed = drawn
     states = thinkview_states(executed)
     # Three views, one after the other: they shared one comm id, so one emptied state is left.
     assert len(states) == 1

@@ -354,10 +354,16 @@ async def _collect(
     raise AssertionError("the stream ended without Done")  # stream_batches always ends with Done
 
 
-def _live_for(request: PreparedRequest, display: Display, lang: str | None = None) -> LiveDisplay | None:
+def _live_for(
+    request: PreparedRequest, display: Display, lang: str | None = None, *, background: bool = False
+) -> LiveDisplay | None:
+    """The view of a call, if it displays. ``background``: it outlives its cell, so it stays a widget
+    even in a headless run (a static output can be updated only within its cell there)."""
     if not should_display(display):
         return None
-    return LiveDisplay(request, finalize="static" if display == "static" else "widget", lang=lang)
+    return LiveDisplay(
+        request, finalize="static" if display == "static" else "widget", lang=lang, quiet=False if background else None
+    )
 
 
 LANGS = ("en", "zh")
@@ -586,7 +592,7 @@ def start_background(
     lang: str | None = None,
 ) -> ThinkHandle:
     """Start ``request`` and return at once; the view's Stop button can cancel it."""
-    live = _live_for(request, display, lang)
+    live = _live_for(request, display, lang, background=True)
     future, run = _start(
         request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=True, record=record
     )

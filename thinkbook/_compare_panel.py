@@ -28,6 +28,7 @@ from ._api import ReplayNote, _prepare, collected_replay_notes, replays_summary
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError
+from ._headless import Quiet, client_draws_widgets
 from ._notices import notice
 from ._panel_batcher import _Batcher, _coalesce, _ColumnDisplay, _share_budget
 from ._panel_common import StaticFallback, _failed_view, _start_stream, _usage_dict
@@ -110,7 +111,7 @@ class CompareConfig:
         return dataclasses.replace(self, effort=effort)
 
 
-class CompareSummary(anywidget.AnyWidget):
+class CompareSummary(Quiet, anywidget.AnyWidget):
     """The ComparePanel's summary row (front end: ``js/comparepanel.js``).
 
     ``rows``: one dict per column (see :meth:`ComparePanel.summary`); ``fastest`` / ``cheapest``:
@@ -144,7 +145,7 @@ class _Column:
         self.request: PreparedRequest | None = None
 
 
-class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
+class ComparePanel(StaticFallback, Quiet, ipywidgets.VBox):  # type: ignore[misc]
     """The same prompt sent to 2-6 configurations at once, streaming side by side.
 
     ``configs``: model names, dicts (``{"model": ..., "enable_thinking": False, "thinking_budget":
@@ -208,7 +209,12 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
         self._display_handles: list[Any] = []
         # Every widget opens under a retired one's comm id (_widget_ids): a headless run saves one
         # comparison's worth of widget state, however many comparisons the notebook holds.
-        self.summary_widget = fresh(CompareSummary, lang=self.lang, prompt=prompt, layout=fresh(ipywidgets.Layout))
+        # A run no one watches (nbconvert --execute, _headless) makes no widget at all: the panel's
+        # output is its static form throughout, and the file keeps no widget state of it.
+        quiet = self._quiet_run = finalize == "static" and not client_draws_widgets()
+        self.summary_widget = fresh(
+            CompareSummary, lang=self.lang, prompt=prompt, layout=fresh(ipywidgets.Layout, quiet=quiet), quiet=quiet
+        )
         self._batcher = _Batcher(self.summary_widget)
         with collected_replay_notes() as replays:
             self._columns = [self._prepare_column(i, config) for i, config in enumerate(self.configs)]
@@ -223,11 +229,16 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
                 ipywidgets.Layout,
                 grid_template_columns="repeat(auto-fit, minmax(min(100%, 22rem), 1fr))",
                 grid_gap="0.5rem",
+                quiet=quiet,
             ),
+            quiet=quiet,
         )
         self.grid.add_class("tb-compare-grid")
         super().__init__(
-            children=[self.grid, self.summary_widget], layout=fresh(ipywidgets.Layout), **reused_id(type(self))
+            children=[self.grid, self.summary_widget],
+            layout=fresh(ipywidgets.Layout, quiet=quiet),
+            quiet=quiet,
+            **({} if quiet else reused_id(type(self))),
         )
         self.add_class("tb-compare")
         if start:
@@ -246,12 +257,12 @@ class ComparePanel(StaticFallback, ipywidgets.VBox):  # type: ignore[misc]
             )  # fmt: skip
         except (ThinkbookError, ValueError) as error:
             header = {"enable_thinking": config.enable_thinking, "thinking_budget": config.thinking_budget}
-            view = _failed_view(config.model, error, self.lang, label=config.title, **header)
+            view = _failed_view(config.model, error, self.lang, label=config.title, quiet=self._quiet_run, **header)
             view.add_class("tb-compare-col")
             column = _Column(config, view)
             column.error, column.status, column.final = _one_line(error), "error", True
             return column
-        live = _ColumnDisplay(request, self._batcher, index, title=config.title, lang=self.lang,
+        live = _ColumnDisplay(request, self._batcher, index, title=config.title, lang=self.lang, quiet=self._quiet_run,
                               on_final=functools.partial(self._column_final, index))  # fmt: skip
         _share_budget(live.view, len(self.configs))
         column = _Column(config, live.view)

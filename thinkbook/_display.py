@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import ConfigurationError, redact
+from ._headless import client_draws_widgets
 from ._replay import at_recorded_pace, replay_speed
 from ._request import PreparedRequest
 from ._types import ThinkEvent, ThinkResult
@@ -102,7 +103,10 @@ class LiveDisplay:
         lang: str | None = None,
         worker: ViewWorker | None = None,
         images: Sequence[object] | None = None,
+        quiet: bool | None = None,
     ) -> None:
+        """``quiet``: a view with no widget (shown as its static rendering throughout); by default
+        when the client that runs the cell draws no widgets (:mod:`thinkbook._headless`)."""
         from ._view import ThinkView
 
         # What the request asked for, in its protocol's spelling (Anthropic ``thinking``...).
@@ -118,6 +122,7 @@ class LiveDisplay:
             replay_speed=replay_speed(request.endpoint.url) if replay else None,
             finalize=finalize,
             images=request_images(request) if images is None else images,
+            quiet=not client_draws_widgets() if quiet is None else quiet,
         )
         self._handle: Any = None
         self._worker = worker or default_worker()

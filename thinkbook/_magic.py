@@ -364,7 +364,11 @@ class ThinkMagics(Magics):
         if plan.chat is not None:
             extra["chat"] = plan.chat[0]
         return MagicDisplay(
-            plan.request, static=plan.options.static or self.static, lang=plan.options.lang or self.lang, extra=extra
+            plan.request,
+            static=plan.options.static or self.static,
+            lang=plan.options.lang or self.lang,
+            extra=extra,
+            quiet=False if plan.options.bg else None,  # (a --bg view outlives its cell: see _api._live_for)
         )
 
     def _model(self, given: str | None) -> str:

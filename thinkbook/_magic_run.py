@@ -37,8 +37,9 @@ class MagicDisplay(LiveDisplay):
         static: bool,
         lang: str | None,
         extra: Mapping[str, Any],
+        quiet: bool | None = None,
     ) -> None:
-        super().__init__(request, finalize="static" if static else "widget", lang=lang)
+        super().__init__(request, finalize="static" if static else "widget", lang=lang, quiet=quiet)
         self._extra = dict(extra)
 
     def metadata(self, result: ThinkResult | None) -> dict[str, Any]:

@@ -158,12 +158,13 @@ class _ColumnDisplay(_FinalDisplay):
         title: str,
         lang: str,
         on_final: Callable[[], object],
+        quiet: bool = False,
     ) -> None:
-        super().__init__(request, lang=lang, on_final=on_final)
+        super().__init__(request, lang=lang, on_final=on_final, quiet=quiet)
         view = self.view
         with view.hold_sync():
             view.header = {**view.header, "label": title}
-            view.channel = view.model_id
+            view.channel = view.model_id if view.comm is not None else ""
             view.add_class("tb-compare-col")
         self._batcher, self._index = batcher, index
         batcher.join(index, view)

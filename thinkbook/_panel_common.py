@@ -116,8 +116,8 @@ def _start_stream(
     return future, run
 
 
-def _failed_view(model: str, error: BaseException, lang: str, **header: Any) -> ThinkView:
-    view = ThinkView(model=model, lang=lang, **header)
+def _failed_view(model: str, error: BaseException, lang: str, *, quiet: bool = False, **header: Any) -> ThinkView:
+    view = ThinkView(model=model, lang=lang, quiet=quiet, **header)
     view.end(error=error)
     return view
 
@@ -125,8 +125,10 @@ def _failed_view(model: str, error: BaseException, lang: str, **header: Any) -> 
 class _FinalDisplay(LiveDisplay):
     """A panel's LiveDisplay that says when its view is final (after ``end()``), e.g. to refresh fallbacks."""
 
-    def __init__(self, request: PreparedRequest, *, lang: str, on_final: Callable[[], object]) -> None:
-        super().__init__(request, lang=lang)
+    def __init__(
+        self, request: PreparedRequest, *, lang: str, on_final: Callable[[], object], quiet: bool = False
+    ) -> None:
+        super().__init__(request, lang=lang, quiet=quiet)
         self._on_final = on_final
 
     def finish(
@@ -158,6 +160,9 @@ class StaticFallback:
         raise NotImplementedError
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if getattr(self, "quiet", False):  # no front end draws it (_headless): the fallback is all there is
+            html_text, text = self._fallback()
+            return {"text/html": html_text, "text/plain": text}
         bundle: Any = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if isinstance(data, dict):

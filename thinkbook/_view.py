@@ -42,6 +42,7 @@ import traitlets
 from ._accumulator import append_text
 from ._counters import token_weight
 from ._fallback import FinalState, plain_text, static_html
+from ._headless import Quiet
 from ._live_markdown import LiveMarkdown, _utf16_units
 from ._markdown import render_markdown
 from ._search import link_citations, sources_markdown
@@ -86,7 +87,7 @@ def default_lang() -> str:
     return "en"
 
 
-class ThinkView(ViewActions, anywidget.AnyWidget):
+class ThinkView(Quiet, ViewActions, anywidget.AnyWidget):
     """Live view of one thinking model answer. See the module docstring for the wire protocol.
 
     >>> view = ThinkView.from_result(result)  # doctest: +SKIP
@@ -149,7 +150,8 @@ class ThinkView(ViewActions, anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         shown = thumbnails(images)  # checked before any widget exists: a bad image is a ConfigurationError
-        super().__init__(**{**reused_id(type(self)), **kwargs})  # a retired view's comm id (see _widget_ids)
+        reused = {} if kwargs.get("quiet") else reused_id(type(self))  # a retired view's comm id (_widget_ids)
+        super().__init__(**{**reused, **kwargs})
         if shown:
             self.images = shown
         self.header = {
@@ -622,7 +624,7 @@ class ThinkView(ViewActions, anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # A finished view is shown as its static rendering: readable in any saved notebook, and no
         # widget state to save. While it streams: the widget, with the fallbacks of the moment.
-        if self._ended:
+        if self._ended or self.quiet:  # (quiet: no front end draws it, see _headless)
             return self.static_bundle()
         bundle: Any = super()._repr_mimebundle_(**kwargs)
         data: dict[str, Any] = bundle[0] if isinstance(bundle, tuple) else bundle

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 from ipywidgets import Widget  # type: ignore[import-untyped]
 
+from ._headless import quiet_class
+
 W = TypeVar("W")
 
 
@@ -63,8 +65,14 @@ def reused_id(cls: type) -> dict[str, str]:
     return {"model_id": model_id} if model_id is not None else {}
 
 
-def fresh(cls: type[W], *args: Any, **kwargs: Any) -> W:
-    """``cls(*args, **kwargs)`` opened under the comm id of a retired widget of its class, if any."""
+def fresh(cls: type[W], *args: Any, quiet: bool = False, **kwargs: Any) -> W:
+    """``cls(*args, **kwargs)`` opened under the comm id of a retired widget of its class, if any.
+
+    ``quiet``: made with no comm at all (a headless run, :mod:`thinkbook._headless`).
+    """
+    if quiet:
+        made: W = quiet_class(cls)(*args, quiet=True, **kwargs)
+        return made
     return cls(*args, **reused_id(cls), **kwargs)
 
 
@@ -75,8 +83,8 @@ def release(widget: Any) -> None:
 
 def close_and_release(widget: Any) -> None:
     """Close ``widget`` and the layout and style models it brought, and give their ids back."""
-    if not isinstance(widget, Widget):
-        return
+    if not isinstance(widget, Widget) or getattr(widget, "quiet", False):
+        return  # (a quiet widget never had a comm; reading its layout would make one)
     parts = [getattr(widget, name, None) for name in ("layout", "style")]
     widget.close()
     RETIRED.give(widget)
