@@ -146,7 +146,19 @@ def test_function_names_with_scripts_and_inside_fractions() -> None:
     assert f"<msub><mi>log</mi><mn>2</mn></msub>{_APPLY}{_THIN}<mi>n</mi>" in render_markdown("$\\log_2 n$")
     assert f"<msup><mi>sin</mi><mn>2</mn></msup>{_APPLY}{_THIN}<mi>x</mi>" in render_markdown("$\\sin^2 x$")
     fraction = render_markdown("$\\frac{\\log n}{2}$")
-    assert f"<mfrac><mrow><mi>log</mi>{_APPLY}{_THIN}<mi>n</mi></mrow><mrow><mn>2</mn></mrow></mfrac>" in fraction
+    assert f"<mfrac><mrow><mi>log</mi>{_APPLY}{_THIN}<mi>n</mi></mrow><mn>2</mn></mfrac>" in fraction
+
+
+def test_a_group_of_one_is_written_without_its_row() -> None:
+    """A one-element ``<mrow>`` is its element (MathML's rule): ``\\frac{3}{5}`` in 39 bytes of markup, not 71."""
+    assert (
+        render_markdown("$\\frac{3}{5}$")
+        == '<p><math display="inline"><mfrac><mn>3</mn><mn>5</mn></mfrac></math></p>\n'
+    )
+    assert "<msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup>" in render_markdown("$x^{2}_{i}$")
+    assert "<msqrt><mi>x</mi></msqrt>" in render_markdown("$\\sqrt{{x}}$")
+    kept = render_markdown("$\\frac{a+b}{c}$")  # a row of several stays a row
+    assert "<mfrac><mrow><mi>a</mi><mo>+</mo><mi>b</mi></mrow><mi>c</mi></mfrac>" in kept
 
 
 def test_a_function_name_alone_is_unchanged_but_applied() -> None:
@@ -163,7 +175,7 @@ def test_display_math_blocks_follow_latex_rules() -> None:
     assert "<math" not in render_markdown("$$\na\n\nb\n$$")  # no blank line inside
     assert "<math" not in render_markdown("\\[\na\n\nb\n\\]")
     quoted = render_markdown("> $$\n> x\n> $$")
-    math = '<math display="block"><mrow><mi>x</mi></mrow></math>'
+    math = '<math display="block"><mi>x</mi></math>'
     assert quoted == f'<blockquote>\n<div class="tb-math-block">{math}</div>\n</blockquote>\n'  # no ">" in the math
 
 

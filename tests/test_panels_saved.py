@@ -155,13 +155,13 @@ def test_saved_state_keeps_no_widget_code_or_text_of_a_finished_panel(saved: Any
     assert "sk-SAVED-SECRET-123" not in json.dumps([c.outputs for c in saved.cells] + [saved.metadata])
 
 
-def test_saved_state_holds_one_comparison_however_many_ran(saved: Any) -> None:
-    """Retired widgets' comm ids are reused by the next ones of their class: the second comparison (and
-    the chats' turns) overwrite the first's saved states instead of adding their own."""
+def test_saved_state_holds_no_comparison_and_one_turn_view(saved: Any) -> None:
+    """A headless run (allow_stdin false) makes comparisons without widgets; the chats' two turns share one
+    comm id (a retired widget's id goes to the next widget of its class)."""
     state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     kinds = Counter(s["state"].get("_anywidget_id") or s["model_name"] for s in state.values())
-    assert kinds["thinkbook._view.ThinkView"] == 3  # three columns at a time; the chats' turns took retired ids
-    assert kinds["thinkbook._compare_panel.CompareSummary"] == 1 and kinds["GridBoxModel"] == 1
+    assert kinds["thinkbook._view.ThinkView"] == 1
+    assert kinds["thinkbook._compare_panel.CompareSummary"] == 0 and kinds["GridBoxModel"] == 0
     assert "again" in json.dumps([c.outputs for c in saved.cells[5:]])  # (the second one did run)
 
 
@@ -328,3 +328,36 @@ def test_an_id_is_reused_only_once_its_widget_is_closed(pool: Any, comms: list[R
     again = fresh(ipywidgets.HTML, "again")
     assert again.comm.comm_id == live._model_id and again.value == "again"
     assert isinstance(fresh(ipywidgets.Button), ipywidgets.Button) and len(pool) == 2  # (layout and style wait)
+
+
+def _ended(model: str, *, replay: str | None, thinking: bool | None = True, lang: str = "en") -> Any:
+    from thinkbook._types import AnswerDelta, ReasoningDelta
+    from thinkbook._view import ThinkView
+
+    view = ThinkView(model=model, enable_thinking=thinking, replay=replay, lang=lang, quiet=True)
+    view.begin()
+    view.push([ReasoningDelta("r"), AnswerDelta(f"{model} answers")])
+    view.end()
+    return view
+
+
+def test_a_saved_comparison_says_once_what_every_column_shares() -> None:
+    from thinkbook._panel_static import columns_table
+
+    shared = "replay:illustrative:nb05.jsonl"
+    page = columns_table([("qwen-plus · thinking on", _ended("qwen-plus", replay=shared)),
+                          ("glm-4.7", _ended("glm-4.7", replay=shared))])  # fmt: skip
+    note = "Every column: Replayed from an illustrative recording (not model output)"
+    assert page.startswith(f'<p class="tb-replay-all"><small><em>{note}</em></small></p><table')
+    assert page.count("Replayed from") == 1  # not in each column
+    # the title names the model and its mode: the column's status line does not say them again
+    assert '<b class="tb-model">' not in page and page.count("thinking on") == 2  # title, glm's own mode
+    assert "<h4>glm-4.7</h4>" in page and '<span class="tb-think">thinking on</span>' in page
+    assert "qwen-plus answers" in page and "glm-4.7 answers" in page
+
+
+def test_a_saved_comparison_of_live_and_replayed_columns_marks_each_replay() -> None:
+    from thinkbook._panel_static import columns_table
+
+    page = columns_table([("a", _ended("a", replay=None)), ("b", _ended("b", replay="replay:x.jsonl"))])
+    assert "Every column" not in page and page.count('<em class="tb-replay">Replayed from a recording</em>') == 1

@@ -193,6 +193,22 @@ def _replay_label(state: FinalState) -> str | None:
     return _labels(state)["replay_illustrative" if state.replay.startswith(ILLUSTRATIVE_REPLAY) else "replay"]
 
 
+def thinking_mode(state: FinalState) -> str | None:
+    """The status line's thinking mode ("thinking on · budget 50"), or None when the view does not say."""
+    if state.thinking is None:
+        return None
+    labels = _labels(state)
+    mode = labels["on" if state.thinking else "off"]
+    if state.thinking and _fmt_int(state.budget):
+        mode += f" · {labels['budget']} {_fmt_int(state.budget)}"
+    return mode
+
+
+def replay_label(state: FinalState) -> str | None:
+    """The replay badge's words ("Replayed from a recording"), or None for a live answer."""
+    return _replay_label(state)
+
+
 def _bar(state: FinalState) -> str:
     """The status line: model, thinking mode, status, replay badge (whitespace between: the live
     stylesheet lays them out with gaps, plain HTML reads them as a sentence)."""
@@ -200,10 +216,8 @@ def _bar(state: FinalState) -> str:
     items = []
     if state.model:
         items.append(f'<b class="tb-model">{html.escape(state.model)}</b>')
-    if state.thinking is not None:
-        mode = labels["on" if state.thinking else "off"]
-        if state.thinking and _fmt_int(state.budget):
-            mode += f" · {labels['budget']} {_fmt_int(state.budget)}"
+    mode = thinking_mode(state)
+    if mode is not None:
         items.append(f'<span class="tb-think">{html.escape(mode)}</span>')
     if state.status != "done":  # a finished view is done unless it says otherwise
         status = {"stopped": "stopped_status", "error": "error_status"}.get(state.status, state.status)

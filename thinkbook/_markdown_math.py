@@ -18,6 +18,7 @@ import html
 import re
 from bisect import bisect_left
 from collections.abc import Callable
+from contextlib import suppress
 from functools import lru_cache
 from xml.etree.ElementTree import Element, tostring
 
@@ -122,7 +123,27 @@ def math_html(tex: str, display: bool) -> str:
         if node.tag == "mi" and node.text == "\\arg":  # latex2mathml does not know \arg
             node.text = "arg"
     _space_function_names(element)
+    with suppress(RecursionError):  # (a tree latex2mathml built just under the limit: leave the rest wrapped)
+        _unwrap_single_rows(element)
     return tostring(element, encoding="unicode")
+
+
+def _unwrap_single_rows(parent: Element) -> None:
+    """Replace each ``<mrow>`` holding exactly one element (no text, no attributes) with that element.
+
+    MathML defines a one-argument ``mrow`` as equivalent to its argument (also as an argument of
+    ``mfrac`` or ``msup``: the count of arguments is unchanged); latex2mathml wraps every group in
+    one, so ``\frac{3}{5}`` took 71 bytes instead of 39, in the live view and in every saved output.
+    """
+    for index, child in enumerate(list(parent)):
+        _unwrap_single_rows(child)
+        while child.tag == "mrow" and not child.attrib and len(child) == 1 and not child.text:
+            (only,) = child
+            if only.tail:
+                break
+            only.tail = child.tail
+            parent[index] = only
+            child = only
 
 
 # --- finding closers --------------------------------------------------------------------------

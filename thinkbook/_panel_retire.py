@@ -21,7 +21,6 @@ from __future__ import annotations
 import html
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import ipywidgets  # type: ignore[import-untyped]
@@ -29,7 +28,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle  # type: ignore[import-un
 
 from ._display import retire_view
 from ._fallback import static_html
-from ._panel_static import retire
+from ._panel_static import retire, untitled
 from ._view import ThinkView
 from ._widget_ids import fresh
 
@@ -54,8 +53,7 @@ def static_widget(view: ThinkView, looks: Looks | None = None) -> ipywidgets.HTM
     label = view.header.get("label")
     if isinstance(label, str) and label:  # a compare column's title (its configuration) stays on top
         heading = f'<div class="tb-col-label" data-tb="col-label"><b>{html.escape(label)}</b></div>'
-        if state.model and label.startswith(state.model):  # the model is not named twice (as live)
-            state = replace(state, model=None)
+        state = untitled(state, label, mode=False)  # the model is not named twice (as live)
     page = heading + static_html(state, copy_buttons=True)  # what view.static_bundle() renders
     widget = fresh(ipywidgets.HTML, page, layout=looks.layout, style=looks.style)
     widget.add_class("tb-settled")

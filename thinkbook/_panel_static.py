@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ipywidgets import Widget  # type: ignore[import-untyped]
 
-from ._fallback import LABELS, counters_line, static_html, thought_summary
+from ._fallback import LABELS, FinalState, counters_line, replay_label, static_html, thinking_mode, thought_summary
 from ._view import ThinkView
 from ._widget_ids import close_and_release
 
@@ -31,26 +32,54 @@ _RETIRED_ESM = "export default { render() {} };"
 _COLUMNS_PER_ROW = 3  # side by side, as the live grid does on a notebook-wide output
 
 
-def column_cell(title: str, view: ThinkView, width: int) -> str:
+def untitled(state: FinalState, title: str, *, mode: bool = True) -> FinalState:
+    """``state`` without what its column's title says already: the model (when the title starts with
+    it) and, with ``mode``, the thinking mode (when the title holds its words): said once, not twice."""
+    if state.model and title.startswith(state.model):
+        state = replace(state, model=None)
+    said = thinking_mode(state)
+    if mode and said is not None and said in title:
+        state = replace(state, thinking=None)
+    return state
+
+
+def column_cell(title: str, state: FinalState, width: int) -> str:
     """One column as a table cell: its title over the view's static HTML (reasoning folded, answer, counters)."""
     return (
         f'<td valign="top" align="left" width="{width}%" style="vertical-align:top;text-align:left">'
-        f"<h4>{html.escape(title)}</h4>{static_html(view.final_state())}</td>"
+        f"<h4>{html.escape(title)}</h4>{static_html(untitled(state, title))}</td>"
     )
 
 
 def columns_table(columns: Sequence[tuple[str, ThinkView]]) -> str:
-    """The columns side by side, ``_COLUMNS_PER_ROW`` to a row, in a plain ``<table>``."""
-    per_row = min(_COLUMNS_PER_ROW, len(columns)) or 1
+    """The columns side by side, ``_COLUMNS_PER_ROW`` to a row, in a plain ``<table>``.
+
+    When every column replays the same kind of recording, the table says so once above it
+    instead of in each column.
+    """
+    states = [(title, view.final_state()) for title, view in columns]
+    badges = {replay_label(state) for _, state in states}
+    shared = badges.pop() if len(badges) == 1 else None
+    note = ""
+    if shared is not None and states:
+        lang = states[0][1].lang
+        note = f'<p class="tb-replay-all"><small><em>{html.escape(_EVERY_COLUMN.get(lang, _EVERY_COLUMN["en"]))}'
+        note += f"{html.escape(shared)}</em></small></p>"
+        states = [(title, replace(state, replay=None)) for title, state in states]
+    per_row = min(_COLUMNS_PER_ROW, len(states)) or 1
     width = 100 // per_row
     rows = []
-    for start in range(0, len(columns), per_row):
-        cells = "".join(column_cell(title, view, width) for title, view in columns[start : start + per_row])
+    for start in range(0, len(states), per_row):
+        cells = "".join(column_cell(title, state, width) for title, state in states[start : start + per_row])
         rows.append(f'<tr style="background:none">{cells}</tr>')  # (no hover stripe over whole columns)
     return (
+        f"{note}"
         '<table class="tb-compare-cols" width="100%" style="width:100%;table-layout:fixed;border-collapse:collapse">'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+_EVERY_COLUMN = {"en": "Every column: ", "zh": "所有列："}
 
 
 def view_text(view: ThinkView) -> str:
