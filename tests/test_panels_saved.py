@@ -354,6 +354,7 @@ def test_a_saved_comparison_says_once_what_every_column_shares() -> None:
     assert '<b class="tb-model">' not in page and page.count("thinking on") == 2  # title, glm's own mode
     assert "<h4>glm-4.7</h4>" in page and '<span class="tb-think">thinking on</span>' in page
     assert "qwen-plus answers" in page and "glm-4.7 answers" in page
+    assert "<small></small>" not in page  # qwen-plus's status line had nothing left to say: none at all
 
 
 def test_a_saved_comparison_of_live_and_replayed_columns_marks_each_replay() -> None:

@@ -226,6 +226,8 @@ def _bar(state: FinalState) -> str:
     replay = _replay_label(state)
     if replay:
         items.append(f'<em class="tb-replay">{html.escape(replay)}</em>')
+    if not items:  # (a compare column whose title says it all)
+        return ""
     return f'<div class="tb-bar"><small>{" ".join(items)}</small></div>'
 
 
