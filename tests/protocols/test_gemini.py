@@ -259,7 +259,7 @@ def test_odd_shapes_carry_nothing(payload: dict[str, Any]) -> None:
     assert chunk is None or (chunk.reasoning, chunk.content, chunk.finish_reason, chunk.usage) == ("", "", None, None)
 
 
-@pytest.mark.parametrize(("wire", "ours"), [("STOP", "stop"), ("MAX_TOKENS", "max_tokens"), ("SAFETY", "safety")])
+@pytest.mark.parametrize(("wire", "ours"), [("STOP", "stop"), ("MAX_TOKENS", "length"), ("SAFETY", "safety")])
 def test_finish_reason_is_lower_cased(wire: str, ours: str) -> None:
     chunk = parse(candidate(finish=wire))
     assert chunk is not None and chunk.finish_reason == ours

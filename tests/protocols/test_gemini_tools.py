@@ -167,7 +167,7 @@ def test_the_answer_round_finishes_with_stop() -> None:
 
 
 @pytest.mark.parametrize(
-    ("finish", "ours"), [("MAX_TOKENS", "max_tokens"), ("MALFORMED_FUNCTION_CALL", "malformed_function_call")]
+    ("finish", "ours"), [("MAX_TOKENS", "length"), ("MALFORMED_FUNCTION_CALL", "malformed_function_call")]
 )
 def test_other_finish_reasons_after_a_call_stay_as_they_are(finish: str, ours: str) -> None:
     parser = GeminiChunkParser()

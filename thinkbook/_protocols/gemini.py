@@ -14,7 +14,8 @@ since the previous one (googleapis/python-genai ``types.py``):
   ``args`` as JSON text and its ``thoughtSignature`` (and ``id``) as the call's own state
   (:mod:`.gemini_tools`);
 * ``candidates[0].finishReason`` (``STOP``, ``MAX_TOKENS``, ``SAFETY``...) ends the response:
-  it becomes ``finish_reason`` lower-cased (``"stop"``, ``"max_tokens"``, ``"safety"``), and
+  it becomes ``finish_reason``: ``"stop"``, ``"length"`` for ``MAX_TOKENS`` (as OpenAI and Anthropic
+  are told), others lower-cased (``"safety"``), and
   ``"tool_calls"`` for a ``STOP`` after function calls (Gemini has no finish reason of its own
   for them); there is no ``[DONE]``;
 * ``usageMetadata`` is cumulative (each chunk carries the totals so far): ``promptTokenCount``
@@ -54,6 +55,9 @@ from .openai import error_status, response_format_error
 from .tool_specs import refuse_search
 
 __all__ = ["PROTOCOL", "GeminiChunkParser", "GeminiProtocol"]
+
+# The reasons every other protocol spells the OpenAI way (so a cut answer says "length" whatever the API).
+_FINISH = {"STOP": "stop", "MAX_TOKENS": "length"}
 
 HOST = "generativelanguage.googleapis.com"
 DEFAULT_BASE_URL = f"https://{HOST}/v1beta"
@@ -182,7 +186,7 @@ class GeminiChunkParser:
                         self._keep(part, text)
                 reason = candidate.get("finishReason")
                 if reason and type(reason) is str:
-                    finish = "tool_calls" if reason == "STOP" and self._calls else reason.lower()
+                    finish = "tool_calls" if reason == "STOP" and self._calls else _FINISH.get(reason, reason.lower())
         else:
             feedback = obj.get("promptFeedback")
             if type(feedback) is dict and feedback.get("blockReason"):
