@@ -436,3 +436,34 @@ def test_confirm_true_refuses_a_blocking_cell_before_sending(
             confirm=True, display=True,
         )  # fmt: skip
     assert server.requests == []
+
+
+def test_the_request_key_never_shows_in_tool_calls_kept_or_streamed(server: LoopbackServer) -> None:
+    """A tool that returns the key (it reads a config), or a model that puts it in the arguments: the calls
+    in the result and in the stream's events (what a view shows and a notebook saves) have it removed."""
+
+    def read_config(section: str) -> dict[str, Any]:
+        """The app's settings.
+
+        Args:
+            section: which part
+        """
+        return {"section": section, "api_key": FAKE_KEY, "note": f"Bearer {FAKE_KEY}"}
+
+    leaky = [("call_k", "read_config", {"section": f"keys {FAKE_KEY}"})]
+    server.enqueue(openai_tool_round("Look it up.", leaky), openai_answer("Found.", "Done."))
+    events = list(
+        thinkbook.stream(QUESTION, model="qwen-plus", dialect="bailian", base_url=server.url + "/v1", api_key=FAKE_KEY,
+                         tools=[read_config])
+    )  # fmt: skip
+    calls = [e.call for e in events if isinstance(e, ToolCallStarted | ToolCallFinished)]
+    result = next(e.result for e in events if isinstance(e, Done))
+    assert len(calls) == 2 and result.tool_calls[0].name == "read_config"
+    kept = json.dumps([c.to_dict() for c in [*calls, *result.tool_calls, *result.rounds[0].tool_calls]])
+    kept += repr(calls) + repr(result)
+    assert FAKE_KEY not in kept
+    call = result.tool_calls[0]
+    assert call.arguments["section"].startswith("keys ") and call.result["api_key"] != FAKE_KEY
+    # what the function returned is what it returned: the model (at the key's own host) reads it as is
+    second = server.requests[1].json()
+    assert FAKE_KEY in json.dumps(second["messages"][-1])

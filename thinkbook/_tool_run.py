@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._engine import Engine, StreamRun
 from ._errors import ConfigurationError, ThinkbookError
+from ._failures import request_secrets
+from ._redact import secret_forms
 from ._request import PreparedRequest
-from ._types import Done, ThinkEvent, ThinkResult, ToolCall
+from ._types import Done, ThinkEvent, ThinkResult, ToolCall, ToolCallFinished, ToolCallStarted
 from .tools.calls import DEFAULT_TOOL_TIMEOUT
 from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS, Approve, ToolOptions, combine_rounds, run_tool_loop
 
@@ -92,6 +94,7 @@ async def run_batches(
                 error.partial = tool_run.loop_partial()  # the rounds before this one are not lost
             raise
 
+    secrets = request_secrets(first)
     async for batch in run_tool_loop(
         first.messages,
         one_round,
@@ -100,7 +103,20 @@ async def run_batches(
         tool_timeout=options.tool_timeout,
         approve=options.approve,
     ):
-        yield batch
+        # What leaves the loop (the view, stream() events, the result) never holds the request's key,
+        # whatever a function returned; the loop itself sends the model what the function returned.
+        yield [_redacted(event, secrets) for event in batch] if secret_forms(*secrets) else batch
+
+
+def _redacted(event: ThinkEvent, secrets: tuple[str | None, ...]) -> ThinkEvent:
+    match event:
+        case ToolCallStarted(call):
+            return ToolCallStarted(call.redacted(*secrets))
+        case ToolCallFinished(call):
+            return ToolCallFinished(call.redacted(*secrets))
+        case Done(result):
+            return Done(result.redacted(*secrets))
+    return event
 
 
 def _approver(confirm: Callable[[ToolCall], Any]) -> Approve:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ._redact import redact, redact_data, remove_secrets
+from ._redact import redact, redact_data, remove_secrets, secret_forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +97,24 @@ class ToolCall:
     @property
     def done(self) -> bool:
         return self.seconds is not None or self.error is not None
+
+    def redacted(self, *secrets: str | None) -> ToolCall:
+        """This call with the given secrets removed from its arguments, result and error (what a view
+        shows and a notebook saves); its protocol ``state`` is left as the API must get it back."""
+        if not secret_forms(*secrets):
+            return self
+        result = self.result
+        if isinstance(result, str | dict | list | tuple):
+            result = redact_data(result, *secrets, patterns=False)
+        elif result is not None and remove_secrets(text := _result_text(result), *secrets) != text:
+            result = remove_secrets(text, *secrets)  # (an object whose text holds the secret: its text, cleaned)
+        return replace(
+            self,
+            arguments=redact_data(self.arguments, *secrets, patterns=False),
+            result=result,
+            error=remove_secrets(self.error, *secrets) if self.error else self.error,
+            raw_arguments=remove_secrets(self.raw_arguments, *secrets),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the result as the text the model saw)."""
@@ -202,8 +220,11 @@ class ThinkResult:
         usage = self.usage
         if usage is not None:
             usage = replace(usage, raw=redact_data(usage.raw, *secrets))
+        rounds = [replace(r, tool_calls=[c.redacted(*secrets) for c in r.tool_calls]) for r in self.rounds]
         return replace(
             self,
+            tool_calls=[call.redacted(*secrets) for call in self.tool_calls],
+            rounds=rounds,
             reasoning=remove_secrets(self.reasoning, *secrets),
             answer=remove_secrets(self.answer, *secrets),
             usage=usage,
