@@ -87,8 +87,11 @@ def cases() -> dict[str, nbformat.NotebookNode]:
 
 
 def _is_thinkbook(output: Any) -> bool:
+    """A view's or panel's output: a widget, thinkbook's metadata, or its static HTML (a single view's
+    is ``class="tb-view tb-static"``, a panel's ``class="tb-static ..."``; both carry ``data-tb=`` hooks)."""
     data = output.get("data", {})
-    return WIDGET in data or 'class="tb-static' in str(data.get("text/html", ""))
+    page = str(data.get("text/html", ""))
+    return WIDGET in data or "thinkbook" in output.get("metadata", {}) or "tb-static" in page or "data-tb=" in page
 
 
 def execute(nb: nbformat.NotebookNode, checkout: Path, workdir: Path) -> dict[str, Any]:
