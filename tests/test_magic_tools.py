@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,47 @@ def test_tools_do_not_combine_with_compare(
         from thinkbook._magic_args import parse_line
 
         parse_line(_think_function().parser, "--replay x.jsonl --image a.png")
+
+
+def test_record_a_tool_loop_then_replay_every_round_offline(
+    shell: InteractiveShell, server: LoopbackServer, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--record of a tool loop writes one file per round, each with the request it sent: offline, the
+    same cell replays the whole loop (the tool runs again) from ./recordings."""
+    ran: list[str] = []
+
+    def get_weather(city: str) -> dict[str, Any]:
+        """The weather now.
+
+        Args:
+            city: the city's name
+        """
+        ran.append(city)
+        return {"city": city, "temp_c": 21}
+
+    shell.user_ns["get_weather"] = get_weather
+    server.enqueue(
+        openai_tool_round("Need the weather.", [("call_1", "get_weather", {"city": "Oslo"})]),
+        openai_answer("Known now.", "Oslo is 21 °C."),
+    )
+    (tmp_path / "recordings").mkdir()
+    path = tmp_path / "recordings" / "weather.jsonl"
+    think(shell, f"-m qwen-plus --tools get_weather --record {path} {bailian(server)}", "Weather in Oslo?")
+    live = shell.user_ns["_think"]
+    second = tmp_path / "recordings" / "weather.round2.jsonl"
+    assert path.exists() and second.exists() and len(server.requests) == 2
+    first_header, second_header = (json.loads(p.read_text(encoding="utf-8").splitlines()[0]) for p in (path, second))
+    assert first_header["request"] == server.requests[0].json()  # each round with its own request
+    assert second_header["request"] == server.requests[1].json()
+    assert "Need the weather." in path.read_text(encoding="utf-8") and "Oslo is 21" in second.read_text(
+        encoding="utf-8"
+    )
+
+    monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THINKBOOK_REPLAY_SPEED", "0")
+    think(shell, "-m qwen-plus --tools get_weather", "Weather in Oslo?")
+    replayed = shell.user_ns["_think"]
+    assert len(server.requests) == 2  # nothing sent
+    assert ran == ["Oslo", "Oslo"] and replayed.answer == live.answer == "Oslo is 21 °C."
+    assert [c.result for c in replayed.tool_calls] == [{"city": "Oslo", "temp_c": 21}]

@@ -22,6 +22,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -47,7 +48,7 @@ from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
 from ._spellings import in_flag_words
 from ._template import render_template
-from ._tool_run import tool_options
+from ._tool_run import recorded_rounds, tool_options
 
 
 @dataclass
@@ -318,6 +319,9 @@ class ThinkMagics(Magics):
     def _write_recording(self, path: str, request: PreparedRequest, run: StreamRun) -> None:
         """``--record FILE``: the wire bytes of the answer, with the request body (never the key).
 
+        A tool loop writes one file per round (``FILE``, ``FILE.round2``...), each with the request
+        that round sent: an offline run of the same cell then finds every round by its history.
+
         Recording a replay (no key set) copies the replayed file's provenance: a copy of an
         illustrative or seed-built answer must never pass for a live one.
         """
@@ -325,17 +329,22 @@ class ThinkMagics(Magics):
         if request.replay_source is not None:
             original = request.replay_source or request.endpoint.base_url
             source = f"copied from a replay ({original}), not a live recording"
+        target = Path(os.path.expanduser(path))
         try:
-            dump_recording(
-                os.path.expanduser(path),
-                protocol=request.endpoint.protocol,
-                model=request.model,
-                request=request.body,
-                chunks=run.recording or [],
-                status=run.response_status,
-                content_type=run.response_content_type or "text/event-stream",
-                source=source,
-            )
+            for number, recorded in enumerate(recorded_rounds(run), 1):
+                # A tool loop: one file per round (FILE, then FILE's name + .round2, ...), each with the
+                # request that round sent, so an offline replay finds every round by its history.
+                name = target if number == 1 else target.with_name(f"{target.stem}.round{number}{target.suffix}")
+                dump_recording(
+                    name,
+                    protocol=request.endpoint.protocol,
+                    model=request.model,
+                    request=recorded.request.body,
+                    chunks=recorded.chunks,
+                    status=recorded.status,
+                    content_type=recorded.content_type or "text/event-stream",
+                    source=source,
+                )
         except OSError as exc:
             self._fail(ConfigurationError(f"--record {path}: could not write the recording ({exc})"))
 

@@ -17,7 +17,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ._engine import Engine, StreamRun
@@ -32,7 +32,16 @@ from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS, Approve, ToolOptions, combine_r
 if TYPE_CHECKING:
     from ._display import LiveDisplay
 
-__all__ = ["ToolRun", "new_run", "partial_of", "run_batches", "tool_options", "with_view_approval"]
+__all__ = [
+    "RecordedRound",
+    "ToolRun",
+    "new_run",
+    "partial_of",
+    "recorded_rounds",
+    "run_batches",
+    "tool_options",
+    "with_view_approval",
+]
 
 Confirm = bool | Callable[[ToolCall], Any] | None
 
@@ -46,6 +55,8 @@ class ToolRun(StreamRun):
         self.first_request = request
         self.finished_rounds: list[ThinkResult] = []
         self.loop_started = time.monotonic()
+        # --record: each finished round's request and wire bytes (``recording`` holds one attempt only)
+        self.recorded_rounds: list[RecordedRound] = []
 
     def loop_partial(self) -> ThinkResult | None:
         current = self.partial()
@@ -54,6 +65,23 @@ class ToolRun(StreamRun):
         results = [*self.finished_rounds, *([current] if current is not None else [])]
         calls = [call for result in self.finished_rounds for call in result.tool_calls]
         return combine_rounds(results, calls, self.loop_started)
+
+
+@dataclass(frozen=True)
+class RecordedRound:
+    """One round of a recorded tool loop: the request it sent and the bytes that answered it."""
+
+    request: PreparedRequest
+    chunks: list[tuple[float, bytes]]
+    status: int
+    content_type: str
+
+
+def recorded_rounds(run: StreamRun) -> list[RecordedRound]:
+    """What ``--record`` writes for ``run``: every round of a tool loop, else its one answer."""
+    if isinstance(run, ToolRun) and len(run.recorded_rounds) > 1:
+        return list(run.recorded_rounds)
+    return [RecordedRound(run.request, list(run.recording or []), run.response_status, run.response_content_type)]
 
 
 def new_run(request: PreparedRequest) -> StreamRun:
@@ -87,6 +115,11 @@ async def run_batches(
             async for batch in engine.stream_batches(tool_run, max_retries=max_retries, timeout=timeout):
                 if batch and isinstance(batch[-1], Done):
                     tool_run.finished_rounds.append(batch[-1].result)
+                    if tool_run.recording is not None:
+                        tool_run.recorded_rounds.append(RecordedRound(
+                            tool_run.request, list(tool_run.recording), tool_run.response_status,
+                            tool_run.response_content_type,
+                        ))  # fmt: skip
                     tool_run.pipeline = None  # between rounds nothing is in flight
                 yield batch
         except ThinkbookError as error:
