@@ -431,8 +431,8 @@ def test_offline_fallback_replays_the_shipped_recording(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no ./recordings here
-    fast = thinkbook._api.replay_request
-    monkeypatch.setattr("thinkbook._api.replay_request", lambda recording, speed=1.0: fast(recording, 0))
+    fast = thinkbook._offline.replay_request
+    monkeypatch.setattr("thinkbook._offline.replay_request", lambda recording, speed=1.0: fast(recording, 0))
     think(shell, "-m qwen-plus --think", "你是谁")
     assert shell.user_ns["_think"].answer.startswith("我是千问")
     captured = capsys.readouterr()

@@ -13,34 +13,31 @@ import os
 import queue
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ._catalog import lookup
 from ._checks import check_timeout, close_match
 from ._display import Display, LiveDisplay, should_display
-from ._endpoints import Endpoint, resolve_endpoint
+from ._endpoints import resolve_endpoint
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
-from ._fallback import ILLUSTRATIVE_REPLAY
 from ._images import attach_images, image_inputs
 from ._notices import notice
-from ._protocols.base import BodyInput, Effort
-from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
+from ._offline import offline_replay, offline_rounds, replay_request
+from ._protocols.base import Effort
+from ._replay import load_recording
 from ._request import (
-    Message,
     PreparedRequest,
     build_messages,
     check_effort,
-    check_thinking_options,
     check_tool_choice,
     prepare_request,
 )
 from ._search import note_no_sources, search_fields
 from ._tool_run import CONFIRM_NEEDS_A_VIEW, Confirm, new_run, partial_of, run_batches, tool_options, with_view_approval
 from ._types import Done, ThinkEvent, ThinkResult
-from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS, ToolOptions
+from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS
 
 Prompt = str | Sequence[Mapping[str, Any]]
 
@@ -95,10 +92,10 @@ def _prepare(
     except MissingAPIKeyError as missing:
         if base_url or region or api_key:
             raise
-        replayed = _offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
+        replayed = offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
         if options is None:
             return replayed
-        return _offline_rounds(
+        return offline_rounds(
             replayed, options, messages, model, enable_thinking, thinking_budget, preserve_thinking, missing
         )
     if not base_url and _catalog_hints.get() and lookup(model) is None:
@@ -122,30 +119,6 @@ def _prepare(
     if search.get("enable_search") and not getattr(request.endpoint.wire_protocol, "search_sources", False):
         note_no_sources(request.endpoint.protocol)
     return request
-
-
-def _offline_rounds(
-    replayed: PreparedRequest,
-    options: ToolOptions,
-    messages: list[Message],
-    model: str,
-    enable_thinking: bool | None,
-    thinking_budget: int | None,
-    preserve_thinking: bool | None,
-    missing: MissingAPIKeyError,
-) -> PreparedRequest:
-    """An offline tool loop: every round replays its own recording, found by the history so far
-    (the tool results' ids tell the rounds apart, see ``_replay.find_recording``)."""
-
-    def next_round(history: list[Message]) -> PreparedRequest:
-        request = _offline_replay(model, history, enable_thinking, thinking_budget, preserve_thinking, missing)
-        return _offline_rounds(
-            request, options, history, model, enable_thinking, thinking_budget, preserve_thinking, missing
-        )
-
-    return replace(
-        replayed, tools=options, body_input=BodyInput(model=model, messages=list(messages)), rebuild=next_round
-    )
 
 
 # Set by the front ends where a model name is typed (%%think -m, python -m thinkbook -m): a name
@@ -197,149 +170,6 @@ def _prepare_from(arguments: dict[str, Any], **overrides: Any) -> PreparedReques
     check_lang(options.pop("lang", None))  # the view's, not the request's: checked before anything is sent
     prompt, extra_body = options.pop("prompt"), options.pop("extra_body")
     return _prepare(prompt, extra_body=extra_body, **options)
-
-
-def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
-    """A request that the engine answers from ``recording`` instead of the network."""
-    if not isinstance(speed, int | float) or isinstance(speed, bool) or speed < 0:
-        raise ConfigurationError(f"speed must be a number >= 0 (0 = no pauses), got {speed!r}")
-    endpoint = Endpoint(
-        url=replay_url(recording.path, float(speed)),
-        base_url=f"{ILLUSTRATIVE_REPLAY if recording.illustrative else 'replay:'}{recording.path.name}",
-        # load_recording checked that the registry knows it.
-        protocol=recording.protocol,
-        provider="bailian",
-    )
-    return PreparedRequest(
-        endpoint=endpoint, model=recording.model, body=recording.request, replay_source=recording.source
-    )
-
-
-def _offline_replay(
-    model: str,
-    messages: list[Message],
-    enable_thinking: bool | None,
-    thinking_budget: int | None,
-    preserve_thinking: bool | None,
-    missing: MissingAPIKeyError,
-) -> PreparedRequest:
-    """No key and no endpoint configured: answer from a recording when one matches.
-
-    The thinking options are checked exactly as for a live request first, so offline users meet
-    the same errors (``enable_thinking=False`` on a thinking-only model, ...). Recordings next to
-    the notebook (``./recordings/*.jsonl``) come first, then the shipped ones.
-    """
-    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
-    local = Path.cwd() / "recordings"
-    extra = (local,) if local.is_dir() else ()
-    recording = find_recording(
-        model, messages, enable_thinking=enable, thinking_budget=budget, preserve_thinking=preserve, extra_dirs=extra
-    )
-    if recording is None:
-        raise MissingAPIKeyError(
-            f"{missing}. "
-            + describe_near_miss(
-                model,
-                messages,
-                enable_thinking=enable,
-                thinking_budget=budget,
-                preserve_thinking=preserve,
-                extra_dirs=extra,
-            ),
-            variable=missing.variable,
-        ) from None
-    speed = _offline_replay_speed()
-    note = ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name)
-    collected = _replay_notes.get()
-    if collected is not None:
-        collected.append(note)
-    else:
-        notice(
-            f"no {note.variable} set: replaying a recorded answer ({note.provenance}: {note.file}). "
-            f"Set {note.variable} to ask the live model.",
-            topic=("offline replay", note.variable),
-            item=note,
-            summary=replays_summary,
-        )
-    return replay_request(recording, speed)
-
-
-# Set while a panel prepares several requests at once: their offline-replay notes are gathered here
-# and said once by the panel, instead of one warning per column.
-class ReplayNote(NamedTuple):
-    """One offline replay a panel prepared: the key that was missing, what the file is, its name."""
-
-    variable: str
-    provenance: str
-    file: str
-
-
-_replay_notes: ContextVar[list[ReplayNote] | None] = ContextVar("_replay_notes", default=None)
-
-
-@contextlib.contextmanager
-def collected_replay_notes() -> Iterator[list[ReplayNote]]:
-    """Gather the offline replays prepared inside the block."""
-    notes: list[ReplayNote] = []
-    token = _replay_notes.set(notes)
-    try:
-        yield notes
-    finally:
-        _replay_notes.reset(token)
-
-
-def replays_summary(
-    notes: Sequence[ReplayNote], *, shown: int | None = 3, what: str | None = None, live: str = "model"
-) -> str:
-    """One sentence for several offline replays (a cell's calls, a panel's columns): how many, from
-    what kind of file, and every key variable that would make them live (Claude columns name
-    ``ANTHROPIC_API_KEY``, not Bailian's). ``shown``: file names listed per kind (None: all)."""
-    variables = list(dict.fromkeys(note.variable for note in notes))
-    files: dict[str, list[str]] = {}
-    for note in notes:
-        files.setdefault(note.provenance, []).append(note.file)
-    kinds = []
-    for kind, names in files.items():
-        listed = names if shown is None else names[:shown]
-        more = f" and {len(names) - len(listed)} more" if len(names) > len(listed) else ""
-        kinds.append(f"{kind}: {', '.join(listed)}{more}")
-    missing = " / ".join(variables)
-    counted = what or f"{len(notes)} calls in this cell"
-    return (
-        f"no {missing} set: {counted} replay recorded answers ({'; '.join(kinds)}). "
-        f"Set {' or '.join(variables)} to ask the live {live}."
-    )
-
-
-def _provenance(recording: Recording) -> str:
-    """What a replayed file is, in a few words a reader can trust."""
-    source = recording.source
-    if recording.illustrative:
-        return "illustrative, not model output"
-    if source.startswith("built from the Bailian"):
-        return "rebuilt from the Bailian guide's transcript"
-    if source.startswith("recorded with"):
-        return "a live recording"
-    return source or "recorded"
-
-
-def _offline_replay_speed() -> float:
-    """``THINKBOOK_REPLAY_SPEED``: how fast offline answers replay (1 = as recorded, 0 = no pauses).
-
-    Classrooms and CI runs of the teaching notebooks speed the replays up without touching the cells.
-    """
-    raw = os.environ.get("THINKBOOK_REPLAY_SPEED", "").strip()
-    if not raw:
-        return 1.0
-    try:
-        speed = float(raw)
-    except ValueError:
-        speed = -1.0
-    if not speed >= 0:  # also refuses NaN
-        raise ConfigurationError(
-            f"THINKBOOK_REPLAY_SPEED must be a number >= 0 (1 = as recorded, 0 = no pauses), got {raw!r}"
-        )
-    return speed
 
 
 async def _collect(

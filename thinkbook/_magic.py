@@ -30,7 +30,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 
 from . import _magic_lines as lines
 from . import _magic_panels as panels
-from ._api import ThinkHandle, _prepare, catalog_hints, replay_request
+from ._api import ThinkHandle, _prepare, catalog_hints
 from ._checks import check_api_key, is_blank
 from ._conversation import Conversation
 from ._endpoints import DIALECTS
@@ -41,6 +41,7 @@ from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
 from ._magic_tools import MagicExtras, expand_line, extras_from
 from ._notices import notices_to
+from ._offline import replay_request
 from ._protocols import protocols
 from ._recordings_index import recordings
 from ._replay import dump_recording, load_recording
