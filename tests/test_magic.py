@@ -1112,7 +1112,7 @@ def test_lang_reaches_the_view_of_think_and_conversation(
             self.view.begin()
 
     monkeypatch.setattr("thinkbook._display.in_notebook", lambda: True)
-    monkeypatch.setattr("thinkbook._api.LiveDisplay", Spy)
+    monkeypatch.setattr("thinkbook._run.LiveDisplay", Spy)
     server.enqueue(answer(), answer())
     thinkbook.think("q", model="local", base_url=server.url + "/v1", lang="zh")
     thinkbook.Conversation("local", base_url=server.url + "/v1", lang="en").send("q")
