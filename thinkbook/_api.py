@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._catalog import lookup
-from ._checks import check_timeout, close_match
+from ._checks import check_lang, check_timeout, close_match
 from ._display import Display
 from ._endpoints import resolve_endpoint
 from ._errors import ConfigurationError, MissingAPIKeyError, warn_user
@@ -165,16 +165,6 @@ def _prepare_from(arguments: dict[str, Any], **overrides: Any) -> PreparedReques
     check_lang(options.pop("lang", None))  # the view's, not the request's: checked before anything is sent
     prompt, extra_body = options.pop("prompt"), options.pop("extra_body")
     return _prepare(prompt, extra_body=extra_body, **options)
-
-
-LANGS = ("en", "zh")
-
-
-def check_lang(lang: str | None) -> str | None:
-    """``lang=``: the language of the view's labels, ``"en"`` or ``"zh"`` (None: the locale's)."""
-    if lang is not None and lang not in LANGS:
-        raise ConfigurationError(f"lang must be 'en' or 'zh' (or None for the locale's), got {lang!r}")
-    return lang
 
 
 # --- public functions -------------------------------------------------------------------------

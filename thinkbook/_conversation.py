@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ._api import _prepare, check_lang
+from ._api import _prepare
+from ._checks import check_lang
 from ._display import Display
 from ._endpoints import check_dialect
 from ._errors import ConfigurationError

@@ -22,7 +22,8 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from ._api import Prompt, _prepare_from, check_lang
+from ._api import Prompt, _prepare_from
+from ._checks import check_lang
 from ._conversation import Conversation
 from ._display import LiveDisplay
 from ._errors import ConfigurationError, ThinkbookError
