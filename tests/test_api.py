@@ -256,17 +256,17 @@ def test_several_streams_run_side_by_side(server: LoopbackServer) -> None:
 async def test_stop_from_the_view_ends_athink_with_the_partial(
     server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import thinkbook._api as api
+    import thinkbook._run as run_module
 
     started: list[Any] = []
-    real_start = api._start
+    real_start = run_module._start
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         future, run = real_start(*args, **kwargs)
         started.append(future)
         return future, run
 
-    monkeypatch.setattr(api, "_start", spy)
+    monkeypatch.setattr(run_module, "_start", spy)
     server.enqueue(ScriptedResponse.from_sse(openai_events(["first ", "second"], ["never"]), stall_after=2))
     task = asyncio.create_task(thinkbook.athink("q", model="m", base_url=server.url, api_key=FAKE_KEY))
     while not started:

@@ -383,7 +383,7 @@ def test_ctrl_c_mid_tool_raises_think_interrupted_with_the_loop_so_far(server: L
 
 def _in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Views are drawn as in a notebook (recorded comms, no front end); returns the views made."""
-    from thinkbook import _api
+    from thinkbook import _run
     from thinkbook._display import LiveDisplay
 
     views: list[Any] = []
@@ -393,7 +393,7 @@ def _in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         views.append(live.view)
         return live
 
-    monkeypatch.setattr(_api, "_live_for", live_for)
+    monkeypatch.setattr(_run, "_live_for", live_for)
     monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: None)
     return views
 

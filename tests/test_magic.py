@@ -431,8 +431,8 @@ def test_offline_fallback_replays_the_shipped_recording(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no ./recordings here
-    fast = thinkbook._api.replay_request
-    monkeypatch.setattr("thinkbook._api.replay_request", lambda recording, speed=1.0: fast(recording, 0))
+    fast = thinkbook._offline.replay_request
+    monkeypatch.setattr("thinkbook._offline.replay_request", lambda recording, speed=1.0: fast(recording, 0))
     think(shell, "-m qwen-plus --think", "你是谁")
     assert shell.user_ns["_think"].answer.startswith("我是千问")
     captured = capsys.readouterr()
@@ -1112,7 +1112,7 @@ def test_lang_reaches_the_view_of_think_and_conversation(
             self.view.begin()
 
     monkeypatch.setattr("thinkbook._display.in_notebook", lambda: True)
-    monkeypatch.setattr("thinkbook._api.LiveDisplay", Spy)
+    monkeypatch.setattr("thinkbook._run.LiveDisplay", Spy)
     server.enqueue(answer(), answer())
     thinkbook.think("q", model="local", base_url=server.url + "/v1", lang="zh")
     thinkbook.Conversation("local", base_url=server.url + "/v1", lang="en").send("q")

@@ -20,8 +20,8 @@ from nbclient import NotebookClient
 
 import thinkbook
 from thinkbook import _notices
-from thinkbook._api import ReplayNote, replays_summary
 from thinkbook._notices import notice, notices_to
+from thinkbook._offline import ReplayNote, replays_summary
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ._api import ThinkHandle, astream, athink, replay, stream, submit, think
+from ._api import astream, athink, replay, stream, submit, think
 from ._catalog import ModelInfo, models
 from ._conversation import Conversation
 from ._errors import (
@@ -32,6 +32,7 @@ from ._errors import (
 )
 from ._pricing import Price, clear_prices, set_price
 from ._recordings_index import recordings
+from ._run import ThinkHandle
 from ._types import (
     AnswerDelta,
     AnswerWasReasoning,

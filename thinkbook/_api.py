@@ -1,51 +1,43 @@
-"""The front door: ``think``, ``athink``, ``stream`` and ``astream``.
+"""The front door: ``think``, ``athink``, ``submit``, ``stream``, ``astream`` and ``replay``.
 
-All four prepare the request in the caller's thread (so bad input fails before anything is sent)
-and run the stream on the shared engine.
+All of them prepare the request in the caller's thread (so bad input fails before anything is
+sent) and run the stream on the shared engine (:mod:`thinkbook._run`). With no key and no
+endpoint configured, a request is answered from a recording instead (:mod:`thinkbook._offline`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import os
-import queue
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ._catalog import lookup
-from ._checks import check_timeout, close_match
-from ._display import Display, LiveDisplay, should_display
-from ._endpoints import Endpoint, resolve_endpoint
-from ._engine import Engine, StreamRun, default_engine
-from ._errors import ConfigurationError, MissingAPIKeyError, StreamStoppedError, ThinkInterrupted, warn_user
-from ._fallback import ILLUSTRATIVE_REPLAY
+from ._checks import check_lang, check_timeout, close_match
+from ._display import Display
+from ._endpoints import resolve_endpoint
+from ._errors import ConfigurationError, MissingAPIKeyError, warn_user
 from ._images import attach_images, image_inputs
 from ._notices import notice
-from ._protocols.base import BodyInput, Effort
-from ._replay import Recording, describe_near_miss, find_recording, load_recording, replay_url
+from ._offline import offline_replay, offline_rounds, replay_request
+from ._protocols.base import Effort
+from ._replay import load_recording
 from ._request import (
-    Message,
     PreparedRequest,
     build_messages,
     check_effort,
-    check_thinking_options,
     check_tool_choice,
     prepare_request,
 )
+from ._run import ThinkHandle, aiter_events, iter_events, run_async, run_blocking, start_background
 from ._search import note_no_sources, search_fields
-from ._tool_run import CONFIRM_NEEDS_A_VIEW, Confirm, new_run, partial_of, run_batches, tool_options, with_view_approval
-from ._types import Done, ThinkEvent, ThinkResult
-from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS, ToolOptions
+from ._tool_run import CONFIRM_NEEDS_A_VIEW, Confirm, tool_options
+from ._types import ThinkEvent, ThinkResult
+from .tools.loop import DEFAULT_MAX_TOOL_ROUNDS
 
 Prompt = str | Sequence[Mapping[str, Any]]
-
-# How often a blocked caller wakes up to notice Ctrl-C / the kernel's interrupt button.
-_WAKE_SECONDS = 0.1
 
 
 def _prepare(
@@ -95,10 +87,10 @@ def _prepare(
     except MissingAPIKeyError as missing:
         if base_url or region or api_key:
             raise
-        replayed = _offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
+        replayed = offline_replay(model, messages, enable_thinking, thinking_budget, preserve_thinking, missing)
         if options is None:
             return replayed
-        return _offline_rounds(
+        return offline_rounds(
             replayed, options, messages, model, enable_thinking, thinking_budget, preserve_thinking, missing
         )
     if not base_url and _catalog_hints.get() and lookup(model) is None:
@@ -122,30 +114,6 @@ def _prepare(
     if search.get("enable_search") and not getattr(request.endpoint.wire_protocol, "search_sources", False):
         note_no_sources(request.endpoint.protocol)
     return request
-
-
-def _offline_rounds(
-    replayed: PreparedRequest,
-    options: ToolOptions,
-    messages: list[Message],
-    model: str,
-    enable_thinking: bool | None,
-    thinking_budget: int | None,
-    preserve_thinking: bool | None,
-    missing: MissingAPIKeyError,
-) -> PreparedRequest:
-    """An offline tool loop: every round replays its own recording, found by the history so far
-    (the tool results' ids tell the rounds apart, see ``_replay.find_recording``)."""
-
-    def next_round(history: list[Message]) -> PreparedRequest:
-        request = _offline_replay(model, history, enable_thinking, thinking_budget, preserve_thinking, missing)
-        return _offline_rounds(
-            request, options, history, model, enable_thinking, thinking_budget, preserve_thinking, missing
-        )
-
-    return replace(
-        replayed, tools=options, body_input=BodyInput(model=model, messages=list(messages)), rebuild=next_round
-    )
 
 
 # Set by the front ends where a model name is typed (%%think -m, python -m thinkbook -m): a name
@@ -197,483 +165,6 @@ def _prepare_from(arguments: dict[str, Any], **overrides: Any) -> PreparedReques
     check_lang(options.pop("lang", None))  # the view's, not the request's: checked before anything is sent
     prompt, extra_body = options.pop("prompt"), options.pop("extra_body")
     return _prepare(prompt, extra_body=extra_body, **options)
-
-
-def replay_request(recording: Recording, speed: float = 1.0) -> PreparedRequest:
-    """A request that the engine answers from ``recording`` instead of the network."""
-    if not isinstance(speed, int | float) or isinstance(speed, bool) or speed < 0:
-        raise ConfigurationError(f"speed must be a number >= 0 (0 = no pauses), got {speed!r}")
-    endpoint = Endpoint(
-        url=replay_url(recording.path, float(speed)),
-        base_url=f"{ILLUSTRATIVE_REPLAY if recording.illustrative else 'replay:'}{recording.path.name}",
-        # load_recording checked that the registry knows it.
-        protocol=recording.protocol,
-        provider="bailian",
-    )
-    return PreparedRequest(
-        endpoint=endpoint, model=recording.model, body=recording.request, replay_source=recording.source
-    )
-
-
-def _offline_replay(
-    model: str,
-    messages: list[Message],
-    enable_thinking: bool | None,
-    thinking_budget: int | None,
-    preserve_thinking: bool | None,
-    missing: MissingAPIKeyError,
-) -> PreparedRequest:
-    """No key and no endpoint configured: answer from a recording when one matches.
-
-    The thinking options are checked exactly as for a live request first, so offline users meet
-    the same errors (``enable_thinking=False`` on a thinking-only model, ...). Recordings next to
-    the notebook (``./recordings/*.jsonl``) come first, then the shipped ones.
-    """
-    enable, budget, preserve = check_thinking_options(model, enable_thinking, thinking_budget, preserve_thinking)
-    local = Path.cwd() / "recordings"
-    extra = (local,) if local.is_dir() else ()
-    recording = find_recording(
-        model, messages, enable_thinking=enable, thinking_budget=budget, preserve_thinking=preserve, extra_dirs=extra
-    )
-    if recording is None:
-        raise MissingAPIKeyError(
-            f"{missing}. "
-            + describe_near_miss(
-                model,
-                messages,
-                enable_thinking=enable,
-                thinking_budget=budget,
-                preserve_thinking=preserve,
-                extra_dirs=extra,
-            ),
-            variable=missing.variable,
-        ) from None
-    speed = _offline_replay_speed()
-    note = ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name)
-    collected = _replay_notes.get()
-    if collected is not None:
-        collected.append(note)
-    else:
-        notice(
-            f"no {note.variable} set: replaying a recorded answer ({note.provenance}: {note.file}). "
-            f"Set {note.variable} to ask the live model.",
-            topic=("offline replay", note.variable),
-            item=note,
-            summary=replays_summary,
-        )
-    return replay_request(recording, speed)
-
-
-# Set while a panel prepares several requests at once: their offline-replay notes are gathered here
-# and said once by the panel, instead of one warning per column.
-class ReplayNote(NamedTuple):
-    """One offline replay a panel prepared: the key that was missing, what the file is, its name."""
-
-    variable: str
-    provenance: str
-    file: str
-
-
-_replay_notes: ContextVar[list[ReplayNote] | None] = ContextVar("_replay_notes", default=None)
-
-
-@contextlib.contextmanager
-def collected_replay_notes() -> Iterator[list[ReplayNote]]:
-    """Gather the offline replays prepared inside the block."""
-    notes: list[ReplayNote] = []
-    token = _replay_notes.set(notes)
-    try:
-        yield notes
-    finally:
-        _replay_notes.reset(token)
-
-
-def replays_summary(
-    notes: Sequence[ReplayNote], *, shown: int | None = 3, what: str | None = None, live: str = "model"
-) -> str:
-    """One sentence for several offline replays (a cell's calls, a panel's columns): how many, from
-    what kind of file, and every key variable that would make them live (Claude columns name
-    ``ANTHROPIC_API_KEY``, not Bailian's). ``shown``: file names listed per kind (None: all)."""
-    variables = list(dict.fromkeys(note.variable for note in notes))
-    files: dict[str, list[str]] = {}
-    for note in notes:
-        files.setdefault(note.provenance, []).append(note.file)
-    kinds = []
-    for kind, names in files.items():
-        listed = names if shown is None else names[:shown]
-        more = f" and {len(names) - len(listed)} more" if len(names) > len(listed) else ""
-        kinds.append(f"{kind}: {', '.join(listed)}{more}")
-    missing = " / ".join(variables)
-    counted = what or f"{len(notes)} calls in this cell"
-    return (
-        f"no {missing} set: {counted} replay recorded answers ({'; '.join(kinds)}). "
-        f"Set {' or '.join(variables)} to ask the live {live}."
-    )
-
-
-def _provenance(recording: Recording) -> str:
-    """What a replayed file is, in a few words a reader can trust."""
-    source = recording.source
-    if recording.illustrative:
-        return "illustrative, not model output"
-    if source.startswith("built from the Bailian"):
-        return "rebuilt from the Bailian guide's transcript"
-    if source.startswith("recorded with"):
-        return "a live recording"
-    return source or "recorded"
-
-
-def _offline_replay_speed() -> float:
-    """``THINKBOOK_REPLAY_SPEED``: how fast offline answers replay (1 = as recorded, 0 = no pauses).
-
-    Classrooms and CI runs of the teaching notebooks speed the replays up without touching the cells.
-    """
-    raw = os.environ.get("THINKBOOK_REPLAY_SPEED", "").strip()
-    if not raw:
-        return 1.0
-    try:
-        speed = float(raw)
-    except ValueError:
-        speed = -1.0
-    if not speed >= 0:  # also refuses NaN
-        raise ConfigurationError(
-            f"THINKBOOK_REPLAY_SPEED must be a number >= 0 (1 = as recorded, 0 = no pauses), got {raw!r}"
-        )
-    return speed
-
-
-async def _collect(
-    engine: Engine, run: StreamRun, max_retries: int, timeout: float | None, live: LiveDisplay | None = None
-) -> ThinkResult:
-    async for batch in run_batches(engine, run, max_retries=max_retries, timeout=timeout):
-        if live is not None:
-            live.on_batch(batch)
-        last = batch[-1]
-        if isinstance(last, Done):
-            return last.result
-    raise AssertionError("the stream ended without Done")  # stream_batches always ends with Done
-
-
-def _live_for(
-    request: PreparedRequest, display: Display, lang: str | None = None, *, background: bool = False
-) -> LiveDisplay | None:
-    """The view of a call, if it displays. ``background``: it outlives its cell, so it stays a widget
-    even in a headless run (a static output can be updated only within its cell there)."""
-    if not should_display(display):
-        return None
-    return LiveDisplay(
-        request, finalize="static" if display == "static" else "widget", lang=lang, quiet=False if background else None
-    )
-
-
-LANGS = ("en", "zh")
-
-
-def check_lang(lang: str | None) -> str | None:
-    """``lang=``: the language of the view's labels, ``"en"`` or ``"zh"`` (None: the locale's)."""
-    if lang is not None and lang not in LANGS:
-        raise ConfigurationError(f"lang must be 'en' or 'zh' (or None for the locale's), got {lang!r}")
-    return lang
-
-
-# Runs on the engine thread when a stream has ended, before its future reports: (result, error,
-# run); both None means it was stopped.
-EndHook = Callable[[ThinkResult | None, BaseException | None, StreamRun], None]
-
-
-async def _drive(
-    engine: Engine,
-    run: StreamRun,
-    max_retries: int,
-    timeout: float | None,
-    live: LiveDisplay | None,
-    on_end: EndHook | None = None,
-) -> ThinkResult:
-    """Collect the stream and, whatever happens, leave the view in its final state.
-
-    The final render can take a moment for long answers: it runs off the engine loop, so other
-    streams keep flowing. ``on_end`` sees the outcome before anyone waiting on the run does.
-    """
-    try:
-        try:
-            result = await _collect(engine, run, max_retries, timeout, live)
-        except asyncio.CancelledError:
-            if live is not None:
-                await asyncio.to_thread(live.finish, partial_of(run), stopped=True)
-            if on_end is not None:
-                on_end(None, None, run)
-            raise
-        except BaseException as error:
-            if live is not None:
-                await asyncio.to_thread(live.finish, error=error)
-            if on_end is not None:
-                on_end(None, error, run)
-            raise
-        if live is not None:
-            await asyncio.to_thread(live.finish, result)
-        if on_end is not None:
-            on_end(result, None, run)
-        return result
-    finally:
-        run.settled.set()
-
-
-def _start(
-    request: PreparedRequest,
-    *,
-    max_retries: int,
-    timeout: float | None,
-    live: LiveDisplay | None,
-    engine: Engine | None,
-    can_stop: bool,
-    record: bool = False,
-    on_end: EndHook | None = None,
-) -> tuple[concurrent.futures.Future[ThinkResult], StreamRun]:
-    """Show ``live`` (if any), start the stream on the engine, and wire the Stop button to it.
-
-    ``confirm=True`` is wired to ``live`` here; without a view that can ask it fails before
-    anything is shown or sent."""
-    engine = engine or default_engine()
-    request = with_view_approval(request, live, can_receive=can_stop)
-    run = new_run(request)
-    if record:
-        run.recording = []
-    if live is not None:
-        live.start()
-    future = engine.submit(_drive(engine, run, max_retries, timeout, live, on_end))
-    if live is not None and can_stop:
-        live.view.allow_stop(future.cancel)
-    return future, run
-
-
-def run_blocking(
-    request: PreparedRequest,
-    *,
-    max_retries: int,
-    timeout: float | None,
-    engine: Engine | None = None,
-    display: Display = False,
-    lang: str | None = None,
-    live: LiveDisplay | None = None,
-) -> ThinkResult:
-    """Run one request to completion from synchronous code, interruptible by Ctrl-C.
-
-    With a display, the view updates live; the kernel cannot deliver a Stop click while this
-    blocks, so the interrupt button is the way to stop (the view then says "stopped"). ``live``
-    is a view shown some other way (marimo's output area) instead of ``display``'s.
-    """
-    live = live if live is not None else _live_for(request, display, lang)
-    future, run = _start(request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=False)
-    while True:
-        try:
-            return future.result(timeout=_WAKE_SECONDS)
-        except TimeoutError:
-            continue
-        except KeyboardInterrupt:
-            future.cancel()
-            _wait_quietly(run)
-            raise ThinkInterrupted(partial_of(run)) from None
-
-
-def _wait_quietly(run: StreamRun) -> None:
-    """Let a cancelled stream close its connection and finish its view before we return."""
-    with contextlib.suppress(KeyboardInterrupt):  # a second press while it settles
-        run.settled.wait(5)
-
-
-async def run_async(
-    request: PreparedRequest,
-    *,
-    max_retries: int,
-    timeout: float | None,
-    engine: Engine | None = None,
-    display: Display = False,
-    lang: str | None = None,
-) -> ThinkResult:
-    """Run one request on the engine and await it from any event loop; cancelling cancels it.
-
-    With a display, the view's Stop button cancels the stream (delivered while the cell awaits on
-    ipykernel >= 7.4); the await then raises :class:`StreamStoppedError` with the partial answer.
-    """
-    live = _live_for(request, display, lang)
-    future, run = _start(request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=True)
-    try:
-        return await asyncio.wrap_future(future)
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise  # the caller cancelled us: that is theirs to handle
-        # The stream was stopped from outside (the view's Stop button): not a cancellation of
-        # the caller's task.
-        await asyncio.to_thread(_wait_quietly, run)
-        raise StreamStoppedError("stopped with the Stop button", partial=partial_of(run)) from None
-
-
-class ThinkHandle:
-    """A stream running in the background; the notebook stays free meanwhile.
-
-    ``result()`` waits for it (raising its error), ``cancel()`` stops it (so does the view's Stop
-    button), ``done()`` says whether it has finished, ``partial`` is what streamed so far.
-    ``await handle`` works too.
-    """
-
-    def __init__(self, future: concurrent.futures.Future[ThinkResult], run: StreamRun) -> None:
-        self._future = future
-        self._run = run
-
-    def result(self, timeout: float | None = None) -> ThinkResult:
-        return self._future.result(timeout)
-
-    def cancel(self) -> bool:
-        return self._future.cancel()
-
-    def done(self) -> bool:
-        return self._future.done()
-
-    @property
-    def partial(self) -> ThinkResult | None:
-        return partial_of(self._run)
-
-    @property
-    def run(self) -> StreamRun:
-        """The underlying run (raw bytes when recording, response status)."""
-        return self._run
-
-    def __await__(self) -> Any:
-        return asyncio.wrap_future(self._future).__await__()
-
-    @property
-    def state(self) -> str:
-        """``"running"``, ``"done"``, ``"stopped"`` (Stop button or ``cancel()``) or ``"error"``."""
-        future = self._future
-        if not future.done():
-            return "running"
-        if future.cancelled():
-            return "stopped"
-        return "error" if future.exception() is not None else "done"
-
-    def __repr__(self) -> str:
-        state = self.state
-        if state == "error":
-            state = f"error: {type(self._future.exception()).__name__}"
-        return f"<ThinkHandle {self._run.request.model} {state}>"
-
-    def _ipython_display_(self) -> None:
-        """As a cell's value: a line that follows the run, so a stopped cell never says "running".
-
-        IPython shows a returned value once, as it is when the cell ends; this line is updated in
-        place when the run ends (done, stopped or failed).
-        """
-        from IPython.display import display
-
-        line = display(_HandleLine(self), display_id=True)  # type: ignore[no-untyped-call]
-        if line is not None:
-            self._future.add_done_callback(lambda _: line.update(_HandleLine(self)))
-
-
-class _HandleLine:
-    """What a :class:`ThinkHandle` looks like in an output: its repr, now."""
-
-    def __init__(self, handle: ThinkHandle) -> None:
-        self.text = repr(handle)
-
-    def _repr_mimebundle_(self, **_: Any) -> dict[str, str]:
-        return {"text/plain": self.text}
-
-
-def start_background(
-    request: PreparedRequest,
-    *,
-    max_retries: int = 2,
-    timeout: float | None = None,
-    display: Display = None,
-    engine: Engine | None = None,
-    record: bool = False,
-    lang: str | None = None,
-) -> ThinkHandle:
-    """Start ``request`` and return at once; the view's Stop button can cancel it."""
-    live = _live_for(request, display, lang, background=True)
-    future, run = _start(
-        request, max_retries=max_retries, timeout=timeout, live=live, engine=engine, can_stop=True, record=record
-    )
-    return ThinkHandle(future, run)
-
-
-async def _pump(
-    engine: Engine,
-    run: StreamRun,
-    max_retries: int,
-    timeout: float | None,
-    put: Callable[[list[ThinkEvent] | BaseException | None], object],
-) -> None:
-    """On the engine loop: hand each batch to ``put``, then the error or ``None`` for the end."""
-    try:
-        async for batch in run_batches(engine, run, max_retries=max_retries, timeout=timeout):
-            put(batch)
-    except asyncio.CancelledError:
-        raise
-    except BaseException as exc:
-        put(exc)
-    else:
-        put(None)
-    finally:
-        run.settled.set()
-
-
-def iter_events(
-    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
-) -> Iterator[ThinkEvent]:
-    """Yield events from synchronous code; closing the iterator early cancels the stream."""
-    engine = engine or default_engine()
-    run = new_run(with_view_approval(request, None))
-    inbox: queue.SimpleQueue[list[ThinkEvent] | BaseException | None] = queue.SimpleQueue()
-    future = engine.submit(_pump(engine, run, max_retries, timeout, inbox.put))
-    try:
-        while True:
-            try:
-                item = inbox.get(timeout=_WAKE_SECONDS)
-            except queue.Empty:
-                continue
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-    except KeyboardInterrupt:
-        future.cancel()
-        _wait_quietly(run)
-        raise ThinkInterrupted(partial_of(run)) from None
-    finally:
-        if not run.settled.is_set():
-            future.cancel()
-            _wait_quietly(run)
-
-
-async def aiter_events(
-    request: PreparedRequest, *, max_retries: int, timeout: float | None, engine: Engine | None = None
-) -> AsyncIterator[ThinkEvent]:
-    """Yield events in the caller's event loop while the engine loop does the I/O."""
-    engine = engine or default_engine()
-    run = new_run(with_view_approval(request, None))
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[list[ThinkEvent] | BaseException | None] = asyncio.Queue()
-    future = engine.submit(
-        _pump(engine, run, max_retries, timeout, lambda item: loop.call_soon_threadsafe(inbox.put_nowait, item))
-    )
-    try:
-        while True:
-            item = await inbox.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            for event in item:
-                yield event
-    finally:
-        if not future.done():
-            future.cancel()
-            # Give the engine a moment to close the HTTP stream before the caller moves on.
-            await asyncio.wait([asyncio.wrap_future(future)], timeout=5)
 
 
 # --- public functions -------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Text that is blank to a reader (zero-width characters included) or that UTF-8 cannot carry (a lone
 surrogate), a value JSON cannot carry (``nan``, a set, an object), an API key that no HTTP header
-can carry (non-ASCII, a line break), and a URL that cannot be sent (a bad port, an unclosed IPv6
-bracket, a space in the host). Each problem is a :class:`ConfigurationError` naming the field,
-never echoing a key or URL credentials.
+can carry (non-ASCII, a line break), a URL that cannot be sent (a bad port, an unclosed IPv6
+bracket, a space in the host), and a view language (``lang=``) with no labels. Each problem is a
+:class:`ConfigurationError` naming the field, never echoing a key or URL credentials.
 """
 
 from __future__ import annotations
@@ -125,6 +125,16 @@ def check_timeout(timeout: Any) -> None:
         raise ConfigurationError(
             f"timeout must be a positive number of seconds (or None for the default 600), got {timeout!r}"
         )
+
+
+LANGS = ("en", "zh")
+
+
+def check_lang(lang: str | None) -> str | None:
+    """``lang=``: the language of the view's labels, ``"en"`` or ``"zh"`` (None: the locale's)."""
+    if lang is not None and lang not in LANGS:
+        raise ConfigurationError(f"lang must be 'en' or 'zh' (or None for the locale's), got {lang!r}")
+    return lang
 
 
 def check_fields(fields: Mapping[str, Any], what: str = "extra body field") -> None:

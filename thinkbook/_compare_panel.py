@@ -24,12 +24,13 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
-from ._api import ReplayNote, _prepare, collected_replay_notes, replays_summary
+from ._api import _prepare
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun, default_engine
 from ._errors import ConfigurationError, ThinkbookError
 from ._headless import Quiet, client_draws_widgets
 from ._notices import notice
+from ._offline import ReplayNote, collected_replay_notes, replays_summary
 from ._panel_batcher import _Batcher, _coalesce, _ColumnDisplay, _share_budget
 from ._panel_common import StaticFallback, _failed_view, _start_stream, _usage_dict
 from ._panel_retire import Looks, Settler, settle

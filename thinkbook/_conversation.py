@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ._api import _prepare, check_lang, run_async, run_blocking
+from ._api import _prepare
+from ._checks import check_lang
 from ._display import Display
 from ._endpoints import check_dialect
 from ._errors import ConfigurationError
@@ -15,6 +16,7 @@ from ._images import content_with_images, image_inputs
 from ._protocols import FALLBACK, get_protocol
 from ._protocols.base import Effort, WireProtocol
 from ._request import Message, PreparedRequest, check_effort, check_tool_choice
+from ._run import run_async, run_blocking
 from ._search import search_fields
 from ._tool_run import CONFIRM_NEEDS_A_VIEW, Confirm, tool_options
 from ._types import ThinkResult

@@ -31,7 +31,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode
 
 from . import _magic_lines as lines
 from . import _magic_panels as panels
-from ._api import ThinkHandle, _prepare, catalog_hints, replay_request
+from ._api import _prepare, catalog_hints
 from ._checks import check_api_key, is_blank
 from ._conversation import Conversation
 from ._endpoints import DIALECTS
@@ -42,10 +42,12 @@ from ._magic_lines import ChatState
 from ._magic_run import Launch, MagicDisplay, Outcome, launch, view_wanted, wait
 from ._magic_tools import MagicExtras, expand_line, extras_from
 from ._notices import notices_to
+from ._offline import replay_request
 from ._protocols import protocols
 from ._recordings_index import recordings
 from ._replay import dump_recording, load_recording
 from ._request import PreparedRequest
+from ._run import ThinkHandle
 from ._spellings import in_flag_words
 from ._template import render_template
 from ._tool_run import recorded_rounds, tool_options
@@ -377,7 +379,7 @@ class ThinkMagics(Magics):
             static=plan.options.static or self.static,
             lang=plan.options.lang or self.lang,
             extra=extra,
-            quiet=False if plan.options.bg else None,  # (a --bg view outlives its cell: see _api._live_for)
+            quiet=False if plan.options.bg else None,  # (a --bg view outlives its cell: see _run._live_for)
         )
 
     def _model(self, given: str | None) -> str:

@@ -88,7 +88,8 @@ def check_compare_columns(prompt: str, options: MagicOptions, defaults: Any, api
     Each column is prepared exactly as the panel will prepare it, quietly (its notes are said once,
     by the panel); the first failure becomes one ConfigurationError, before anything is sent.
     """
-    from ._api import _prepare, collected_replay_notes
+    from ._api import _prepare
+    from ._offline import collected_replay_notes
 
     for config in compare_configs(options):
         try:

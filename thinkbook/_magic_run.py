@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._api import ThinkHandle, _start
 from ._display import LiveDisplay, _StaticOutput, in_notebook, retire_view
 from ._engine import StreamRun
 from ._request import PreparedRequest
+from ._run import ThinkHandle, _start
 from ._types import AnswerDelta, ReasoningDelta, ThinkResult
 
 # How often the waiting cell wakes up to notice the kernel's interrupt button.

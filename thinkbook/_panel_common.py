@@ -5,7 +5,7 @@ Every assistant turn (ChatPanel) and every column (ComparePanel) is a plain
 never ``start()``-ed (so nothing is displayed on its own): :func:`_start_stream` has the shared
 engine push batches into it and finish it exactly as for ``think()``. Reasoning fold, markdown
 answer, sanitizing, counters and the delta/snapshot protocol are the ThinkView's, unchanged.
-Streams run in the background (``_api._drive``): other cells run meanwhile, Stop cancels the
+Streams run in the background (``_run._drive``): other cells run meanwhile, Stop cancels the
 engine task.
 
 No API key is ever put in a synced trait: keys stay in the Conversation / the panel's private
@@ -20,13 +20,13 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._api import _drive
 from ._catalog import lookup, models
 from ._display import LiveDisplay
 from ._engine import Engine, StreamRun
 from ._panel_static import retire
 from ._pricing import estimate_cost
 from ._request import PreparedRequest
+from ._run import _drive
 from ._tool_run import new_run
 from ._types import ThinkResult, Usage
 from ._view import ThinkView
@@ -109,7 +109,7 @@ def _start_stream(
     timeout: float | None,
     on_stop: Callable[[], object],
 ) -> tuple[concurrent.futures.Future[ThinkResult], StreamRun]:
-    """Run ``request`` into ``live.view`` in the background (like ``_api._start``, never displaying)."""
+    """Run ``request`` into ``live.view`` in the background (like ``_run._start``, never displaying)."""
     run = new_run(request)  # a tool loop's run when the request has tools (ChatPanel(tools=...))
     live.view.begin(can_stop=True, on_stop=on_stop)
     future = engine.submit(_drive(engine, run, max_retries, timeout, live))

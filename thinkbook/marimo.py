@@ -22,12 +22,14 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from ._api import Prompt, _prepare_from, aiter_events, check_lang, run_blocking
+from ._api import Prompt, _prepare_from
+from ._checks import check_lang
 from ._conversation import Conversation
 from ._display import LiveDisplay
 from ._errors import ConfigurationError, ThinkbookError
 from ._protocols.base import Effort
 from ._request import check_thinking_options
+from ._run import aiter_events, run_blocking
 from ._types import AnswerDelta, Done, ReasoningDelta, ThinkResult
 
 __all__ = ["MarimoDisplay", "chat", "compare", "show", "think"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import _api
 from .._errors import ConfigurationError, warn_user
+from .._offline import ReplayNote, collected_replay_notes
 from .._request import PreparedRequest
 from .cache import request_key
 
@@ -107,13 +108,13 @@ class PlannedRow:
 
 def plan_rows(
     prompts: Any, *, model: str, variants: Any, options: Mapping[str, Any]
-) -> tuple[list[PlannedRow], str | None, list[_api.ReplayNote]]:
+) -> tuple[list[PlannedRow], str | None, list[ReplayNote]]:
     """Every row's checked request, in output order (prompt-major), and the offline replays used."""
     labelled, index_name = labelled_prompts(prompts)
     variant_list = check_variants(variants)
     rows: list[PlannedRow] = []
     seen: dict[str, int] = {}
-    with _api.collected_replay_notes() as notes:
+    with collected_replay_notes() as notes:
         for label, prompt in labelled:
             for name, variant_options in variant_list:
                 merged = {**options, **variant_options}
@@ -138,7 +139,7 @@ def _with_row(error: ConfigurationError, label: Any, variant: str | None) -> Con
     return error
 
 
-def say_replays(notes: list[_api.ReplayNote], rows: list[PlannedRow]) -> str | None:
+def say_replays(notes: list[ReplayNote], rows: list[PlannedRow]) -> str | None:
     """One warning for the rows about to replay instead of one per row; the note for the result.
 
     Rows answered from the cache replay nothing, so a fully cached rerun says nothing.
