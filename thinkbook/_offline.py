@@ -51,8 +51,13 @@ def offline_replay(
     thinking_budget: int | None,
     preserve_thinking: bool | None,
     missing: MissingAPIKeyError,
+    *,
+    announce: bool = True,
 ) -> PreparedRequest:
     """No key and no endpoint configured: answer from a recording when one matches.
+
+    ``announce``: say so (a tool loop's later rounds do not: its first round said it for the loop,
+    and they are found on the engine's thread, where a notice would be a warning outside the cell's).
 
     The thinking options are checked exactly as for a live request first, so offline users meet
     the same errors (``enable_thinking=False`` on a thinking-only model, ...). Recordings next to
@@ -80,7 +85,9 @@ def offline_replay(
     speed = _offline_replay_speed()
     note = ReplayNote(missing.variable or "API key", _provenance(recording), recording.path.name)
     collected = _replay_notes.get()
-    if collected is not None:
+    if not announce:
+        pass
+    elif collected is not None:
         collected.append(note)
     else:
         notice(
@@ -185,7 +192,9 @@ def offline_rounds(
     (the tool results' ids tell the rounds apart, see ``_replay.find_recording``)."""
 
     def next_round(history: list[Message]) -> PreparedRequest:
-        request = offline_replay(model, history, enable_thinking, thinking_budget, preserve_thinking, missing)
+        request = offline_replay(
+            model, history, enable_thinking, thinking_budget, preserve_thinking, missing, announce=False
+        )
         return offline_rounds(
             request, options, history, model, enable_thinking, thinking_budget, preserve_thinking, missing
         )
