@@ -23,10 +23,8 @@ PNG = bytes.fromhex(
 )
 
 
-def test_tools_named_in_the_cell_line_run_from_the_notebook(
-    shell: InteractiveShell, server: LoopbackServer, key: str
-) -> None:
-    ran: list[str] = []
+def weather_tool(ran: list[str]) -> Any:
+    """A tool that notes each city it is asked about in ``ran``."""
 
     def get_weather(city: str) -> dict[str, Any]:
         """The weather now.
@@ -37,11 +35,25 @@ def test_tools_named_in_the_cell_line_run_from_the_notebook(
         ran.append(city)
         return {"city": city, "temp_c": 21}
 
-    shell.user_ns["get_weather"] = get_weather
+    return get_weather
+
+
+def oslo_loop(shell: InteractiveShell, server: LoopbackServer) -> list[str]:
+    """``get_weather`` in the notebook and a two-round loop (call it for Oslo, then answer) queued;
+    the cities it ran for."""
+    ran: list[str] = []
+    shell.user_ns["get_weather"] = weather_tool(ran)
     server.enqueue(
         openai_tool_round("Need the weather.", [("call_1", "get_weather", {"city": "Oslo"})]),
         openai_answer("Known now.", "Oslo is 21 °C."),
     )
+    return ran
+
+
+def test_tools_named_in_the_cell_line_run_from_the_notebook(
+    shell: InteractiveShell, server: LoopbackServer, key: str
+) -> None:
+    ran = oslo_loop(shell, server)
     think(shell, f"-m qwen-plus --tools get_weather {bailian(server)}", "Weather in Oslo?")
     result = shell.user_ns["_think"]
     assert ran == ["Oslo"] and result.answer == "Oslo is 21 °C."
@@ -116,22 +128,7 @@ def test_record_a_tool_loop_then_replay_every_round_offline(
 ) -> None:
     """--record of a tool loop writes one file per round, each with the request it sent: offline, the
     same cell replays the whole loop (the tool runs again) from ./recordings."""
-    ran: list[str] = []
-
-    def get_weather(city: str) -> dict[str, Any]:
-        """The weather now.
-
-        Args:
-            city: the city's name
-        """
-        ran.append(city)
-        return {"city": city, "temp_c": 21}
-
-    shell.user_ns["get_weather"] = get_weather
-    server.enqueue(
-        openai_tool_round("Need the weather.", [("call_1", "get_weather", {"city": "Oslo"})]),
-        openai_answer("Known now.", "Oslo is 21 °C."),
-    )
+    ran = oslo_loop(shell, server)
     (tmp_path / "recordings").mkdir()
     path = tmp_path / "recordings" / "weather.jsonl"
     think(shell, f"-m qwen-plus --tools get_weather --record {path} {bailian(server)}", "Weather in Oslo?")
